@@ -1,0 +1,117 @@
+/**
+ * The one interface both backends implement, in two layers (after secp256k1-node):
+ *  - {@link RawGroup}: what a backend provides. Unchecked lengths, caller-allocated
+ *    outputs, and an integer status instead of exceptions, so the native addon stays
+ *    mechanical and both backends report failures identically;
+ *  - {@link Group}: the checked API every caller uses (see api.ts), which validates
+ *    inputs and maps statuses to {@link ZkmeterError}s through one table.
+ *
+ * Point vectors are packed affine points (64 bytes each, see bytes.ts); scalar
+ * vectors are packed 32-byte big-endian canonical scalars.
+ * @module
+ */
+
+export type BackendName = 'native' | 'js';
+
+/**
+ * Status word returned by raw backend calls: 0 on success, otherwise
+ * `code + 8 * index`, where index is the first offending element.
+ */
+export type Status = number;
+
+export const STATUS_OK = 0;
+export const STATUS_POINT = 1;
+export const STATUS_SCALAR = 2;
+export const STATUS_INFINITY = 3;
+export const STATUS_MEMORY = 4;
+export const STATUS_INTERNAL = 5;
+
+export function status(code: number, index: number): Status {
+  return code + 8 * index;
+}
+
+/** Opaque handle of a prepared point table in one backend. */
+export type RawTable = unknown;
+
+export interface RawGroup {
+  readonly name: BackendName;
+  decompress(out: Uint8Array, points33: Uint8Array, n: number): Status;
+  /** Bad index i: point i invalid (STATUS_POINT) or infinity (STATUS_INFINITY). */
+  compress(out: Uint8Array, points: Uint8Array, n: number): Status;
+  validate(points: Uint8Array, n: number): Status;
+  /** Bad index: i for a[i], n + i for b[i]. */
+  add(out: Uint8Array, a: Uint8Array, b: Uint8Array, n: number): Status;
+  negate(out: Uint8Array, a: Uint8Array, n: number): Status;
+  /** Bad index: i for point i, n + i for scalar i; checked in order point i, scalar i. */
+  mul(out: Uint8Array, points: Uint8Array, scalars: Uint8Array, n: number, consttime: boolean): Status;
+  mulGen(out: Uint8Array, scalars: Uint8Array, n: number): Status;
+  /** A table handle, or a Status (number) when a point is invalid. */
+  tableCreate(points: Uint8Array, n: number): RawTable | Status;
+  /**
+   * out = Σ tableScalars[i]·T[i] + Σ scalars[j]·P[j] + g·G. Points P have `stride` 64
+   * (affine) or 33 (compressed). Checks in order: table scalars, points, scalars, g;
+   * bad index runs over that concatenation.
+   */
+  msm(
+    out: Uint8Array,
+    table: RawTable | null,
+    tableScalars: Uint8Array | null,
+    nt: number,
+    points: Uint8Array | null,
+    stride: 33 | 64,
+    scalars: Uint8Array | null,
+    n: number,
+    gScalar: Uint8Array | null,
+  ): Status;
+}
+
+/** A fixed set of points (generators) prepared once for repeated MSMs. */
+export interface PointTable {
+  /** The backend it belongs to; a table only works with its own backend. */
+  readonly backend: BackendName;
+  /** Number of points. */
+  readonly size: number;
+  /** The points, packed affine (64 bytes each). */
+  readonly points: Uint8Array;
+}
+
+/** Point encoding of the variable points passed to {@link Group.msm}. */
+export type PointFormat = 'affine' | 'compressed';
+
+export interface MsmInput {
+  /** Prepared generators; `tableScalars` multiply its first tableScalars.length/32 points. */
+  table?: PointTable;
+  tableScalars?: Uint8Array;
+  /** Variable points, packed in `pointFormat` (default 'affine'). */
+  points?: Uint8Array;
+  pointFormat?: PointFormat;
+  /** One scalar per variable point. */
+  scalars?: Uint8Array;
+  /** Optional scalar for the standard generator G. */
+  gScalar?: Uint8Array;
+}
+
+/** The checked group API. Every method takes and returns whole packed vectors. */
+export interface Group {
+  readonly name: BackendName;
+  /** 33-byte compressed points → affine points. Throws INVALID_POINT (with index). */
+  decompress(points33: Uint8Array): Uint8Array;
+  /** Affine points → 33-byte compressed points. Throws POINT_AT_INFINITY for infinity. */
+  compress(points: Uint8Array): Uint8Array;
+  /** Throws INVALID_POINT unless every point is infinity or on the curve with x, y < p. */
+  validate(points: Uint8Array): void;
+  /** Element-wise a[i] + b[i]. Variable time. */
+  add(a: Uint8Array, b: Uint8Array): Uint8Array;
+  /** Element-wise −a[i]. */
+  negate(a: Uint8Array): Uint8Array;
+  /** Element-wise k[i]·P[i], constant time in k[i] on the native backend. */
+  mul(points: Uint8Array, scalars: Uint8Array): Uint8Array;
+  /** Element-wise k[i]·P[i], variable time: public scalars only. */
+  mulVartime(points: Uint8Array, scalars: Uint8Array): Uint8Array;
+  /** Element-wise k[i]·G, constant time in k[i] on the native backend. */
+  mulGen(scalars: Uint8Array): Uint8Array;
+  /** Prepares a fixed point set for {@link Group.msm}. */
+  createTable(points: Uint8Array): PointTable;
+  /** One multi-scalar multiplication, variable time: public scalars only. */
+  msm(input: MsmInput): Uint8Array;
+}

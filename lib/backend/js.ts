@@ -1,0 +1,226 @@
+/**
+ * The pure-TypeScript backend on @noble/curves. It implements the same raw
+ * contract as the addon (same outputs, same statuses, same check order), so
+ * results are byte-identical. Uses noble's own algorithms throughout:
+ * constant-time `multiply` (precomputed windows for G), `multiplyUnsafe`,
+ * `pippenger` for variable points and `interleavedMSMUnsafe` (per-point
+ * window tables) for prepared generator tables.
+ *
+ * JavaScript bigints are not constant time, so "constant time" here means only
+ * that noble's constant-time algorithms are used.
+ * @module
+ */
+import { interleavedMSMUnsafe, normalizeZ, pippenger } from '@noble/curves/abstract/curve.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { CURVE_ORDER, FIELD_PRIME, bytesToBigint, writeBigint } from './bytes.js';
+import {
+  STATUS_INFINITY,
+  STATUS_OK,
+  STATUS_POINT,
+  STATUS_SCALAR,
+  status,
+  type RawGroup,
+  type Status,
+} from './group.js';
+
+const Point = secp256k1.Point;
+type Point = InstanceType<typeof Point>;
+
+/** Window width for prepared tables: 2^(W-2) = 8 odd multiples per point. */
+const TABLE_WINDOW = 5;
+
+/** Parses affine bytes at `off`; undefined when invalid. */
+function load64(bytes: Uint8Array, off: number): Point | undefined {
+  let zero = true;
+  for (let i = off; i < off + 64; i++) {
+    if (bytes[i] !== 0) {
+      zero = false;
+      break;
+    }
+  }
+  if (zero) return Point.ZERO;
+  const x = bytesToBigint(bytes, off, 32);
+  const y = bytesToBigint(bytes, off + 32, 32);
+  if (x >= FIELD_PRIME || y >= FIELD_PRIME) return undefined;
+  const p = Point.fromAffine({ x, y });
+  try {
+    p.assertValidity();
+  } catch {
+    return undefined;
+  }
+  return p;
+}
+
+/** Parses a SEC1 compressed point at `off`; undefined when invalid. */
+function load33(bytes: Uint8Array, off: number): Point | undefined {
+  const prefix = bytes[off];
+  if (prefix !== 2 && prefix !== 3) return undefined;
+  try {
+    return Point.fromBytes(bytes.subarray(off, off + 33));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses a scalar at `off`; undefined when ≥ n. */
+function loadScalar(bytes: Uint8Array, off: number): bigint | undefined {
+  const k = bytesToBigint(bytes, off, 32);
+  return k < CURVE_ORDER ? k : undefined;
+}
+
+/** Writes points (normalized together with one inversion) as affine bytes. */
+function storeAll(out: Uint8Array, points: Point[]): void {
+  const affine = normalizeZ(Point, points);
+  for (let i = 0; i < affine.length; i++) store64(out, 64 * i, affine[i]!);
+}
+
+function store64(out: Uint8Array, off: number, p: Point): void {
+  if (p.is0()) {
+    out.fill(0, off, off + 64);
+    return;
+  }
+  const { x, y } = p.toAffine();
+  writeBigint(out, off, 32, x);
+  writeBigint(out, off + 32, 32, y);
+}
+
+interface JsTable {
+  points: Point[];
+  msm?: (scalars: bigint[]) => Point;
+}
+
+export function createJsRaw(): RawGroup {
+  return {
+    name: 'js',
+
+    decompress(out, in33, n): Status {
+      for (let i = 0; i < n; i++) {
+        const p = load33(in33, 33 * i);
+        if (p === undefined) return status(STATUS_POINT, i);
+        store64(out, 64 * i, p);
+      }
+      return STATUS_OK;
+    },
+
+    compress(out, in64, n): Status {
+      for (let i = 0; i < n; i++) {
+        const p = load64(in64, 64 * i);
+        if (p === undefined) return status(STATUS_POINT, i);
+        if (p.is0()) return status(STATUS_INFINITY, i);
+        out.set(p.toBytes(true), 33 * i);
+      }
+      return STATUS_OK;
+    },
+
+    validate(in64, n): Status {
+      for (let i = 0; i < n; i++) if (load64(in64, 64 * i) === undefined) return status(STATUS_POINT, i);
+      return STATUS_OK;
+    },
+
+    add(out, a, b, n): Status {
+      const r: Point[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = load64(a, 64 * i);
+        if (p === undefined) return status(STATUS_POINT, i);
+        const q = load64(b, 64 * i);
+        if (q === undefined) return status(STATUS_POINT, n + i);
+        r.push(p.add(q));
+      }
+      storeAll(out, r);
+      return STATUS_OK;
+    },
+
+    negate(out, a, n): Status {
+      for (let i = 0; i < n; i++) {
+        const p = load64(a, 64 * i);
+        if (p === undefined) return status(STATUS_POINT, i);
+        store64(out, 64 * i, p.negate());
+      }
+      return STATUS_OK;
+    },
+
+    mul(out, points, scalars, n, consttime): Status {
+      const r: Point[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = load64(points, 64 * i);
+        if (p === undefined) return status(STATUS_POINT, i);
+        const k = loadScalar(scalars, 32 * i);
+        if (k === undefined) return status(STATUS_SCALAR, n + i);
+        // noble's constant-time multiply rejects 0; its result would be infinity.
+        r.push(k === 0n || p.is0() ? Point.ZERO : consttime ? p.multiply(k) : p.multiplyUnsafe(k));
+      }
+      storeAll(out, r);
+      return STATUS_OK;
+    },
+
+    mulGen(out, scalars, n): Status {
+      const r: Point[] = [];
+      for (let i = 0; i < n; i++) {
+        const k = loadScalar(scalars, 32 * i);
+        if (k === undefined) return status(STATUS_SCALAR, i);
+        r.push(k === 0n ? Point.ZERO : Point.BASE.multiply(k));
+      }
+      storeAll(out, r);
+      return STATUS_OK;
+    },
+
+    tableCreate(in64, n) {
+      const points: Point[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = load64(in64, 64 * i);
+        if (p === undefined) return status(STATUS_POINT, i);
+        points.push(p);
+      }
+      const table: JsTable = { points };
+      return table;
+    },
+
+    msm(out, table, tk, nt, pts, stride, k, n, g): Status {
+      const tableScalars: bigint[] = [];
+      for (let i = 0; i < nt; i++) {
+        const s = loadScalar(tk!, 32 * i);
+        if (s === undefined) return status(STATUS_SCALAR, i);
+        tableScalars.push(s);
+      }
+      const points: Point[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = stride === 64 ? load64(pts!, 64 * i) : load33(pts!, 33 * i);
+        if (p === undefined) return status(STATUS_POINT, nt + i);
+        points.push(p);
+      }
+      const scalars: bigint[] = [];
+      for (let i = 0; i < n; i++) {
+        const s = loadScalar(k!, 32 * i);
+        if (s === undefined) return status(STATUS_SCALAR, nt + n + i);
+        scalars.push(s);
+      }
+      let gs = 0n;
+      if (g !== null) {
+        const s = loadScalar(g, 0);
+        if (s === undefined) return status(STATUS_SCALAR, nt + 2 * n);
+        gs = s;
+      }
+      let acc = Point.ZERO;
+      if (nt > 0) {
+        const t = table as JsTable;
+        // Window tables are built on first use. Infinity has no table, so such
+        // entries stand in as G with scalar 0.
+        t.msm ??= interleavedMSMUnsafe(Point, t.points.map((p) => (p.is0() ? Point.BASE : p)), TABLE_WINDOW);
+        acc = t.msm(tableScalars.map((s, i) => (t.points[i]!.is0() ? 0n : s)));
+      }
+      // noble's Pippenger wants real points; infinity and zero scalars add nothing.
+      const vp: Point[] = [];
+      const vs: bigint[] = [];
+      for (let i = 0; i < n; i++) {
+        if (!points[i]!.is0() && scalars[i] !== 0n) {
+          vp.push(points[i]!);
+          vs.push(scalars[i]!);
+        }
+      }
+      if (vp.length > 0) acc = acc.add(pippenger(Point, vp, vs));
+      if (gs !== 0n) acc = acc.add(Point.BASE.multiplyUnsafe(gs));
+      store64(out, 0, acc);
+      return STATUS_OK;
+    },
+  };
+}

@@ -1,0 +1,205 @@
+// N-API bindings for the zkmeter kernel (kernel.h).
+//
+// Mechanical by design: each export checks its arguments' types and buffer
+// lengths (so a bad call throws instead of reading out of bounds), calls one
+// kernel function for a whole vector, and returns the kernel's status as
+// `code + 8 * badIndex` (0 means success). lib/backend/native.ts maps statuses
+// to typed errors; nothing here knows about proofs or meters.
+#include <napi.h>
+
+#include <cstdint>
+#include <mutex>
+#include <random>
+
+#include "kernel.h"
+
+namespace {
+
+std::once_flag g_init_once;
+int g_init_status = ZK_OK;
+
+// Call the kernel first, then build the status: C++ leaves the evaluation order
+// of function arguments unspecified, so `Status(zk_f(..., &bad), bad)` is a bug.
+double Status(int code, size_t bad) {
+  return code == ZK_OK ? 0.0 : static_cast<double>(code) + 8.0 * static_cast<double>(bad);
+}
+
+// A Uint8Array argument, or nullptr when `optional` and the value is null/undefined.
+uint8_t* Bytes(const Napi::CallbackInfo& info, size_t i, size_t need, const char* name, bool optional = false) {
+  Napi::Value v = info[i];
+  if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
+  }
+  auto arr = v.As<Napi::Uint8Array>();
+  if (arr.ByteLength() < need) {
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " is too short");
+  }
+  return arr.Data();
+}
+
+size_t Count(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 1e12 || d != static_cast<double>(static_cast<size_t>(d))) {
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be a non-negative integer");
+  }
+  return static_cast<size_t>(d);
+}
+
+Napi::Value Decompress(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 2, "count");
+  uint8_t* out = Bytes(info, 0, 64 * n, "out");
+  uint8_t* in = Bytes(info, 1, 33 * n, "points");
+  size_t bad = 0;
+  int code = zk_decompress(out, in, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
+Napi::Value Compress(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 2, "count");
+  uint8_t* out = Bytes(info, 0, 33 * n, "out");
+  uint8_t* in = Bytes(info, 1, 64 * n, "points");
+  size_t bad = 0;
+  int code = zk_compress(out, in, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
+Napi::Value Validate(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 1, "count");
+  uint8_t* in = Bytes(info, 0, 64 * n, "points");
+  size_t bad = 0;
+  int code = zk_validate(in, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
+Napi::Value Add(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 3, "count");
+  uint8_t* out = Bytes(info, 0, 64 * n, "out");
+  uint8_t* a = Bytes(info, 1, 64 * n, "a");
+  uint8_t* b = Bytes(info, 2, 64 * n, "b");
+  size_t bad = 0;
+  int code = zk_add(out, a, b, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
+Napi::Value Negate(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 2, "count");
+  uint8_t* out = Bytes(info, 0, 64 * n, "out");
+  uint8_t* a = Bytes(info, 1, 64 * n, "points");
+  size_t bad = 0;
+  int code = zk_negate(out, a, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
+Napi::Value Mul(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 3, "count");
+  uint8_t* out = Bytes(info, 0, 64 * n, "out");
+  uint8_t* p = Bytes(info, 1, 64 * n, "points");
+  uint8_t* k = Bytes(info, 2, 32 * n, "scalars");
+  bool consttime = info[4].ToBoolean().Value();
+  size_t bad = 0;
+  int code = zk_mul(out, p, k, n, consttime ? 1 : 0, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
+Napi::Value MulGen(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 2, "count");
+  uint8_t* out = Bytes(info, 0, 64 * n, "out");
+  uint8_t* k = Bytes(info, 1, 32 * n, "scalars");
+  size_t bad = 0;
+  int code = zk_mul_gen(out, k, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
+// Returns an External owning the table, or a status number on invalid input.
+Napi::Value TableCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t n = Count(info, 1, "count");
+  uint8_t* p = Bytes(info, 0, 64 * n, "points");
+  int status = ZK_OK;
+  size_t bad = 0;
+  zk_table* t = zk_table_create(p, n, &status, &bad);
+  if (t == nullptr) return Napi::Number::New(env, Status(status, bad));
+  int64_t bytes = static_cast<int64_t>(zk_table_bytes(t));
+  Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+  return Napi::External<zk_table>::New(env, t, [bytes](Napi::Env env, zk_table* table) {
+    zk_table_destroy(table);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -bytes);
+  });
+}
+
+const zk_table* Table(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Value v = info[i];
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  if (!v.IsExternal()) throw Napi::TypeError::New(info.Env(), "table must be a handle from tableCreate");
+  return v.As<Napi::External<zk_table>>().Data();
+}
+
+Napi::Value TableSize(const Napi::CallbackInfo& info) {
+  const zk_table* t = Table(info, 0);
+  return Napi::Number::New(info.Env(), t ? static_cast<double>(zk_table_size(t)) : 0.0);
+}
+
+// msm(out, table, tableScalars, nt, points, stride, scalars, n, gScalar)
+Napi::Value Msm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t nt = Count(info, 3, "tableCount");
+  size_t stride = Count(info, 5, "stride");
+  size_t n = Count(info, 7, "count");
+  if (stride != 33 && stride != 64) throw Napi::RangeError::New(env, "stride must be 33 or 64");
+  const zk_table* t = Table(info, 1);
+  if (nt > 0 && (t == nullptr || nt > zk_table_size(t))) {
+    throw Napi::RangeError::New(env, "tableCount exceeds the table");
+  }
+  uint8_t* out = Bytes(info, 0, 64, "out");
+  uint8_t* tk = Bytes(info, 2, 32 * nt, "tableScalars", nt == 0);
+  uint8_t* pts = Bytes(info, 4, stride * n, "points", n == 0);
+  uint8_t* k = Bytes(info, 6, 32 * n, "scalars", n == 0);
+  uint8_t* g = Bytes(info, 8, 32, "gScalar", true);
+  size_t bad = 0;
+  int status = zk_msm(out, t, tk, nt, pts, static_cast<int>(stride), k, n, g, &bad);
+  return Napi::Number::New(env, Status(status, bad));
+}
+
+Napi::Value MsmScratchBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(zk_msm_scratch_bytes(Count(info, 0, "count"))));
+}
+
+Napi::Value MsmBatchCapacity(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(zk_msm_batch_capacity(Count(info, 0, "count"))));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // One libsecp256k1 context per process, shared read-only by every thread.
+  std::call_once(g_init_once, [] {
+    unsigned char seed[32];
+    std::random_device rd;
+    for (size_t i = 0; i < sizeof(seed); i += 4) {
+      uint32_t w = rd();
+      for (size_t j = 0; j < 4; j++) seed[i + j] = static_cast<unsigned char>(w >> (8 * j));
+    }
+    g_init_status = zk_init(seed);
+  });
+  if (g_init_status != ZK_OK) {
+    throw Napi::Error::New(env, "zkmeter: libsecp256k1 context creation failed");
+  }
+  exports.Set("decompress", Napi::Function::New(env, Decompress));
+  exports.Set("compress", Napi::Function::New(env, Compress));
+  exports.Set("validate", Napi::Function::New(env, Validate));
+  exports.Set("add", Napi::Function::New(env, Add));
+  exports.Set("negate", Napi::Function::New(env, Negate));
+  exports.Set("mul", Napi::Function::New(env, Mul));
+  exports.Set("mulGen", Napi::Function::New(env, MulGen));
+  exports.Set("tableCreate", Napi::Function::New(env, TableCreate));
+  exports.Set("tableSize", Napi::Function::New(env, TableSize));
+  exports.Set("msm", Napi::Function::New(env, Msm));
+  exports.Set("msmScratchBytes", Napi::Function::New(env, MsmScratchBytes));
+  exports.Set("msmBatchCapacity", Napi::Function::New(env, MsmBatchCapacity));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(zkmeter, Init)

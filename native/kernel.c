@@ -1,0 +1,434 @@
+/*
+ * zkmeter native kernel. See kernel.h for the byte formats and status codes.
+ *
+ * libsecp256k1 is compiled here as part of this one C translation unit, so its
+ * static internals (field, group, ecmult_multi_var, scratch) are callable.
+ * Invariants kept throughout:
+ *   - every input point is range-checked (x, y < p) and on-curve checked before
+ *     it reaches libsecp256k1, which assumes valid group elements;
+ *   - every scalar is rejected on overflow rather than reduced;
+ *   - no libsecp256k1 callback aborts the process: ours only record that they
+ *     fired (per thread), and each entry point turns that into ZK_ERR_INTERNAL.
+ */
+#include "../deps/secp256k1/src/secp256k1.c"
+
+#include "kernel.h"
+
+#include <string.h>
+
+#if defined(_MSC_VER)
+#define ZK_THREAD_LOCAL __declspec(thread)
+#else
+#define ZK_THREAD_LOCAL _Thread_local
+#endif
+
+static secp256k1_context *zk_ctx = NULL;
+static ZK_THREAD_LOCAL int zk_callback_fired = 0;
+
+static void zk_callback_fn(const char *msg, void *data) {
+    (void)msg;
+    (void)data;
+    zk_callback_fired = 1;
+}
+
+static const secp256k1_callback zk_callback = { zk_callback_fn, NULL };
+
+int zk_init(const unsigned char *seed32) {
+    if (zk_ctx != NULL) return ZK_OK;
+    zk_ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
+    if (zk_ctx == NULL) return ZK_ERR_MEMORY;
+    secp256k1_context_set_illegal_callback(zk_ctx, zk_callback_fn, NULL);
+    secp256k1_context_set_error_callback(zk_ctx, zk_callback_fn, NULL);
+    if (!secp256k1_context_randomize(zk_ctx, seed32)) return ZK_ERR_INTERNAL;
+    return ZK_OK;
+}
+
+/* ---- element codecs ---------------------------------------------------- */
+
+/* Parses a point64. Returns 1 and sets *r (possibly infinity) when valid. */
+static int zk_ge_load64(secp256k1_ge *r, const unsigned char *in) {
+    secp256k1_fe x, y;
+    int i, zero = 1;
+    for (i = 0; i < 64; i++) zero &= (in[i] == 0);
+    if (zero) {
+        secp256k1_ge_set_infinity(r);
+        return 1;
+    }
+    if (!secp256k1_fe_set_b32(&x, in) || !secp256k1_fe_set_b32(&y, in + 32)) return 0;
+    secp256k1_ge_set_xy(r, &x, &y);
+    return secp256k1_ge_is_valid_var(r);
+}
+
+/* Parses a point33 (never infinity). */
+static int zk_ge_load33(secp256k1_ge *r, const unsigned char *in) {
+    secp256k1_fe x;
+    if (in[0] != 0x02 && in[0] != 0x03) return 0;
+    if (!secp256k1_fe_set_b32(&x, in + 1)) return 0;
+    return secp256k1_ge_set_xo_var(r, &x, in[0] == 0x03);
+}
+
+static void zk_ge_store64(unsigned char *out, secp256k1_ge *a) {
+    if (secp256k1_ge_is_infinity(a)) {
+        memset(out, 0, 64);
+        return;
+    }
+    secp256k1_fe_normalize(&a->x);
+    secp256k1_fe_normalize(&a->y);
+    secp256k1_fe_get_b32(out, &a->x);
+    secp256k1_fe_get_b32(out + 32, &a->y);
+}
+
+/* Parses a scalar32, rejecting values >= n instead of reducing them. */
+static int zk_scalar_load(secp256k1_scalar *r, const unsigned char *in) {
+    int overflow = 0;
+    secp256k1_scalar_set_b32(r, in, &overflow);
+    return !overflow;
+}
+
+/* Converts n Jacobian results to affine with one shared inversion and stores them. */
+static int zk_store_all_var(unsigned char *out64, const secp256k1_gej *r, size_t n) {
+    secp256k1_ge *ge;
+    size_t i;
+    if (n == 0) return ZK_OK;
+    ge = (secp256k1_ge *)malloc(n * sizeof(secp256k1_ge));
+    if (ge == NULL) return ZK_ERR_MEMORY;
+    secp256k1_ge_set_all_gej_var(ge, r, n);
+    for (i = 0; i < n; i++) zk_ge_store64(out64 + 64 * i, &ge[i]);
+    free(ge);
+    return ZK_OK;
+}
+
+/* ---- batched point operations ------------------------------------------ */
+
+int zk_decompress(unsigned char *out64, const unsigned char *in33, size_t n, size_t *bad) {
+    size_t i;
+    secp256k1_ge a;
+    for (i = 0; i < n; i++) {
+        if (!zk_ge_load33(&a, in33 + 33 * i)) {
+            *bad = i;
+            return ZK_ERR_POINT;
+        }
+        zk_ge_store64(out64 + 64 * i, &a);
+    }
+    return ZK_OK;
+}
+
+int zk_compress(unsigned char *out33, const unsigned char *in64, size_t n, size_t *bad) {
+    size_t i;
+    secp256k1_ge a;
+    for (i = 0; i < n; i++) {
+        if (!zk_ge_load64(&a, in64 + 64 * i)) {
+            *bad = i;
+            return ZK_ERR_POINT;
+        }
+        if (secp256k1_ge_is_infinity(&a)) {
+            *bad = i;
+            return ZK_ERR_INFINITY;
+        }
+        /* Loaded from canonical bytes, so x is already normalized. */
+        out33[33 * i] = (in64[64 * i + 63] & 1) ? 0x03 : 0x02;
+        memcpy(out33 + 33 * i + 1, in64 + 64 * i, 32);
+    }
+    return ZK_OK;
+}
+
+int zk_validate(const unsigned char *in64, size_t n, size_t *bad) {
+    size_t i;
+    secp256k1_ge a;
+    for (i = 0; i < n; i++) {
+        if (!zk_ge_load64(&a, in64 + 64 * i)) {
+            *bad = i;
+            return ZK_ERR_POINT;
+        }
+    }
+    return ZK_OK;
+}
+
+int zk_add(unsigned char *out64, const unsigned char *a64, const unsigned char *b64, size_t n, size_t *bad) {
+    secp256k1_gej *r;
+    secp256k1_ge a, b;
+    size_t i;
+    int status;
+    if (n == 0) return ZK_OK;
+    r = (secp256k1_gej *)malloc(n * sizeof(secp256k1_gej));
+    if (r == NULL) return ZK_ERR_MEMORY;
+    for (i = 0; i < n; i++) {
+        if (!zk_ge_load64(&a, a64 + 64 * i)) {
+            *bad = i;
+            free(r);
+            return ZK_ERR_POINT;
+        }
+        if (!zk_ge_load64(&b, b64 + 64 * i)) {
+            *bad = n + i;
+            free(r);
+            return ZK_ERR_POINT;
+        }
+        secp256k1_gej_set_ge(&r[i], &a);
+        /* gej_add_ge_var handles infinity on either side and a == +-b. */
+        secp256k1_gej_add_ge_var(&r[i], &r[i], &b, NULL);
+    }
+    status = zk_store_all_var(out64, r, n);
+    free(r);
+    return status;
+}
+
+int zk_negate(unsigned char *out64, const unsigned char *a64, size_t n, size_t *bad) {
+    size_t i;
+    secp256k1_ge a;
+    for (i = 0; i < n; i++) {
+        if (!zk_ge_load64(&a, a64 + 64 * i)) {
+            *bad = i;
+            return ZK_ERR_POINT;
+        }
+        secp256k1_ge_neg(&a, &a);
+        zk_ge_store64(out64 + 64 * i, &a);
+    }
+    return ZK_OK;
+}
+
+int zk_mul(unsigned char *out64, const unsigned char *p64, const unsigned char *k32, size_t n, int consttime, size_t *bad) {
+    secp256k1_gej *r;
+    secp256k1_ge a;
+    secp256k1_scalar k, zero;
+    size_t i;
+    int status = ZK_OK;
+    if (n == 0) return ZK_OK;
+    r = (secp256k1_gej *)malloc(n * sizeof(secp256k1_gej));
+    if (r == NULL) return ZK_ERR_MEMORY;
+    secp256k1_scalar_set_int(&zero, 0);
+    for (i = 0; i < n && status == ZK_OK; i++) {
+        if (!zk_ge_load64(&a, p64 + 64 * i)) {
+            *bad = i;
+            status = ZK_ERR_POINT;
+        } else if (!zk_scalar_load(&k, k32 + 32 * i)) {
+            *bad = n + i;
+            status = ZK_ERR_SCALAR;
+        } else if (secp256k1_ge_is_infinity(&a)) {
+            /* The point is public; branching on it leaks nothing about k. */
+            secp256k1_gej_set_infinity(&r[i]);
+        } else if (consttime) {
+            /* ecmult_const handles k = 0 through its skew correction (tested). */
+            secp256k1_ecmult_const(&r[i], &a, &k, 256);
+        } else {
+            secp256k1_gej aj;
+            secp256k1_gej_set_ge(&aj, &a);
+            secp256k1_ecmult(&zk_ctx->ecmult_ctx, &r[i], &aj, &k, &zero);
+        }
+    }
+    secp256k1_scalar_clear(&k);
+    if (status == ZK_OK) {
+        if (consttime) {
+            /* Constant-time inversion per element: the results depend on secrets. */
+            for (i = 0; i < n; i++) {
+                secp256k1_ge ge;
+                secp256k1_ge_set_gej(&ge, &r[i]);
+                zk_ge_store64(out64 + 64 * i, &ge);
+            }
+        } else {
+            status = zk_store_all_var(out64, r, n);
+        }
+    }
+    memset(r, 0, n * sizeof(secp256k1_gej));
+    free(r);
+    return status;
+}
+
+int zk_mul_gen(unsigned char *out64, const unsigned char *k32, size_t n, size_t *bad) {
+    size_t i;
+    secp256k1_scalar k;
+    secp256k1_gej rj;
+    secp256k1_ge r;
+    for (i = 0; i < n; i++) {
+        if (!zk_scalar_load(&k, k32 + 32 * i)) {
+            *bad = i;
+            return ZK_ERR_SCALAR;
+        }
+        secp256k1_ecmult_gen(&zk_ctx->ecmult_gen_ctx, &rj, &k);
+        secp256k1_ge_set_gej(&r, &rj);
+        zk_ge_store64(out64 + 64 * i, &r);
+    }
+    secp256k1_scalar_clear(&k);
+    secp256k1_gej_clear(&rj);
+    return ZK_OK;
+}
+
+/* ---- generator tables -------------------------------------------------- */
+
+struct zk_table {
+    size_t n;
+    secp256k1_ge *pts;
+};
+
+zk_table *zk_table_create(const unsigned char *p64, size_t n, int *status, size_t *bad) {
+    zk_table *t = (zk_table *)malloc(sizeof(zk_table));
+    size_t i;
+    if (t == NULL) {
+        *status = ZK_ERR_MEMORY;
+        return NULL;
+    }
+    t->n = n;
+    t->pts = (secp256k1_ge *)malloc((n ? n : 1) * sizeof(secp256k1_ge));
+    if (t->pts == NULL) {
+        free(t);
+        *status = ZK_ERR_MEMORY;
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        if (!zk_ge_load64(&t->pts[i], p64 + 64 * i)) {
+            *bad = i;
+            *status = ZK_ERR_POINT;
+            zk_table_destroy(t);
+            return NULL;
+        }
+    }
+    *status = ZK_OK;
+    return t;
+}
+
+size_t zk_table_size(const zk_table *t) { return t->n; }
+
+size_t zk_table_bytes(const zk_table *t) { return sizeof(zk_table) + t->n * sizeof(secp256k1_ge); }
+
+void zk_table_destroy(zk_table *t) {
+    if (t == NULL) return;
+    free(t->pts);
+    free(t);
+}
+
+/* ---- multi-scalar multiplication --------------------------------------- */
+
+/*
+ * Scratch sizing. ecmult_multi_var asks secp256k1_pippenger_max_points how many
+ * points fit; if fewer than n, it silently splits the MSM into batches (about
+ * 2x slower). That function walks bucket windows upward and stops at the first
+ * window whose full range does not fit, so we must leave room, for every window
+ * up to the one that covers n, for min(n, that window's range) points — not just
+ * for n points at the optimal window. Then add the alignment slack scratch_alloc
+ * reserves per object. Strauss (used below ECMULT_PIPPENGER_THRESHOLD) needs
+ * strauss_scratch_size(n) plus its own slack; above the threshold it is never
+ * used, and sizing for it would cost about 4 KiB per point for nothing.
+ */
+static size_t zk_pippenger_need(size_t n) {
+    size_t need = 0;
+    int w;
+    for (w = 1; w <= PIPPENGER_MAX_BUCKET_WINDOW; w++) {
+        size_t range = secp256k1_pippenger_bucket_window_inv(w);
+        size_t pts = range < n ? range : n;
+        size_t entry2 = 2 * (sizeof(secp256k1_ge) + sizeof(secp256k1_scalar) + sizeof(struct secp256k1_pippenger_point_state) +
+                             (WNAF_SIZE(w + 1) + 1) * sizeof(int));
+        size_t overhead = (sizeof(secp256k1_gej) << w) + entry2 + sizeof(struct secp256k1_pippenger_state);
+        size_t here = overhead + pts * entry2;
+        if (here > need) need = here;
+        if (range >= n) break;
+    }
+    return need + PIPPENGER_SCRATCH_OBJECTS * ALIGNMENT;
+}
+
+size_t zk_msm_scratch_bytes(size_t n) {
+    size_t pip = zk_pippenger_need(n);
+    size_t str;
+    if (n >= ECMULT_PIPPENGER_THRESHOLD) return pip;
+    str = secp256k1_strauss_scratch_size(n) + STRAUSS_SCRATCH_OBJECTS * ALIGNMENT;
+    return pip > str ? pip : str;
+}
+
+size_t zk_msm_batch_capacity(size_t n) {
+    secp256k1_scratch *s = secp256k1_scratch_create(&zk_callback, zk_msm_scratch_bytes(n));
+    size_t cap;
+    if (s == NULL) return 0;
+    cap = secp256k1_pippenger_max_points(&zk_callback, s);
+    if (n < ECMULT_PIPPENGER_THRESHOLD) {
+        size_t strauss = secp256k1_strauss_max_points(&zk_callback, s);
+        if (strauss < cap) cap = strauss;
+    }
+    secp256k1_scratch_destroy(&zk_callback, s);
+    return cap;
+}
+
+typedef struct {
+    const secp256k1_ge *table;
+    size_t nt;
+    const secp256k1_scalar *sc; /* nt table scalars followed by n point scalars */
+    const secp256k1_ge *pts;    /* n variable points */
+} zk_msm_data;
+
+static int zk_msm_cb(secp256k1_scalar *sc, secp256k1_ge *pt, size_t idx, void *data) {
+    const zk_msm_data *d = (const zk_msm_data *)data;
+    *sc = d->sc[idx];
+    *pt = idx < d->nt ? d->table[idx] : d->pts[idx - d->nt];
+    return 1;
+}
+
+int zk_msm(unsigned char *out64, const zk_table *t, const unsigned char *tk32, size_t nt,
+           const unsigned char *pts, int stride, const unsigned char *k32, size_t n,
+           const unsigned char *g32, size_t *bad) {
+    secp256k1_scalar *sc = NULL, g;
+    secp256k1_ge *pt = NULL;
+    secp256k1_scratch *scratch = NULL;
+    secp256k1_gej rj;
+    secp256k1_ge r;
+    zk_msm_data d;
+    size_t i, total = nt + n;
+    int status = ZK_OK;
+
+    if (nt > 0 && (t == NULL || nt > t->n)) return ZK_ERR_INTERNAL;
+    if (stride != 33 && stride != 64) return ZK_ERR_INTERNAL;
+    sc = (secp256k1_scalar *)malloc((total ? total : 1) * sizeof(secp256k1_scalar));
+    pt = (secp256k1_ge *)malloc((n ? n : 1) * sizeof(secp256k1_ge));
+    if (sc == NULL || pt == NULL) {
+        status = ZK_ERR_MEMORY;
+        goto done;
+    }
+    for (i = 0; i < nt; i++) {
+        if (!zk_scalar_load(&sc[i], tk32 + 32 * i)) {
+            *bad = i;
+            status = ZK_ERR_SCALAR;
+            goto done;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        int ok = stride == 64 ? zk_ge_load64(&pt[i], pts + 64 * i) : zk_ge_load33(&pt[i], pts + 33 * i);
+        if (!ok) {
+            *bad = nt + i;
+            status = ZK_ERR_POINT;
+            goto done;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (!zk_scalar_load(&sc[nt + i], k32 + 32 * i)) {
+            *bad = nt + n + i;
+            status = ZK_ERR_SCALAR;
+            goto done;
+        }
+    }
+    if (g32 != NULL && !zk_scalar_load(&g, g32)) {
+        *bad = nt + 2 * n;
+        status = ZK_ERR_SCALAR;
+        goto done;
+    }
+    if (total > 0) {
+        scratch = secp256k1_scratch_create(&zk_callback, zk_msm_scratch_bytes(total));
+        if (scratch == NULL) {
+            status = ZK_ERR_MEMORY;
+            goto done;
+        }
+    }
+    d.table = t != NULL ? t->pts : NULL;
+    d.nt = nt;
+    d.sc = sc;
+    d.pts = pt;
+    zk_callback_fired = 0;
+    if (!secp256k1_ecmult_multi_var(&zk_callback, &zk_ctx->ecmult_ctx, scratch, &rj, g32 != NULL ? &g : NULL, zk_msm_cb, &d, total) ||
+        zk_callback_fired) {
+        status = ZK_ERR_INTERNAL;
+        goto done;
+    }
+    secp256k1_ge_set_gej_var(&r, &rj);
+    zk_ge_store64(out64, &r);
+
+done:
+    if (scratch != NULL) secp256k1_scratch_destroy(&zk_callback, scratch);
+    free(sc);
+    free(pt);
+    return status;
+}

@@ -1,0 +1,106 @@
+/**
+ * The compiled CLI (dist/, built by `npm test`'s pretest step) as a user runs it:
+ * exit codes, one JSON object on stdout, one `error:` line on stderr, no stack
+ * traces. Also the fallback to js when the addon is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../lib/version.js';
+
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist', 'lib', 'cli', 'main.js');
+
+function zkmeter(args: string[], env: Record<string, string | undefined> = {}, cwd = root) {
+  const res = spawnSync(process.execPath, [join(cwd, 'dist', 'lib', 'cli', 'main.js'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe('zkmeter CLI', () => {
+  it('is built (npm test builds dist/ first)', () => {
+    expect(existsSync(cli)).toBe(true);
+  });
+
+  it('--version reports the version and the forced backend', () => {
+    for (const backend of ['native', 'js']) {
+      if (backend === 'native' && process.env.ZKMETER_BACKEND === 'js') continue;
+      const r = zkmeter(['--version'], { ZKMETER_BACKEND: backend });
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ version: VERSION, backend });
+    }
+  });
+
+  it('rejects an invalid ZKMETER_BACKEND with exit 2 and one error line', () => {
+    const r = zkmeter(['--version'], { ZKMETER_BACKEND: 'gpu' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("error: ZKMETER_BACKEND expected 'native', 'js' or unset, got 'gpu'\n");
+    expect(r.stdout).toBe('');
+  });
+
+  it('rejects unknown commands and options with exit 2 and no stack trace', () => {
+    const a = zkmeter(['frobnicate']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/^error: unknown command 'frobnicate'/);
+    const b = zkmeter(['version', '--bogus']);
+    expect(b.code).toBe(2);
+    expect(b.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(b.stderr).toMatch(/^error: /);
+    expect(b.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('help lists the commands', () => {
+    const r = zkmeter(['help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/selfcheck/);
+    expect(r.stdout).toMatch(/bench/);
+  });
+});
+
+describe('without the native addon', () => {
+  // A copy of the package with no build/ and no prebuilds/: what a user gets when the
+  // addon failed to build or was deleted.
+  const dir = mkdtempSync(join(tmpdir(), 'zkmeter-noaddon-'));
+  cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+  cpSync(join(root, 'binding.gyp'), join(dir, 'binding.gyp'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('falls back to js with no error when ZKMETER_BACKEND is unset', () => {
+    const r = zkmeter(['--version'], { ZKMETER_BACKEND: undefined }, dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.backend).toBe('js');
+    expect(out.fallback).toMatch(/native backend unavailable/);
+  });
+
+  it('fails loudly when ZKMETER_BACKEND=native', () => {
+    const r = zkmeter(['--version'], { ZKMETER_BACKEND: 'native' }, dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: native backend unavailable: /);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('still computes correctly on js (selfcheck)', () => {
+    const r = zkmeter(['selfcheck'], { ZKMETER_BACKEND: undefined }, dir);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ ok: true, backend: 'js', nativeAvailable: false });
+  });
+});
+
+describe('package metadata', () => {
+  it('VERSION matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.version).toBe(VERSION);
+    expect(pkg.bin.zkmeter).toBe('./dist/lib/cli/main.js');
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * Native vs pure TypeScript, byte for byte, on thousands of random inputs:
+ * every operation, MSM sizes around the Strauss/Pippenger switch (87/88/89) and
+ * beyond, zero scalars, infinity inputs and results, and malformed inputs,
+ * which must fail with the same typed error, index and message on both.
+ * Runs in the native project only (it needs the addon).
+ */
+import { describe, expect, it } from 'vitest';
+import { loadBackend, type Group } from '../lib/backend/index.js';
+import { CURVE_ORDER, concatBytes, scalarsToBytes } from '../lib/backend/bytes.js';
+import { ZkmeterError } from '../lib/errors.js';
+import { TestRng, offCurvePoint, testSeed } from './support/rng.js';
+import { hex } from './support/curve.js';
+
+const native = loadBackend('native');
+const js = loadBackend('js');
+const seed = testSeed();
+const rng = new TestRng(seed);
+console.log(`crosscheck.test.ts: seed ${seed} (set ZKMETER_TEST_SEED to replay)`);
+
+type Outcome = { ok: string } | { code: string; index: number | undefined; message: string };
+
+function run(g: Group, f: (g: Group) => Uint8Array | void): Outcome {
+  try {
+    const r = f(g);
+    return { ok: r ? hex(r) : '' };
+  } catch (e) {
+    if (!(e instanceof ZkmeterError)) throw e;
+    return { code: e.code, index: e.index, message: e.message };
+  }
+}
+
+/** Runs f on both backends and requires identical bytes or an identical error. */
+function agree(f: (g: Group) => Uint8Array | void): Outcome {
+  const a = run(native, f);
+  const b = run(js, f);
+  expect(b).toEqual(a);
+  return a;
+}
+
+const INF = new Uint8Array(64);
+
+/** Random valid points: mostly uniform, sometimes infinity, G, or repeats. */
+function points(n: number, infinity = true): Uint8Array {
+  const out = new Uint8Array(64 * n);
+  const fresh = native.mulGen(rng.scalars(n));
+  for (let i = 0; i < n; i++) {
+    const r = rng.int(16);
+    const p =
+      r === 0 && infinity
+        ? INF
+        : r === 1 && i > 0
+          ? out.slice(64 * (i - 1), 64 * i) // repeat the previous point
+          : fresh.subarray(64 * i, 64 * i + 64);
+    out.set(p, 64 * i);
+  }
+  return out;
+}
+
+describe('native and js agree byte for byte', () => {
+  it('mulGen on 1000 scalars (edge values included)', () => {
+    const k = rng.scalars(1000);
+    agree((g) => g.mulGen(k));
+    agree((g) => g.mulGen(scalarsToBytes([0n, 1n, 2n, CURVE_ORDER - 1n, CURVE_ORDER - 2n])));
+  });
+
+  it('decompress/compress on 2000 random encodings, valid and invalid', () => {
+    let valid = 0;
+    for (let i = 0; i < 2000; i++) {
+      const enc = new Uint8Array(33);
+      const r = rng.int(8);
+      if (r < 5) enc.set(native.compress(native.mulGen(scalarsToBytes([rng.scalar() || 1n]))));
+      else enc.set(rng.bytes(33));
+      if (r === 5) enc[0] = 2 + rng.int(2);
+      if (r === 6) enc.fill(0xff, 1, 1 + rng.int(33));
+      const out = agree((g) => g.decompress(enc));
+      if ('ok' in out) {
+        valid++;
+        agree((g) => g.compress(g.decompress(enc)));
+      }
+    }
+    expect(valid).toBeGreaterThan(1000);
+    expect(valid).toBeLessThan(2000);
+  });
+
+  it('add, negate on 1000 pairs, including P + P, P + (−P) and infinity', () => {
+    const a = points(1000);
+    const b = points(1000);
+    for (let i = 0; i < 1000; i += 10) b.set(a.subarray(64 * i, 64 * i + 64), 64 * i); // doubling
+    const negA = native.negate(a);
+    for (let i = 5; i < 1000; i += 10) b.set(negA.subarray(64 * i, 64 * i + 64), 64 * i); // cancels
+    agree((g) => g.add(a, b));
+    agree((g) => g.negate(b));
+  });
+
+  it('mul (constant time) on 200 and mulVartime on 400 random pairs', () => {
+    const p1 = points(200);
+    const k1 = rng.scalars(200);
+    agree((g) => g.mul(p1, k1));
+    const p2 = points(400);
+    const k2 = rng.scalars(400);
+    agree((g) => g.mulVartime(p2, k2));
+  });
+
+  for (const n of [0, 1, 2, 3, 5, 8, 16, 31, 64, 87, 88, 89, 128, 1024]) {
+    it(`msm of ${n} points, alone, compressed, and with a table and G`, () => {
+      const pts = points(n);
+      const k = rng.scalars(n);
+      agree((g) => g.msm({ points: pts, scalars: k }));
+      const finite = points(n, false);
+      agree((g) => g.msm({ points: g.compress(finite), pointFormat: 'compressed', scalars: k }));
+      const tablePoints = points(n + 3);
+      const ts = rng.scalars(n);
+      const gs = rng.scalars(1);
+      const tables = new Map<Group, ReturnType<Group['createTable']>>();
+      agree((g) => {
+        if (!tables.has(g)) tables.set(g, g.createTable(tablePoints));
+        return g.msm({ table: tables.get(g)!, tableScalars: ts, points: pts, scalars: k, gScalar: gs });
+      });
+    });
+  }
+
+  it('msm results at infinity', () => {
+    const p = points(40, false);
+    const k = rng.scalars(40);
+    const negK = scalarsToBytes(
+      Array.from({ length: 40 }, (_, i) => {
+        const v = BigInt('0x' + hex(k.subarray(32 * i, 32 * i + 32)));
+        return v === 0n ? 0n : CURVE_ORDER - v;
+      }),
+    );
+    const out = agree((g) => g.msm({ points: concatBytes(p, p), scalars: concatBytes(k, negK) }));
+    expect(out).toEqual({ ok: hex(INF) });
+    agree((g) => g.msm({ points: p, scalars: new Uint8Array(32 * 40) }));
+  });
+
+  it('30 random mixed MSMs of random sizes', () => {
+    for (let t = 0; t < 30; t++) {
+      const n = rng.int(200);
+      const pts = points(n);
+      const k = rng.scalars(n);
+      const gs = rng.int(2) ? rng.scalars(1) : undefined;
+      agree((g) => g.msm({ points: pts, scalars: k, ...(gs ? { gScalar: gs } : {}) }));
+    }
+  });
+});
+
+describe('native and js reject malformed input identically', () => {
+  const P = native.mulGen(scalarsToBytes([99n]));
+  const badScalar = new Uint8Array(32).fill(0xff);
+  const cases: [string, (g: Group) => Uint8Array | void][] = [
+    ['decompress short', (g) => g.decompress(new Uint8Array(32))],
+    ['decompress prefix 04', (g) => g.decompress(concatBytes(g.compress(P), new Uint8Array([4]), new Uint8Array(32)))],
+    ['validate off-curve', (g) => g.validate(concatBytes(P, offCurvePoint()))],
+    ['compress infinity', (g) => g.compress(concatBytes(P, P, INF))],
+    ['add off-curve b', (g) => g.add(concatBytes(P, P), concatBytes(P, offCurvePoint()))],
+    ['mul bad scalar', (g) => g.mul(concatBytes(P, P), concatBytes(scalarsToBytes([1n]), badScalar))],
+    ['mul bad point before bad scalar', (g) => g.mul(concatBytes(P, offCurvePoint()), concatBytes(badScalar, badScalar))],
+    ['mulGen bad scalar', (g) => g.mulGen(concatBytes(scalarsToBytes([1n, 2n]), badScalar))],
+    ['msm bad g', (g) => g.msm({ points: P, scalars: scalarsToBytes([1n]), gScalar: badScalar })],
+    ['msm bad point', (g) => g.msm({ points: concatBytes(P, offCurvePoint()), scalars: concatBytes(badScalar, badScalar) })],
+    ['msm count mismatch', (g) => g.msm({ points: P, scalars: new Uint8Array(64) })],
+    ['table bad point', (g) => void g.createTable(concatBytes(P, offCurvePoint()))],
+  ];
+  for (const [name, f] of cases) {
+    it(name, () => {
+      const out = agree(f);
+      expect('code' in out).toBe(true);
+    });
+  }
+});
