@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'INVALID_LENGTH'
   /** An argument of the wrong type or an out-of-range option. */
   | 'INVALID_ARGUMENT'
+  /** A value outside the range an operation accepts (encryption, decryption, proving). */
+  | 'VALUE_OUT_OF_RANGE'
   /** The requested backend is not available (for example, the addon did not load). */
   | 'BACKEND_UNAVAILABLE'
   /** The native kernel could not allocate memory. */

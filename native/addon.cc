@@ -113,6 +113,16 @@ Napi::Value MulGen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Status(code, bad));
 }
 
+Napi::Value ProgressionX(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 3, "count");
+  uint8_t* out = Bytes(info, 0, 32 * n, "out");
+  uint8_t* start = Bytes(info, 1, 64, "start");
+  uint8_t* step = Bytes(info, 2, 64, "step");
+  size_t bad = 0;
+  int code = zk_progression_x(out, start, step, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
 // Returns an External owning the table, or a status number on invalid input.
 Napi::Value TableCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -192,6 +202,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("negate", Napi::Function::New(env, Negate));
   exports.Set("mul", Napi::Function::New(env, Mul));
   exports.Set("mulGen", Napi::Function::New(env, MulGen));
+  exports.Set("progressionX", Napi::Function::New(env, ProgressionX));
   exports.Set("tableCreate", Napi::Function::New(env, TableCreate));
   exports.Set("tableSize", Napi::Function::New(env, TableSize));
   exports.Set("msm", Napi::Function::New(env, Msm));

@@ -252,6 +252,53 @@ int zk_mul_gen(unsigned char *out64, const unsigned char *k32, size_t n, size_t 
     return ZK_OK;
 }
 
+int zk_progression_x(unsigned char *out32, const unsigned char *start64, const unsigned char *step64, size_t n, size_t *bad) {
+    /* Chunks bound the temporary memory; each chunk costs one shared inversion. */
+    enum { CHUNK = 1024 };
+    secp256k1_gej *acc;
+    secp256k1_ge *ge, step, start;
+    secp256k1_gej cur;
+    size_t done = 0, i;
+    if (!zk_ge_load64(&start, start64)) {
+        *bad = 0;
+        return ZK_ERR_POINT;
+    }
+    if (!zk_ge_load64(&step, step64)) {
+        *bad = 1;
+        return ZK_ERR_POINT;
+    }
+    if (n == 0) return ZK_OK;
+    acc = (secp256k1_gej *)malloc(CHUNK * sizeof(secp256k1_gej));
+    ge = (secp256k1_ge *)malloc(CHUNK * sizeof(secp256k1_ge));
+    if (acc == NULL || ge == NULL) {
+        free(acc);
+        free(ge);
+        return ZK_ERR_MEMORY;
+    }
+    secp256k1_gej_set_ge(&cur, &start);
+    while (done < n) {
+        size_t m = n - done < CHUNK ? n - done : CHUNK;
+        for (i = 0; i < m; i++) {
+            acc[i] = cur;
+            secp256k1_gej_add_ge_var(&cur, &cur, &step, NULL);
+        }
+        secp256k1_ge_set_all_gej_var(ge, acc, m);
+        for (i = 0; i < m; i++) {
+            unsigned char *o = out32 + 32 * (done + i);
+            if (secp256k1_ge_is_infinity(&ge[i])) {
+                memset(o, 0, 32);
+            } else {
+                secp256k1_fe_normalize_var(&ge[i].x);
+                secp256k1_fe_get_b32(o, &ge[i].x);
+            }
+        }
+        done += m;
+    }
+    free(acc);
+    free(ge);
+    return ZK_OK;
+}
+
 /* ---- generator tables -------------------------------------------------- */
 
 struct zk_table {

@@ -57,6 +57,12 @@ int zk_mul(unsigned char *out64, const unsigned char *p64, const unsigned char *
 /* out[i] = k[i] * G, constant time in k[i] (blinded comb, ecmult_gen). */
 int zk_mul_gen(unsigned char *out64, const unsigned char *k32, size_t n, size_t *bad);
 
+/* x-coordinates of start + i*step for i = 0..n-1, 32 bytes each (infinity gives
+ * 32 zero bytes; no curve point has x = 0). Variable time. Baby-step giant-step
+ * decryption builds its table and walks its giant steps with this. Bad index:
+ * 0 for start, 1 for step. */
+int zk_progression_x(unsigned char *out32, const unsigned char *start64, const unsigned char *step64, size_t n, size_t *bad);
+
 /* A fixed point set (generators) parsed once and reused across MSMs. */
 zk_table *zk_table_create(const unsigned char *p64, size_t n, int *status, size_t *bad);
 size_t zk_table_size(const zk_table *t);

@@ -105,6 +105,17 @@ export function createGroup(raw: RawGroup): Group {
       return out;
     },
 
+    progressionX(start, step, count) {
+      abytes(start, 'start', AFFINE_BYTES);
+      abytes(step, 'step', AFFINE_BYTES);
+      if (!Number.isSafeInteger(count) || count < 0) {
+        throw new ZkmeterError('INVALID_ARGUMENT', `"count" expected a non-negative integer, got ${count}`);
+      }
+      const out = new Uint8Array(32 * count);
+      check(raw.progressionX(out, start, step, count), (i) => (i === 0 ? 'start' : 'step'));
+      return out;
+    },
+
     createTable(points) {
       const n = acount(points, 'points', AFFINE_BYTES);
       const copy = points.slice();

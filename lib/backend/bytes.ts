@@ -43,19 +43,31 @@ export function acount(value: unknown, title: string, stride: number): number {
   return bytes.length / stride;
 }
 
+// Hex lookup tables: bigint ↔ bytes through hex strings is several times faster
+// than per-byte bigint shifts, and these conversions sit on every hot path.
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  NIBBLE['0123456789abcdef'.charCodeAt(i)] = i;
+  NIBBLE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
 /** Reads a big-endian unsigned integer. */
 export function bytesToBigint(bytes: Uint8Array, offset = 0, length = bytes.length - offset): bigint {
   let hex = '';
-  for (let i = offset; i < offset + length; i++) hex += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
+  for (let i = offset; i < offset + length; i++) hex += HEX[bytes[i]!];
   return hex === '' ? 0n : BigInt('0x' + hex);
 }
 
-/** Writes `value` as `length` big-endian bytes into `out` at `offset`. Caller ensures it fits. */
+/** Writes `value` (0 <= value < 2^(8·length)) as `length` big-endian bytes into `out` at `offset`. */
 export function writeBigint(out: Uint8Array, offset: number, length: number, value: bigint): void {
-  let v = value;
-  for (let i = offset + length - 1; i >= offset; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
+  const hex = value.toString(16);
+  const digits = hex.length;
+  // Walk the hex string from its end; missing high digits are zero.
+  for (let i = 0; i < length; i++) {
+    const lo = digits - 1 - 2 * i;
+    const b = (lo >= 0 ? NIBBLE[hex.charCodeAt(lo)]! : 0) | (lo - 1 >= 0 ? NIBBLE[hex.charCodeAt(lo - 1)]! << 4 : 0);
+    out[offset + length - 1 - i] = b;
   }
 }
 

@@ -45,6 +45,8 @@ export interface RawGroup {
   /** Bad index: i for point i, n + i for scalar i; checked in order point i, scalar i. */
   mul(out: Uint8Array, points: Uint8Array, scalars: Uint8Array, n: number, consttime: boolean): Status;
   mulGen(out: Uint8Array, scalars: Uint8Array, n: number): Status;
+  /** x(start + i·step) for i < n, 32 bytes each (infinity → zeros). Bad index: 0 start, 1 step. */
+  progressionX(out: Uint8Array, start: Uint8Array, step: Uint8Array, n: number): Status;
   /** A table handle, or a Status (number) when a point is invalid. */
   tableCreate(points: Uint8Array, n: number): RawTable | Status;
   /**
@@ -110,6 +112,12 @@ export interface Group {
   mulVartime(points: Uint8Array, scalars: Uint8Array): Uint8Array;
   /** Element-wise k[i]·G, constant time in k[i] on the native backend. */
   mulGen(scalars: Uint8Array): Uint8Array;
+  /**
+   * x-coordinates of start + i·step for i = 0…count−1, 32 bytes each; the point at
+   * infinity gives 32 zero bytes (no curve point has x = 0). Variable time. This is
+   * the inner loop of baby-step giant-step decryption.
+   */
+  progressionX(start: Uint8Array, step: Uint8Array, count: number): Uint8Array;
   /** Prepares a fixed point set for {@link Group.msm}. */
   createTable(points: Uint8Array): PointTable;
   /** One multi-scalar multiplication, variable time: public scalars only. */

@@ -164,6 +164,29 @@ export function createJsRaw(): RawGroup {
       return STATUS_OK;
     },
 
+    progressionX(out, start64, step64, n): Status {
+      const start = load64(start64, 0);
+      if (start === undefined) return status(STATUS_POINT, 0);
+      const step = load64(step64, 0);
+      if (step === undefined) return status(STATUS_POINT, 1);
+      const CHUNK = 1024;
+      let cur = start;
+      for (let done = 0; done < n; done += CHUNK) {
+        const chunk: Point[] = [];
+        for (let i = 0; i < Math.min(CHUNK, n - done); i++) {
+          chunk.push(cur);
+          cur = cur.add(step);
+        }
+        const affine = normalizeZ(Point, chunk);
+        for (let i = 0; i < affine.length; i++) {
+          const off = 32 * (done + i);
+          if (affine[i]!.is0()) out.fill(0, off, off + 32);
+          else writeBigint(out, off, 32, affine[i]!.toAffine().x);
+        }
+      }
+      return STATUS_OK;
+    },
+
     tableCreate(in64, n) {
       const points: Point[] = [];
       for (let i = 0; i < n; i++) {

@@ -50,6 +50,7 @@ export function createNativeRaw(): RawGroup {
     negate: a.negate,
     mul: a.mul,
     mulGen: a.mulGen,
+    progressionX: a.progressionX,
     tableCreate: a.tableCreate,
     msm: a.msm,
   };

@@ -1,0 +1,285 @@
+/**
+ * ZKPe: the zero-knowledge proof of equivalence between an EC ElGamal
+ * ciphertext (C1, C2) under Y and a Pedersen commitment V — that both hold the
+ * same m. Math and soundness argument: docs/notes-zkpe.md.
+ *
+ * Relation. The prover knows (r, s) with
+ *     C1 = r·G   and   C2 − V = r·Y − s·H.
+ * If C2 = m·G + r·Y (m is whatever C2 decrypts to), the second equation says
+ * exactly V = m·G + s·H: the commitment opens to the same m. m cancels, so it
+ * need not be a witness: a Chaum–Pedersen-style Sigma protocol (Schnorr 1991;
+ * Chaum–Pedersen 1992; Cramer–Damgård–Schoenmakers 1994 for conjunctions) over
+ * two linear equations in (r, s) suffices. Knowledge of m itself follows from
+ * the range proof, a proof of knowledge of V's opening.
+ *
+ * Protocol (Fiat–Shamir):
+ *   prover   k_r, k_s ← Z_n;  A1 = k_r·G;  A2 = k_r·Y − k_s·H
+ *   e = H(transcript: label, DST, G, H, Y, C1, C2, V, context, A1, A2)
+ *   prover   z_r = k_r + e·r;  z_s = k_s + e·s
+ *   verifier z_r·G = A1 + e·C1   and   z_r·Y − z_s·H = A2 + e·(C2 − V)
+ *
+ * Encoding (130 bytes): A1 (33) ‖ A2 (33) ‖ z_r (32) ‖ z_s (32).
+ * We send the commitments (A1, A2) rather than the challenge, so both
+ * verification equations are linear in public points and fold, with random
+ * weights, into one MSM together with any number of other proofs.
+ * @module
+ */
+import { ZkmeterError } from '../errors.js';
+import { getGroup } from '../backend/index.js';
+import { AFFINE_BYTES, CURVE_ORDER, abytes, bytesToBigint, concatBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { POINT_LENGTH, Reader, SCALAR_LENGTH, encodePoints } from './codec.js';
+import type { Ciphertext } from './elgamal.js';
+import { GENERATOR_DST, pedersenH } from './generators.js';
+import { MsmAccumulator } from './msm-accumulator.js';
+import { cryptoRandom, randomScalar, type RandomSource } from './random.js';
+import { Transcript } from './transcript.js';
+import { modN } from './scalar.js';
+
+/** Transcript label; a new version of the protocol gets a new label. */
+export const ZKPE_LABEL = 'zkmeter/zkpe v1';
+/** Encoded proof length in bytes. */
+export const ZKPE_LENGTH = 2 * POINT_LENGTH + 2 * SCALAR_LENGTH;
+
+/** The public statement: all points 64-byte affine. */
+export interface EquivalenceStatement {
+  /** The utility's ElGamal public key Y. */
+  readonly publicKey: Uint8Array;
+  /** (C1, C2) = (r·G, m·G + r·Y). */
+  readonly ciphertext: Ciphertext;
+  /** V = m·G + s·H. */
+  readonly commitment: Uint8Array;
+}
+
+/** The prover's secrets: the encryption randomness r and the commitment blinding s. */
+export interface EquivalenceWitness {
+  readonly r: bigint;
+  readonly s: bigint;
+}
+
+/** One item of a batch verification. */
+export interface EquivalenceItem {
+  readonly statement: EquivalenceStatement;
+  readonly proof: Uint8Array;
+  readonly context: Uint8Array;
+}
+
+interface DecodedProof {
+  A: Uint8Array; // A1 ‖ A2, packed affine
+  A33: Uint8Array; // their wire bytes, for the transcript
+  zr: bigint;
+  zs: bigint;
+}
+
+function astatement(st: EquivalenceStatement): Uint8Array {
+  if (typeof st !== 'object' || st === null || typeof st.ciphertext !== 'object' || st.ciphertext === null) {
+    throw new ZkmeterError('INVALID_ARGUMENT', '"statement" expected {publicKey, ciphertext, commitment}');
+  }
+  return concatBytes(
+    abytes(st.publicKey, 'statement.publicKey', AFFINE_BYTES),
+    abytes(st.ciphertext.c1, 'statement.ciphertext.c1', AFFINE_BYTES),
+    abytes(st.ciphertext.c2, 'statement.ciphertext.c2', AFFINE_BYTES),
+    abytes(st.commitment, 'statement.commitment', AFFINE_BYTES),
+  );
+}
+
+/** The challenge e, binding the generators, the whole statement, the context and A1, A2. */
+const DST_BYTES = new TextEncoder().encode(GENERATOR_DST);
+
+function challenge(statement33: Uint8Array, context: Uint8Array, A33: Uint8Array): bigint {
+  const t = new Transcript(ZKPE_LABEL);
+  t.appendMessage('dst', DST_BYTES);
+  t.appendMessage('H', generatorH33());
+  t.appendMessage('Y', statement33.subarray(0, 33));
+  t.appendMessage('C1', statement33.subarray(33, 66));
+  t.appendMessage('C2', statement33.subarray(66, 99));
+  t.appendMessage('V', statement33.subarray(99, 132));
+  t.appendMessage('context', context);
+  t.appendMessage('A1', A33.subarray(0, 33));
+  t.appendMessage('A2', A33.subarray(33, 66));
+  return t.challengeScalar('e');
+}
+
+let h33: Uint8Array | undefined;
+function generatorH33(): Uint8Array {
+  h33 ??= encodePoints(pedersenH(), 'H');
+  return h33;
+}
+
+/**
+ * Proves that `statement.ciphertext` and `statement.commitment` hold the same
+ * value, given the encryption randomness r and the blinding s. Constant time in
+ * r, s and the nonces on the native backend. Returns the 130-byte proof.
+ */
+export function proveEquivalence(
+  statement: EquivalenceStatement,
+  witness: EquivalenceWitness,
+  context: Uint8Array,
+  rng: RandomSource = cryptoRandom,
+): Uint8Array {
+  const packed = astatement(statement);
+  abytes(context, 'context');
+  for (const k of ['r', 's'] as const) {
+    const v = witness?.[k];
+    if (typeof v !== 'bigint' || v < 0n || v >= CURVE_ORDER) {
+      throw new ZkmeterError('INVALID_SCALAR', `"witness.${k}" expected a scalar 0 <= x < n`);
+    }
+  }
+  const g = getGroup();
+  const kr = randomScalar(rng);
+  const ks = randomScalar(rng);
+  const A1 = g.mulGen(scalarToBytes(kr));
+  const terms = g.mul(concatBytes(statement.publicKey, pedersenH()), scalarsToBytes([kr, CURVE_ORDER - ks]));
+  const A2 = g.add(terms.subarray(0, AFFINE_BYTES), terms.subarray(AFFINE_BYTES));
+  // One call encodes the statement and the nonce commitments for the transcript.
+  const enc = encodePoints(concatBytes(packed, A1, A2), 'statement');
+  const A33 = enc.subarray(4 * POINT_LENGTH);
+  const e = challenge(enc.subarray(0, 4 * POINT_LENGTH), context, A33);
+  const zr = modN(kr + e * witness.r);
+  const zs = modN(ks + e * witness.s);
+  return concatBytes(A33, scalarToBytes(zr), scalarToBytes(zs));
+}
+
+/** Strictly decodes a proof; throws a ZkmeterError for any malformed encoding. */
+function decodeProof(proof: Uint8Array, title = 'proof'): DecodedProof {
+  const r = new Reader(proof, title, ZKPE_LENGTH);
+  const A33 = proof.subarray(0, 2 * POINT_LENGTH);
+  const A = r.points(2, 'A');
+  return { A, A33, zr: r.scalar('z_r'), zs: r.scalar('z_s') };
+}
+
+/**
+ * Adds the weighted verification equations of one proof to `acc`, with
+ * D = C2 − V precomputed for the whole batch (one point fewer per proof):
+ *   a·(z_r·G − A1 − e·C1) + b·(z_r·Y − z_s·H − A2 − e·D) = 0.
+ */
+function accumulate(acc: MsmAccumulator, p: Prepared, D: Uint8Array, a: bigint, b: bigint): void {
+  const { packed, proof, e } = p;
+  acc.addG(a * proof.zr);
+  acc.addH(-b * proof.zs);
+  acc.addPoint(packed.subarray(0, 64), b * proof.zr, true); // Y, usually shared by the batch
+  acc.addPoint(proof.A.subarray(0, 64), -a);
+  acc.addPoint(packed.subarray(64, 128), -a * e); // C1
+  acc.addPoint(proof.A.subarray(64, 128), -b);
+  acc.addPoint(D, -b * e);
+}
+
+/**
+ * `count` uniform non-zero 128-bit weights from the CSPRNG, drawn in one call:
+ * a batch that holds a bad proof passes with probability at most 2^−127.
+ */
+function weights(count: number): bigint[] {
+  const bytes = cryptoRandom(16 * count);
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) out.push(bytesToBigint(bytes, 16 * i, 16) || 1n);
+  return out;
+}
+
+/**
+ * Verifies one proof. Returns false if it does not verify; throws a
+ * ZkmeterError if the proof or statement is malformed (wrong length, a point off
+ * the curve, a scalar ≥ n).
+ */
+export function verifyEquivalence(statement: EquivalenceStatement, proof: Uint8Array, context: Uint8Array): boolean {
+  return batchVerifyEquivalence([{ statement, proof, context }]).valid;
+}
+
+export interface BatchResult {
+  /** True when every item verified. */
+  readonly valid: boolean;
+  /** Indices of the items that do not verify (malformed ones included), ascending. */
+  readonly invalid: number[];
+}
+
+interface Prepared {
+  index: number;
+  packed: Uint8Array; // Y ‖ C1 ‖ C2 ‖ V, affine
+  proof: DecodedProof;
+  e: bigint;
+  D?: Uint8Array; // C2 − V
+}
+
+/**
+ * Verifies many proofs with one MSM: each item's two equations are weighted by
+ * fresh 128-bit CSPRNG weights and summed. If the sum fails, bisection finds
+ * every bad item. Malformed items are reported as invalid, not thrown.
+ */
+export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): BatchResult {
+  if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
+  const single = items.length === 1;
+  const invalid: number[] = [];
+  const prepared: Prepared[] = [];
+  items.forEach((item, index) => {
+    if (typeof item !== 'object' || item === null) {
+      throw new ZkmeterError('INVALID_ARGUMENT', `"items[${index}]" expected {statement, proof, context}`);
+    }
+    const packed = astatement(item.statement);
+    abytes(item.context, 'context');
+    let proof: DecodedProof;
+    try {
+      proof = decodeProof(abytes(item.proof, 'proof'));
+    } catch (e) {
+      if (single) throw e; // a lone malformed proof is the caller's error to see
+      invalid.push(index);
+      return;
+    }
+    prepared.push({ index, packed, proof, e: 0n });
+  });
+  if (prepared.length > 0) {
+    // Encode every statement in one backend call, for the transcripts. If some
+    // statement holds the point at infinity (which has no encoding), fall back to
+    // encoding item by item so that only those items are reported.
+    let enc: Uint8Array | null = null;
+    try {
+      enc = encodePoints(concatBytes(...prepared.map((p) => p.packed)), 'statement');
+    } catch (e) {
+      if (single) throw e;
+    }
+    const ready: Prepared[] = [];
+    prepared.forEach((p, i) => {
+      let st33: Uint8Array;
+      if (enc !== null) st33 = enc.subarray(132 * i, 132 * i + 132);
+      else {
+        try {
+          st33 = encodePoints(p.packed, 'statement');
+        } catch {
+          invalid.push(p.index);
+          return;
+        }
+      }
+      p.e = challenge(st33, items[p.index]!.context, p.proof.A33);
+      ready.push(p);
+    });
+    attachDifferences(ready);
+    invalid.push(...bisect(ready));
+  }
+  invalid.sort((a, b) => a - b);
+  return { valid: invalid.length === 0, invalid };
+}
+
+/** Indices of the bad items among `group`, found by bisection. */
+function bisect(group: Prepared[]): number[] {
+  if (group.length === 0) return [];
+  const acc = new MsmAccumulator();
+  const w = weights(2 * group.length);
+  group.forEach((p, i) => accumulate(acc, p, p.D!, w[2 * i]!, w[2 * i + 1]!));
+  if (acc.isIdentity()) return [];
+  if (group.length === 1) return [group[0]!.index];
+  const mid = group.length >> 1;
+  return bisect(group.slice(0, mid)).concat(bisect(group.slice(mid)));
+}
+
+/** D = C2 − V for every item: two backend calls for the whole batch. */
+function attachDifferences(group: Prepared[]): void {
+  if (group.length === 0) return;
+  const g = getGroup();
+  const C2 = new Uint8Array(AFFINE_BYTES * group.length);
+  const V = new Uint8Array(AFFINE_BYTES * group.length);
+  group.forEach((p, i) => {
+    C2.set(p.packed.subarray(128, 192), AFFINE_BYTES * i);
+    V.set(p.packed.subarray(192, 256), AFFINE_BYTES * i);
+  });
+  const D = g.add(C2, g.negate(V));
+  group.forEach((p, i) => {
+    p.D = D.subarray(AFFINE_BYTES * i, AFFINE_BYTES * (i + 1));
+  });
+}
