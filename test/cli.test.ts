@@ -63,6 +63,62 @@ describe('zkmeter CLI', () => {
   });
 });
 
+describe('zkmeter keygen / encrypt / decrypt (SPEC.md)', () => {
+  const keys = JSON.parse(zkmeter(['keygen']).stdout);
+
+  it('keygen prints a 32-byte secret key and a 33-byte public key in lowercase hex', () => {
+    expect(Object.keys(keys).sort()).toEqual(['publicKey', 'secretKey']);
+    expect(keys.secretKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(keys.publicKey).toMatch(/^0[23][0-9a-f]{64}$/);
+  });
+
+  it('encrypt then decrypt round-trips, with the value as a decimal string', () => {
+    const enc = zkmeter(['encrypt', '--public-key', keys.publicKey, '--value', '4294967296']);
+    expect(enc.code).toBe(0);
+    const { ciphertext } = JSON.parse(enc.stdout);
+    expect(ciphertext).toMatch(/^(0[23][0-9a-f]{64}){2}$/);
+    const dec = zkmeter(['decrypt', '--secret-key', keys.secretKey, '--ciphertext', ciphertext]);
+    expect(dec.code).toBe(0);
+    expect(JSON.parse(dec.stdout)).toEqual({ value: '4294967296' });
+  });
+
+  it('decrypt honours --max, and a value past it is exit 2', () => {
+    const { ciphertext } = JSON.parse(zkmeter(['encrypt', '--public-key', keys.publicKey, '--value', '1001']).stdout);
+    expect(JSON.parse(zkmeter(['decrypt', '--secret-key', keys.secretKey, '--ciphertext', ciphertext, '--max', '1001']).stdout)).toEqual({
+      value: '1001',
+    });
+    const r = zkmeter(['decrypt', '--secret-key', keys.secretKey, '--ciphertext', ciphertext, '--max', '1000']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: decrypted value is not in the range [0, 1000]\n');
+    expect(r.stdout).toBe('');
+  });
+
+  it('bad input is exit 2 with one error line and no stack trace', () => {
+    const cases: string[][] = [
+      ['encrypt', '--public-key', keys.publicKey],
+      ['encrypt', '--public-key', keys.publicKey, '--value', '-1'],
+      ['encrypt', '--public-key', keys.publicKey, '--value', '1.5'],
+      ['encrypt', '--public-key', keys.publicKey, '--value', '0x10'],
+      ['encrypt', '--public-key', keys.publicKey.toUpperCase(), '--value', '1'],
+      ['encrypt', '--public-key', '04' + keys.publicKey.slice(2), '--value', '1'],
+      ['encrypt', '--public-key', keys.publicKey + '00', '--value', '1'],
+      ['encrypt', '--public-key', keys.publicKey, '--value', '115792089237316195423570985008687907852837564279074904382605163141518161494337'],
+      ['decrypt', '--secret-key', '00'.repeat(32), '--ciphertext', '02'.repeat(66)],
+      ['decrypt', '--secret-key', 'ff'.repeat(32), '--ciphertext', '02'.repeat(66)],
+      ['decrypt', '--secret-key', keys.secretKey, '--ciphertext', '02'.repeat(66)],
+      ['decrypt', '--secret-key', keys.secretKey, '--ciphertext', 'zz'],
+      ['decrypt', '--secret-key', keys.secretKey, '--ciphertext', '02'.repeat(66), '--table-bits', '99'],
+      ['keygen', '--extra'],
+    ];
+    for (const args of cases) {
+      const r = zkmeter(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr, args.join(' ')).toMatch(/^error: [^\n]+\n$/);
+    }
+  });
+});
+
 describe('without the native addon', () => {
   // A copy of the package with no build/ and no prebuilds/: what a user gets when the
   // addon failed to build or was deleted.

@@ -3,7 +3,9 @@
  * returns the SPEC.md JSON object `{machine, metrics}` (printed last on stdout).
  * @module
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { msmTable, runMsmBench } from '../../bench/msm.js';
 import { nativeAvailable } from '../backend/index.js';
 import { VERSION } from '../version.js';
@@ -19,6 +21,20 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
     log(`MSM of 128 points: native is ${msm.metrics['msm128.speedup'].toFixed(1)}× faster than TypeScript`);
     log(`native cost per point at 1024 points = ${msm.metrics['native.msm.perPoint1024over128']!.toFixed(2)}× its cost per point at 128`);
   }
+  log('');
+  const metrics: Record<string, number> = { ...msm.metrics };
+  // The crypto layer runs once per backend, each in its own process.
+  for (const backend of nativeAvailable() ? ['native', 'js'] : ['js']) {
+    Object.assign(metrics, runWorker(backend, opts.quick, log));
+  }
+  const ratio = (a: string, b: string) => {
+    if (metrics[a] !== undefined && metrics[b] !== undefined) return metrics[b]! / metrics[a]!;
+    return undefined;
+  };
+  const zkpeSpeedup = ratio('native.zkpe.verify.ms', 'js.zkpe.verify.ms');
+  if (zkpeSpeedup !== undefined) metrics['zkpe.verify.speedup'] = zkpeSpeedup;
+  const pocDecrypt = metrics['native.elgamal.decrypt100000.ms'] ?? metrics['js.elgamal.decrypt100000.ms'];
+  if (pocDecrypt !== undefined) metrics['poc.decrypt100000.speedup'] = POC_DECRYPT_100000_MS / pocDecrypt;
   const cpus = os.cpus();
   return {
     machine: {
@@ -30,6 +46,29 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
       zkmeter: VERSION,
       mode: opts.quick ? 'quick' : 'full',
     },
-    metrics: msm.metrics,
+    reference: {
+      note: 'published figures of the earlier C proof of concept, not measured in this run',
+      'poc.encrypt.ms': POC_ENCRYPT_MS,
+      'poc.decrypt100000.ms': POC_DECRYPT_100000_MS,
+    },
+    metrics,
   };
+}
+
+/** The earlier C proof of concept's published figures (not measured here). */
+export const POC_ENCRYPT_MS = 0.34;
+export const POC_DECRYPT_100000_MS = 11_700;
+
+function runWorker(backend: string, quick: boolean, log: (line: string) => void): Record<string, number> {
+  const worker = fileURLToPath(new URL('../../bench/crypto.js', import.meta.url));
+  const res = spawnSync(process.execPath, [worker, ...(quick ? ['--quick'] : [])], {
+    env: { ...process.env, ZKMETER_BACKEND: backend },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) {
+    log(`crypto benchmark on ${backend} failed (exit ${res.status})`);
+    return {};
+  }
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as Record<string, number>;
 }

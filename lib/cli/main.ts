@@ -1,72 +1,95 @@
 #!/usr/bin/env node
 /**
- * The `zkmeter` command line (SPEC.md, "Command line"). Every command prints one
- * JSON object on stdout; progress goes to stderr. Exit 0 on success, 2 on bad
- * usage or input with one `error: …` line on stderr and no stack trace.
+ * The `zkmeter` command line (SPEC.md, "Command line"), on commander. Every
+ * command prints one JSON object on stdout; progress goes to stderr.
+ * Exit 0 on success, 1 when a proof does not verify, 2 on bad usage or input
+ * (one `error: …` line on stderr, never a stack trace).
  * @module
  */
-import { parseArgs } from 'node:util';
+import { Command, CommanderError } from 'commander';
 import { ZkmeterError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { backendFallbackReason, backendName } from '../backend/index.js';
+import { UsageError } from './parse.js';
+import { decryptCommand, encryptCommand, keygenCommand } from './elgamal.js';
 import { runSelfcheck } from './selfcheck.js';
 
-/** A user error: printed as one line, exit code 2. */
-export class UsageError extends Error {}
+type Result = Record<string, unknown> | undefined;
 
-type Options = Record<string, string | boolean | undefined>;
-
-interface Command {
-  summary: string;
-  options: Record<string, { type: 'string' | 'boolean' }>;
-  run(opts: Options): Promise<unknown> | unknown;
+function print(result: Result): void {
+  if (result !== undefined) process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-const commands: Record<string, Command> = {
-  version: {
-    summary: 'print the version and the active backend',
-    options: {},
-    run: () => ({ version: VERSION, backend: backendName(), fallback: backendFallbackReason() ?? null }),
-  },
-  selfcheck: {
-    summary: 'cross-check the native and TypeScript backends on random inputs and time them',
-    options: {},
-    run: () => runSelfcheck((line) => process.stderr.write(line + '\n')),
-  },
-  bench: {
-    summary: 'run the benchmark suite (--quick for a short run, --json for one JSON line)',
-    options: { quick: { type: 'boolean' }, json: { type: 'boolean' } },
-    async run(opts) {
-      const { runBench } = await import('./bench.js');
-      return runBench({ quick: opts.quick === true, json: opts.json === true });
-    },
-  },
-};
+function versionInfo(): Result {
+  return { version: VERSION, backend: backendName(), fallback: backendFallbackReason() ?? null };
+}
 
-function usage(): string {
-  const lines = ['usage: zkmeter <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
-  lines.push('', 'ZKMETER_BACKEND=native|js forces a backend.');
-  return lines.join('\n');
+export function buildProgram(): Command {
+  const program = new Command('zkmeter')
+    .description('Privacy-preserving smart-meter billing on secp256k1. ZKMETER_BACKEND=native|js forces a backend.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showSuggestionAfterError(false)
+    .helpCommand(true);
+
+  program
+    .command('version')
+    .description('print the version and the active backend')
+    .action(() => print(versionInfo()));
+
+  program
+    .command('keygen')
+    .description('make an ElGamal key pair: {"secretKey","publicKey"}')
+    .action(() => print(keygenCommand()));
+
+  program
+    .command('encrypt')
+    .description('encrypt an integer: {"ciphertext"}')
+    .requiredOption('--public-key <hex>', '33-byte compressed public key, hex')
+    .requiredOption('--value <int>', 'integer 0 <= value < n')
+    .action((o) => print(encryptCommand(o)));
+
+  program
+    .command('decrypt')
+    .description('decrypt a ciphertext whose value is in [0, max]: {"value"}')
+    .requiredOption('--secret-key <hex>', '32-byte secret key, hex')
+    .requiredOption('--ciphertext <hex>', '66-byte ciphertext, hex')
+    .option('--max <int>', 'largest value to search for (default 2^32)')
+    .option('--table-bits <int>', 'baby-step table size 2^bits (default 18; use 24 for values up to 2^48)')
+    .action((o) => print(decryptCommand(o)));
+
+  program
+    .command('selfcheck')
+    .description('cross-check the native and TypeScript backends on random inputs and time them')
+    .action(() => print(runSelfcheck((line) => process.stderr.write(line + '\n'))));
+
+  program
+    .command('bench')
+    .description('run the benchmark suite; the last stdout line is {"machine","metrics"}')
+    .option('--quick', 'fewer repetitions (CI smoke run)')
+    .option('--json', 'print only the JSON object on stdout (the table goes to stderr either way)')
+    .action(async (o: { quick?: boolean; json?: boolean }) => {
+      const { runBench } = await import('./bench.js');
+      print(runBench({ quick: o.quick === true, json: o.json === true }) as Result);
+    });
+
+  return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(usage() + '\n');
-    return name === undefined ? 2 : 0;
-  }
-  const command = commands[name === '--version' || name === '-v' ? 'version' : name];
-  if (command === undefined) throw new UsageError(`unknown command '${name}' (try 'zkmeter help')`);
-  let values: Options;
+  if (argv[0] === '--version' || argv[0] === '-v') argv = ['version', ...argv.slice(1)];
+  const program = buildProgram();
   try {
-    values = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false }).values;
+    await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]!);
+    if (e instanceof CommanderError) {
+      // commander has already printed its one-line "error: …" or the help text. Help that
+      // was asked for exits 0; help shown because no command was given is a usage error.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    throw e;
   }
-  const result = await command.run(values);
-  if (result !== undefined) process.stdout.write(JSON.stringify(result) + '\n');
-  return 0;
+  return process.exitCode === undefined ? 0 : Number(process.exitCode);
 }
 
 main(process.argv.slice(2)).then(

@@ -38,15 +38,28 @@ function labelBytes(label: string): Uint8Array {
   return b;
 }
 
-/** u32be(len(a)) ‖ a ‖ u32be(len(b)) ‖ b, in one buffer (one hash update). */
+/**
+ * u32be(len(a)) ‖ a ‖ u32be(len(b)) ‖ b ‖ `extra` spare bytes, written into a
+ * reused scratch buffer (valid until the next call): hash updates copy their
+ * input, and appends sit on the hot path of batch verification.
+ */
+let scratch = new Uint8Array(1024);
 function frame(a: Uint8Array, b: Uint8Array, extra = 0): Uint8Array {
-  const out = new Uint8Array(8 + a.length + b.length + extra);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, a.length, false);
+  const len = 8 + a.length + b.length + extra;
+  if (scratch.length < len) scratch = new Uint8Array(2 * len);
+  const out = scratch;
+  out[0] = a.length >>> 24;
+  out[1] = (a.length >>> 16) & 0xff;
+  out[2] = (a.length >>> 8) & 0xff;
+  out[3] = a.length & 0xff;
   out.set(a, 4);
-  view.setUint32(4 + a.length, b.length, false);
-  out.set(b, 8 + a.length);
-  return out;
+  const o = 4 + a.length;
+  out[o] = b.length >>> 24;
+  out[o + 1] = (b.length >>> 16) & 0xff;
+  out[o + 2] = (b.length >>> 8) & 0xff;
+  out[o + 3] = b.length & 0xff;
+  out.set(b, o + 4);
+  return out.subarray(0, len);
 }
 
 export class Transcript {
@@ -57,6 +70,16 @@ export class Transcript {
     this.hash = sha256.create();
     this.appendMessage('transcript', encoder.encode(TRANSCRIPT_VERSION));
     this.appendMessage('protocol', encoder.encode(protocol));
+  }
+
+  /**
+   * An independent copy of this transcript's state. Verifiers use it to hash a
+   * prefix shared by many proofs (protocol, generators, public key) only once.
+   */
+  clone(): Transcript {
+    const copy = Object.create(Transcript.prototype) as { hash: Hash };
+    copy.hash = this.hash.clone();
+    return copy as unknown as Transcript;
   }
 
   /** Appends labelled bytes. */
@@ -82,8 +105,8 @@ export class Transcript {
   /** Derives a non-zero challenge scalar in [1, n−1] and appends it. */
   challengeScalar(label: string): bigint {
     for (let counter = 0; ; counter++) {
-      // frame("challenge", label) ‖ u32be(counter) ‖ block index
-      const suffix = frame(labelBytes('challenge'), labelBytes(label), 5);
+      // frame("challenge", label) ‖ u32be(counter) ‖ block index (copied out of the scratch)
+      const suffix = frame(labelBytes('challenge'), labelBytes(label), 5).slice();
       new DataView(suffix.buffer).setUint32(suffix.length - 5, counter, false);
       const block = (i: number) => {
         suffix[suffix.length - 1] = i;

@@ -27,7 +27,7 @@
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
 import { AFFINE_BYTES, CURVE_ORDER, abytes, bytesToBigint, concatBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
-import { POINT_LENGTH, Reader, SCALAR_LENGTH, encodePoints } from './codec.js';
+import { POINT_LENGTH, Reader, SCALAR_LENGTH, bytesToHex, encodePoints } from './codec.js';
 import type { Ciphertext } from './elgamal.js';
 import { GENERATOR_DST, pedersenH } from './generators.js';
 import { MsmAccumulator } from './msm-accumulator.js';
@@ -85,11 +85,27 @@ function astatement(st: EquivalenceStatement): Uint8Array {
 /** The challenge e, binding the generators, the whole statement, the context and A1, A2. */
 const DST_BYTES = new TextEncoder().encode(GENERATOR_DST);
 
+/**
+ * Transcript states after (label, DST, H, Y), for the last few public keys: a
+ * batch usually shares one Y, so this prefix is hashed once, not per proof.
+ */
+const prefixes = new Map<string, Transcript>();
+function transcriptFor(Y33: Uint8Array): Transcript {
+  const key = bytesToHex(Y33);
+  let t = prefixes.get(key);
+  if (t === undefined) {
+    t = new Transcript(ZKPE_LABEL);
+    t.appendMessage('dst', DST_BYTES);
+    t.appendMessage('H', generatorH33());
+    t.appendMessage('Y', Y33);
+    if (prefixes.size >= 16) prefixes.delete(prefixes.keys().next().value!);
+    prefixes.set(key, t);
+  }
+  return t.clone();
+}
+
 function challenge(statement33: Uint8Array, context: Uint8Array, A33: Uint8Array): bigint {
-  const t = new Transcript(ZKPE_LABEL);
-  t.appendMessage('dst', DST_BYTES);
-  t.appendMessage('H', generatorH33());
-  t.appendMessage('Y', statement33.subarray(0, 33));
+  const t = transcriptFor(statement33.subarray(0, 33));
   t.appendMessage('C1', statement33.subarray(33, 66));
   t.appendMessage('C2', statement33.subarray(66, 99));
   t.appendMessage('V', statement33.subarray(99, 132));

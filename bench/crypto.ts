@@ -1,0 +1,87 @@
+/**
+ * ElGamal and ZKPe benchmarks on the active backend (ZKMETER_BACKEND). Run as
+ * its own process per backend by `zkmeter bench`, so each backend's crypto
+ * layer runs exactly as in production; prints one JSON line of metrics.
+ */
+import { backendName } from '../lib/backend/index.js';
+import { babyStepTable } from '../lib/crypto/bsgs.js';
+import * as eg from '../lib/crypto/elgamal.js';
+import { commit } from '../lib/crypto/pedersen.js';
+import { randomScalar } from '../lib/crypto/random.js';
+import { batchVerifyEquivalence, proveEquivalence, verifyEquivalence } from '../lib/crypto/zkpe.js';
+import { timeMs } from './msm.js';
+
+/** 15-minute readings in a 31-day month. */
+export const MONTH_READINGS = 31 * 96;
+
+function randomBits(bits: number): bigint {
+  return (randomScalar() & ((1n << BigInt(bits)) - 1n)) | (1n << BigInt(bits - 1));
+}
+
+export function runCryptoBench(quick: boolean, log: (line: string) => void): Record<string, number> {
+  const b = backendName();
+  const native = b === 'native';
+  const m: Record<string, number> = {};
+  const budget = quick ? 50 : 400;
+  const kp = eg.keygen();
+  const say = (name: string, value: number, unit = 'ms') => {
+    m[`${b}.${name}`] = value;
+    log(`${b.padEnd(6)} ${name.padEnd(34)} ${value.toFixed(3)} ${unit}`);
+  };
+
+  say('elgamal.encrypt.ms', timeMs(() => eg.encrypt(kp.publicKey, 123456n), budget));
+  let t0 = performance.now();
+  const table = babyStepTable();
+  say('elgamal.tableBuild.ms', performance.now() - t0);
+  m[`${b}.elgamal.tableBytes`] = table.bytes;
+  for (const bits of [16, 32]) {
+    const cts = Array.from({ length: 8 }, () => eg.encrypt(kp.publicKey, randomBits(bits)));
+    let i = 0;
+    say(`elgamal.decrypt${bits}.ms`, timeMs(() => eg.decrypt(kp.secretKey, cts[i++ % cts.length]!), budget, quick ? 2 : 5));
+  }
+  const poc = eg.encrypt(kp.publicKey, 100_000n);
+  say('elgamal.decrypt100000.ms', timeMs(() => eg.decrypt(kp.secretKey, poc), budget));
+  if (native && !quick) {
+    // 2^40 needs a larger table (2^22 entries, 64 MiB) to stay fast: 2^17 giant steps.
+    t0 = performance.now();
+    babyStepTable(22);
+    say('elgamal.tableBuild22.ms', performance.now() - t0);
+    const cts = Array.from({ length: 4 }, () => eg.encrypt(kp.publicKey, randomBits(40)));
+    let i = 0;
+    say('elgamal.decrypt40.ms', timeMs(() => eg.decrypt(kp.secretKey, cts[i++ % 4]!, { max: 2n ** 40n, tableBits: 22 }), budget, 3));
+  }
+
+  // A month of readings: built by repeated homomorphic addition (cheap on both backends).
+  const step = eg.encrypt(kp.publicKey, 7n);
+  const month: eg.Ciphertext[] = [step];
+  for (let i = 1; i < MONTH_READINGS; i++) month.push(eg.add(month[i - 1]!, step));
+  const prices = month.map((_, i) => BigInt(i % 96 < 28 ? 12 : 31));
+  say('elgamal.sum2976.ms', timeMs(() => eg.weightedSum(month), budget, quick ? 1 : 3));
+  say('elgamal.weightedSum2976.ms', timeMs(() => eg.weightedSum(month, prices), budget, quick ? 1 : 3));
+
+  // ZKPe
+  const ctx = new TextEncoder().encode('bench');
+  const batchSize = native ? 256 : quick ? 16 : 64;
+  const items = Array.from({ length: batchSize }, (_, k) => {
+    const r = randomScalar();
+    const s = randomScalar();
+    const value = BigInt(k * 13);
+    const statement = { publicKey: kp.publicKey, ciphertext: eg.encryptWithRandomness(kp.publicKey, value, r), commitment: commit(value, s) };
+    return { statement, proof: proveEquivalence(statement, { r, s }, ctx), context: ctx, r, s };
+  });
+  const first = items[0]!;
+  say('zkpe.prove.ms', timeMs(() => proveEquivalence(first.statement, first, ctx), budget));
+  const single = timeMs(() => verifyEquivalence(first.statement, first.proof, ctx), budget);
+  say('zkpe.verify.ms', single);
+  const batch = timeMs(() => batchVerifyEquivalence(items), budget, quick ? 1 : 3) / batchSize;
+  say(`zkpe.batch${batchSize}.msPerProof`, batch);
+  m[`${b}.zkpe.batch${batchSize}.overSingle`] = batch / single;
+  log(`${b.padEnd(6)} zkpe batch${batchSize} per proof / single verify = ${(batch / single).toFixed(3)}`);
+  return m;
+}
+
+// Run as a worker: `node dist/bench/crypto.js [--quick]` prints one JSON line.
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const metrics = runCryptoBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
+  process.stdout.write(JSON.stringify(metrics) + '\n');
+}
