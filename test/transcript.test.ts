@@ -82,3 +82,17 @@ describe('Transcript.clone', () => {
     expect(base.clone().appendMessage('x', u('1')).challengeScalar('c')).toBe(ca);
   });
 });
+
+describe('Transcript.appendMessages', () => {
+  it('hashes exactly like the same appends one by one', () => {
+    const parts: [string, Uint8Array][] = [
+      ['a', u('first')],
+      ['bb', new Uint8Array(0)],
+      ['c', new Uint8Array(300).fill(7)],
+    ];
+    const one = new Transcript('test v1');
+    for (const [l, d] of parts) one.appendMessage(l, d);
+    const many = new Transcript('test v1').appendMessages(parts);
+    expect(many.challengeScalar('c')).toBe(one.challengeScalar('c'));
+  });
+});

@@ -54,6 +54,13 @@ for (let i = 0; i < 16; i++) {
 
 /** Reads a big-endian unsigned integer. */
 export function bytesToBigint(bytes: Uint8Array, offset = 0, length = bytes.length - offset): bigint {
+  if (length === 32) {
+    // Scalars and coordinates: four 64-bit reads beat building a hex string.
+    const v = new DataView(bytes.buffer, bytes.byteOffset + offset, 32);
+    return (
+      (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) | (v.getBigUint64(16) << 64n) | v.getBigUint64(24)
+    );
+  }
   let hex = '';
   for (let i = offset; i < offset + length; i++) hex += HEX[bytes[i]!];
   return hex === '' ? 0n : BigInt('0x' + hex);
@@ -98,6 +105,13 @@ export function bytesToScalars(bytes: Uint8Array): bigint[] {
   const out: bigint[] = [];
   for (let off = 0; off < bytes.length; off += SCALAR_BYTES) out.push(bytesToBigint(bytes, off, SCALAR_BYTES));
   return out;
+}
+
+/** Whether two byte arrays are equal (variable time: public data only). */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Concatenates byte arrays. */

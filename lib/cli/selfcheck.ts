@@ -6,14 +6,11 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { loadBackend, nativeAvailable, backendName, backendFallbackReason, type Group } from '../backend/index.js';
-import { scalarsToBytes } from '../backend/bytes.js';
+import { equalBytes, scalarsToBytes } from '../backend/bytes.js';
 import { pedersenH, vectorGenerators } from '../crypto/generators.js';
 import { randomScalars } from '../crypto/random.js';
 import { timeMs } from '../../bench/msm.js';
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
 
 export function runSelfcheck(log: (line: string) => void): Record<string, unknown> {
   const js = loadBackend('js');
@@ -22,7 +19,7 @@ export function runSelfcheck(log: (line: string) => void): Record<string, unknow
   const checks: { name: string; agree: boolean }[] = [];
   const compare = (name: string, f: (g: Group) => Uint8Array) => {
     if (native === null) return;
-    const agree = equal(f(native), f(js));
+    const agree = equalBytes(f(native), f(js));
     checks.push({ name, agree });
     log(`  ${agree ? 'ok  ' : 'FAIL'} ${name}: native and js ${agree ? 'agree' : 'DISAGREE'}`);
   };

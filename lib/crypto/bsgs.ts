@@ -21,7 +21,7 @@
  */
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
-import { CURVE_ORDER, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { CURVE_ORDER, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 
 /** Default table size exponent: B = 2^18 baby steps, 4 MiB. */
 export const DEFAULT_TABLE_BITS = 18;
@@ -96,11 +96,6 @@ export function babyStepTable(bits = DEFAULT_TABLE_BITS): BabyStepTable {
   return t;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * Finds m ∈ [0, max] with M = m·G (M as 64-byte affine; infinity means m = 0).

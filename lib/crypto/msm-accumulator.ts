@@ -6,7 +6,7 @@
  * @module
  */
 import { getGroup } from '../backend/index.js';
-import { AFFINE_BYTES, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { AFFINE_BYTES, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { bytesToHex } from './codec.js';
 import { pedersenH } from './generators.js';
 import { modN } from './scalar.js';
@@ -18,6 +18,7 @@ export class MsmAccumulator {
   private readonly scalars: bigint[] = [];
   /** Points expected to repeat (a public key shared by a batch), merged by value. */
   private readonly shared = new Map<string, { point: Uint8Array; scalar: bigint }>();
+  private lastShared: { point: Uint8Array; scalar: bigint } | undefined;
 
   /** Adds k·G. */
   addG(k: bigint): void {
@@ -32,10 +33,16 @@ export class MsmAccumulator {
   /** Adds k·P for a 64-byte affine P; `shared` merges repeats of the same P into one term. */
   addPoint(point: Uint8Array, k: bigint, shared = false): void {
     if (shared) {
+      // Fast path: the same point as last time (one public key for a whole batch).
+      if (this.lastShared !== undefined && equalBytes(this.lastShared.point, point)) {
+        this.lastShared.scalar += k;
+        return;
+      }
       const key = bytesToHex(point);
-      const entry = this.shared.get(key);
+      let entry = this.shared.get(key);
       if (entry) entry.scalar += k;
-      else this.shared.set(key, { point, scalar: k });
+      else this.shared.set(key, (entry = { point, scalar: k }));
+      this.lastShared = entry;
       return;
     }
     this.points.push(point);

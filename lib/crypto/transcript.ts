@@ -8,10 +8,10 @@
  * starts with a version tag and the protocol's label, so proofs of different
  * protocols never share challenges (domain separation).
  *
- * A challenge is derived from the running hash without consuming it: two
- * SHA-256 blocks over (state ‖ "challenge" frame ‖ label ‖ 0x00 / 0x01) give
- * 64 bytes, reduced mod n (wide reduction: bias below 2^−256). The challenge
- * is then appended, so later challenges depend on earlier ones. This follows
+ * A challenge is derived from the running hash without consuming it:
+ * SHA-256(state ‖ "challenge" frame ‖ label ‖ counter), rejection-sampled into
+ * [1, n−1] (no modular bias). The challenge is then appended, so later
+ * challenges depend on earlier ones. This follows
  * the Merlin/STROBE transcript discipline used by dalek's bulletproofs, on a
  * plain hash instead of STROBE.
  *
@@ -88,6 +88,28 @@ export class Transcript {
     return this;
   }
 
+  /**
+   * Appends several labelled messages; the same bytes as appending them one by
+   * one, hashed in a single update (verifiers call this per proof).
+   */
+  appendMessages(messages: readonly (readonly [string, Uint8Array])[]): this {
+    let len = 0;
+    const labels = messages.map(([label, data]) => {
+      const l = labelBytes(label);
+      len += 8 + l.length + data.length;
+      return l;
+    });
+    const out = new Uint8Array(len);
+    let off = 0;
+    messages.forEach(([, data], i) => {
+      const f = frame(labels[i]!, data);
+      out.set(f, off);
+      off += f.length;
+    });
+    this.hash.update(out);
+    return this;
+  }
+
   /** Appends an unsigned integer < 2^64 as 8 big-endian bytes. */
   appendU64(label: string, value: number | bigint): this {
     const v = BigInt(value);
@@ -102,24 +124,22 @@ export class Transcript {
     return this.appendMessage(label, scalarToBytes(k, label));
   }
 
-  /** Derives a non-zero challenge scalar in [1, n−1] and appends it. */
+  /**
+   * Derives a challenge scalar in [1, n−1] and appends it. Uniform by rejection
+   * sampling: a 32-byte digest is used as is when it is below n and non-zero
+   * (probability 1 − 2^−127.9), otherwise the counter moves on. No modular bias.
+   */
   challengeScalar(label: string): bigint {
+    const suffix = frame(labelBytes('challenge'), labelBytes(label), 4).slice();
     for (let counter = 0; ; counter++) {
-      // frame("challenge", label) ‖ u32be(counter) ‖ block index (copied out of the scratch)
-      const suffix = frame(labelBytes('challenge'), labelBytes(label), 5).slice();
-      new DataView(suffix.buffer).setUint32(suffix.length - 5, counter, false);
-      const block = (i: number) => {
-        suffix[suffix.length - 1] = i;
-        return this.hash.clone().update(suffix).digest();
-      };
-      const wide = new Uint8Array(64);
-      wide.set(block(0), 0);
-      wide.set(block(1), 32);
-      const c = bytesToBigint(wide) % CURVE_ORDER;
-      if (c !== 0n) {
+      // frame("challenge", label) ‖ u32be(counter)
+      new DataView(suffix.buffer).setUint32(suffix.length - 4, counter, false);
+      const c = bytesToBigint(this.hash.clone().update(suffix).digest());
+      if (c !== 0n && c < CURVE_ORDER) {
         this.appendMessage(`challenge:${label}`, scalarToBytes(c));
         return c;
       }
     }
   }
+
 }

@@ -26,8 +26,8 @@
  */
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
-import { AFFINE_BYTES, CURVE_ORDER, abytes, bytesToBigint, concatBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
-import { POINT_LENGTH, Reader, SCALAR_LENGTH, bytesToHex, encodePoints } from './codec.js';
+import { AFFINE_BYTES, CURVE_ORDER, abytes, bytesToBigint, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { POINT_LENGTH, Reader, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from './codec.js';
 import type { Ciphertext } from './elgamal.js';
 import { GENERATOR_DST, pedersenH } from './generators.js';
 import { MsmAccumulator } from './msm-accumulator.js';
@@ -86,32 +86,32 @@ function astatement(st: EquivalenceStatement): Uint8Array {
 const DST_BYTES = new TextEncoder().encode(GENERATOR_DST);
 
 /**
- * Transcript states after (label, DST, H, Y), for the last few public keys: a
+ * The transcript state after (label, DST, H, Y) for the last public key seen: a
  * batch usually shares one Y, so this prefix is hashed once, not per proof.
  */
-const prefixes = new Map<string, Transcript>();
+let lastPrefix: { Y33: Uint8Array; transcript: Transcript } | undefined;
 function transcriptFor(Y33: Uint8Array): Transcript {
-  const key = bytesToHex(Y33);
-  let t = prefixes.get(key);
-  if (t === undefined) {
-    t = new Transcript(ZKPE_LABEL);
+  if (lastPrefix === undefined || !equalBytes(lastPrefix.Y33, Y33)) {
+    const t = new Transcript(ZKPE_LABEL);
     t.appendMessage('dst', DST_BYTES);
     t.appendMessage('H', generatorH33());
     t.appendMessage('Y', Y33);
-    if (prefixes.size >= 16) prefixes.delete(prefixes.keys().next().value!);
-    prefixes.set(key, t);
+    lastPrefix = { Y33: Y33.slice(), transcript: t };
   }
-  return t.clone();
+  return lastPrefix.transcript.clone();
 }
+
 
 function challenge(statement33: Uint8Array, context: Uint8Array, A33: Uint8Array): bigint {
   const t = transcriptFor(statement33.subarray(0, 33));
-  t.appendMessage('C1', statement33.subarray(33, 66));
-  t.appendMessage('C2', statement33.subarray(66, 99));
-  t.appendMessage('V', statement33.subarray(99, 132));
-  t.appendMessage('context', context);
-  t.appendMessage('A1', A33.subarray(0, 33));
-  t.appendMessage('A2', A33.subarray(33, 66));
+  t.appendMessages([
+    ['C1', statement33.subarray(33, 66)],
+    ['C2', statement33.subarray(66, 99)],
+    ['V', statement33.subarray(99, 132)],
+    ['context', context],
+    ['A1', A33.subarray(0, 33)],
+    ['A2', A33.subarray(33, 66)],
+  ]);
   return t.challengeScalar('e');
 }
 
@@ -166,17 +166,20 @@ function decodeProof(proof: Uint8Array, title = 'proof'): DecodedProof {
 /**
  * Adds the weighted verification equations of one proof to `acc`, with
  * D = C2 − V precomputed for the whole batch (one point fewer per proof):
- *   a·(z_r·G − A1 − e·C1) + b·(z_r·Y − z_s·H − A2 − e·D) = 0.
+ *   a·(A1 + e·C1 − z_r·G) + b·(A2 + e·D − z_r·Y + z_s·H) = 0.
+ * The signs are arranged so the per-proof points get the positive coefficients:
+ * A1 and A2 then carry the 128-bit weights themselves, which libsecp256k1's MSM
+ * processes as half-length scalars (a negative weight n − a would be full length).
  */
 function accumulate(acc: MsmAccumulator, p: Prepared, D: Uint8Array, a: bigint, b: bigint): void {
   const { packed, proof, e } = p;
-  acc.addG(a * proof.zr);
-  acc.addH(-b * proof.zs);
-  acc.addPoint(packed.subarray(0, 64), b * proof.zr, true); // Y, usually shared by the batch
-  acc.addPoint(proof.A.subarray(0, 64), -a);
-  acc.addPoint(packed.subarray(64, 128), -a * e); // C1
-  acc.addPoint(proof.A.subarray(64, 128), -b);
-  acc.addPoint(D, -b * e);
+  acc.addG(-a * proof.zr);
+  acc.addH(b * proof.zs);
+  acc.addPoint(packed.subarray(0, 64), -b * proof.zr, true); // Y, usually shared by the batch
+  acc.addPoint(proof.A.subarray(0, 64), a);
+  acc.addPoint(packed.subarray(64, 128), a * e); // C1
+  acc.addPoint(proof.A.subarray(64, 128), b);
+  acc.addPoint(D, b * e);
 }
 
 /**
@@ -223,22 +226,45 @@ export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): Batch
   if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
   const single = items.length === 1;
   const invalid: number[] = [];
-  const prepared: Prepared[] = [];
+  const candidates: { index: number; packed: Uint8Array; proof: Uint8Array }[] = [];
   items.forEach((item, index) => {
     if (typeof item !== 'object' || item === null) {
       throw new ZkmeterError('INVALID_ARGUMENT', `"items[${index}]" expected {statement, proof, context}`);
     }
     const packed = astatement(item.statement);
     abytes(item.context, 'context');
+    if (abytes(item.proof, 'proof').length !== ZKPE_LENGTH) {
+      if (single) decodeProof(item.proof); // throws the precise length error
+      invalid.push(index);
+    } else candidates.push({ index, packed, proof: item.proof });
+  });
+  // Decompress every proof's A1, A2 in one backend call; if some point is bad,
+  // decode item by item so that only those items are reported.
+  let A: Uint8Array | null = null;
+  try {
+    A = decodePoints(concatBytes(...candidates.map((c) => c.proof.subarray(0, 2 * POINT_LENGTH))), 2 * candidates.length, 'proof.A');
+  } catch (e) {
+    if (single) throw e; // a lone malformed proof is the caller's error to see
+  }
+  const prepared: Prepared[] = [];
+  candidates.forEach((c, i) => {
     let proof: DecodedProof;
     try {
-      proof = decodeProof(abytes(item.proof, 'proof'));
+      proof =
+        A === null
+          ? decodeProof(c.proof)
+          : {
+              A: A.subarray(2 * AFFINE_BYTES * i, 2 * AFFINE_BYTES * (i + 1)),
+              A33: c.proof.subarray(0, 2 * POINT_LENGTH),
+              zr: decodeScalar(c.proof.subarray(66, 98), 'proof.z_r'),
+              zs: decodeScalar(c.proof.subarray(98, 130), 'proof.z_s'),
+            };
     } catch (e) {
-      if (single) throw e; // a lone malformed proof is the caller's error to see
-      invalid.push(index);
+      if (single) throw e;
+      invalid.push(c.index);
       return;
     }
-    prepared.push({ index, packed, proof, e: 0n });
+    prepared.push({ index: c.index, packed: c.packed, proof, e: 0n });
   });
   if (prepared.length > 0) {
     // Encode every statement in one backend call, for the transcripts. If some
