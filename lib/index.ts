@@ -19,5 +19,6 @@ export {
   type PointFormat,
   type PointTable,
 } from './backend/index.js';
+export * as crypto from './crypto/index.js';
 export { GENERATOR_DST, MAX_VECTOR_GENERATORS, pedersenH, vectorGenerators } from './crypto/generators.js';
 export { VERSION } from './version.js';

@@ -1,0 +1,48 @@
+/**
+ * The public crypto API (`zkmeter/crypto`): EC ElGamal with BSGS decryption,
+ * Pedersen commitments, the proof of equivalence, the transcript, codecs and
+ * generators. All points are 64-byte affine in memory; encoders give the wire
+ * forms of SPEC.md.
+ * @module
+ */
+export {
+  CIPHERTEXT_LENGTH,
+  DEFAULT_MAX,
+  add,
+  decodeCiphertext,
+  decodePublicKey,
+  decodeSecretKey,
+  decrypt,
+  decryptToPoint,
+  encodeCiphertext,
+  encodePublicKey,
+  encrypt,
+  encryptWithRandomness,
+  keygen,
+  publicKeyOf,
+  rerandomize,
+  scale,
+  subtract,
+  weightedSum,
+  type Ciphertext,
+  type DecryptOptions,
+  type KeyPair,
+} from './elgamal.js';
+export { BabyStepTable, DEFAULT_TABLE_BITS, MAX_TABLE_BITS, babyStepTable, discreteLog } from './bsgs.js';
+export { commit, commitRandom } from './pedersen.js';
+export {
+  ZKPE_LABEL,
+  ZKPE_LENGTH,
+  batchVerifyEquivalence,
+  proveEquivalence,
+  verifyEquivalence,
+  type BatchResult,
+  type EquivalenceItem,
+  type EquivalenceStatement,
+  type EquivalenceWitness,
+} from './zkpe.js';
+export { Transcript } from './transcript.js';
+export { POINT_LENGTH, SCALAR_LENGTH, bytesToHex, decodePoint, decodeScalar, encodePoints, encodeScalar, hexToBytes } from './codec.js';
+export { GENERATOR_DST, MAX_VECTOR_GENERATORS, pedersenH, vectorGenerators } from './generators.js';
+export { cryptoRandom, randomScalar, randomScalars, type RandomSource } from './random.js';
+export { MsmAccumulator } from './msm-accumulator.js';
