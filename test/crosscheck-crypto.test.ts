@@ -4,21 +4,8 @@
  * backend gets a fresh module graph (vi.resetModules) with ZKMETER_BACKEND set.
  * Native project only.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-
-/** A deterministic byte source: SHA-256(seed ‖ counter) blocks. */
-function fixedRng(seed: string) {
-  let counter = 0;
-  return (length: number) => {
-    const out = new Uint8Array(length);
-    for (let off = 0; off < length; off += 32) {
-      const block = sha256(new TextEncoder().encode(`${seed}/${counter++}`));
-      out.set(block.subarray(0, Math.min(32, length - off)), off);
-    }
-    return out;
-  };
-}
+import { fixedRng } from './support/rng.js';
 
 async function transcriptOf(backend: 'native' | 'js') {
   vi.stubEnv('ZKMETER_BACKEND', backend);
@@ -47,6 +34,18 @@ async function transcriptOf(backend: 'native' | 'js') {
     cts.push(ciphertext);
   }
   out.push(bytesToHex(eg.encodeCiphertext(eg.weightedSum(cts, [3n, 5n, 7n, 11n]))));
+  const { proveRange, verifyRange } = await import('../lib/crypto/bulletproofs/range.js');
+  for (const [bits, values, bounds] of [
+    [16, [0n, 65535n, 1234n], undefined],
+    [8, [100n], { min: 50n, max: 300n }],
+  ] as const) {
+    const blindings = values.map(() => randomScalar(rng));
+    const statement = { commitments: values.map((v, i) => commit(v, blindings[i]!)), bits, ...(bounds ? { bounds } : {}) };
+    const ctx = new TextEncoder().encode('rp');
+    const proof = proveRange(statement, { values, blindings }, ctx, rng);
+    expect(verifyRange(statement, proof, ctx)).toBe(true);
+    out.push(bytesToHex(proof));
+  }
   return out;
 }
 

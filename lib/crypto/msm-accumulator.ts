@@ -5,14 +5,40 @@
  * multi-scalar multiplication.
  * @module
  */
-import { getGroup } from '../backend/index.js';
+import { getGroup, type PointTable } from '../backend/index.js';
 import { AFFINE_BYTES, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { bytesToHex } from './codec.js';
-import { pedersenH } from './generators.js';
+import { pedersenH, vectorGenerators } from './generators.js';
 import { modN } from './scalar.js';
+
+/**
+ * The Bulletproofs vector generators as one prepared backend table, interleaved
+ * [G_0, H_0, G_1, H_1, …] so that the first 2N entries are exactly what an
+ * N-generator proof uses. Rebuilt (larger) on demand; one per backend.
+ */
+const vectorTables = new Map<string, PointTable>();
+function vectorTable(count: number): PointTable {
+  const g = getGroup();
+  let t = vectorTables.get(g.name);
+  if (t === undefined || t.size < 2 * count) {
+    const size = Math.max(count, t === undefined ? 0 : t.size);
+    const { G, H } = vectorGenerators(size);
+    const inter = new Uint8Array(2 * AFFINE_BYTES * size);
+    for (let i = 0; i < size; i++) {
+      inter.set(G.subarray(AFFINE_BYTES * i, AFFINE_BYTES * (i + 1)), 2 * AFFINE_BYTES * i);
+      inter.set(H.subarray(AFFINE_BYTES * i, AFFINE_BYTES * (i + 1)), 2 * AFFINE_BYTES * i + AFFINE_BYTES);
+    }
+    t = g.createTable(inter);
+    vectorTables.set(g.name, t);
+  }
+  return t;
+}
 
 export class MsmAccumulator {
   private gScalar = 0n;
+  /** Coefficients of G_i and H_i (Bulletproofs vector generators), summed across proofs. */
+  private readonly vecG: bigint[] = [];
+  private readonly vecH: bigint[] = [];
   private hScalar = 0n;
   private readonly points: Uint8Array[] = [];
   private readonly scalars: bigint[] = [];
@@ -28,6 +54,14 @@ export class MsmAccumulator {
   /** Adds k·H (the Pedersen blinding generator). */
   addH(k: bigint): void {
     this.hScalar += k;
+  }
+
+  /** Adds Σ gᵢ·G_i + Σ hᵢ·H_i over the vector generators (gs and hs of equal length). */
+  addVectorGenerators(gs: readonly bigint[], hs: readonly bigint[]): void {
+    for (let i = 0; i < gs.length; i++) {
+      this.vecG[i] = (this.vecG[i] ?? 0n) + gs[i]!;
+      this.vecH[i] = (this.vecH[i] ?? 0n) + hs[i]!;
+    }
   }
 
   /** Adds k·P for a 64-byte affine P; `shared` merges repeats of the same P into one term. */
@@ -49,9 +83,14 @@ export class MsmAccumulator {
     this.scalars.push(k);
   }
 
-  /** Number of variable points the MSM will use. */
+  /** Number of variable points the MSM will use (besides G and the vector generators). */
   get size(): number {
     return this.points.length + this.shared.size + 1;
+  }
+
+  /** Total points of the MSM, vector generators included. */
+  get totalSize(): number {
+    return this.size + 2 * this.vecG.length;
   }
 
   /** Whether Σ kᵢ·Pᵢ is the point at infinity: one backend MSM call. */
@@ -66,7 +105,16 @@ export class MsmAccumulator {
     for (const k of this.scalars) scalars.push(modN(k));
     for (const { scalar } of this.shared.values()) scalars.push(modN(scalar));
     scalars.push(modN(this.hScalar));
-    const result = getGroup().msm({ points, scalars: scalarsToBytes(scalars), gScalar: scalarToBytes(modN(this.gScalar)) });
+    const vec = this.vecG.length;
+    const table = vec > 0 ? vectorTable(vec) : undefined;
+    const tableScalars: bigint[] = [];
+    for (let i = 0; i < vec; i++) tableScalars.push(modN(this.vecG[i]!), modN(this.vecH[i]!));
+    const result = getGroup().msm({
+      ...(table ? { table, tableScalars: scalarsToBytes(tableScalars) } : {}),
+      points,
+      scalars: scalarsToBytes(scalars),
+      gScalar: scalarToBytes(modN(this.gScalar)),
+    });
     return result.every((b) => b === 0);
   }
 }

@@ -3,6 +3,7 @@
  * random test can be replayed: the seed is printed, and ZKMETER_TEST_SEED=<n>
  * fixes it. Not for secrets.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { CURVE_ORDER, FIELD_PRIME, scalarsToBytes, writeBigint } from '../../lib/backend/bytes.js';
 
 export function testSeed(): number {
@@ -76,3 +77,16 @@ export function offCurvePoint(x = 5n): Uint8Array {
 }
 
 export { CURVE_ORDER, FIELD_PRIME };
+
+/** A deterministic RandomSource: SHA-256(seed/counter) blocks. For reproducible proofs and vectors. */
+export function fixedRng(seed: string): (length: number) => Uint8Array {
+  let counter = 0;
+  return (length: number) => {
+    const out = new Uint8Array(length);
+    for (let off = 0; off < length; off += 32) {
+      const block = sha256(new TextEncoder().encode(`${seed}/${counter++}`));
+      out.set(block.subarray(0, Math.min(32, length - off)), off);
+    }
+    return out;
+  };
+}
