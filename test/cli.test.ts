@@ -119,6 +119,77 @@ describe('zkmeter keygen / encrypt / decrypt (SPEC.md)', () => {
   });
 });
 
+describe('zkmeter prove / verify (SPEC.md)', () => {
+  const keys = JSON.parse(zkmeter(['keygen']).stdout);
+  const other = JSON.parse(zkmeter(['keygen']).stdout);
+  const bounds = ['--min', '100', '--max', '5000', '--bits', '16'];
+  const proved = zkmeter(['prove', '--public-key', keys.publicKey, '--value', '1500', ...bounds, '--context', 'meter-1|day-3']);
+  const p = JSON.parse(proved.stdout);
+  const verifyArgs = (o: Record<string, string>, extra: string[]) => [
+    'verify',
+    '--public-key', o.publicKey ?? keys.publicKey,
+    '--ciphertext', o.ciphertext ?? p.ciphertext,
+    '--commitment', o.commitment ?? p.commitment,
+    '--range-proof', o.rangeProof ?? p.rangeProof,
+    '--equivalence-proof', o.equivalenceProof ?? p.equivalenceProof,
+    ...extra,
+  ];
+
+  it('prove prints the four hex fields, and verify accepts them under the same flags', () => {
+    expect(proved.code).toBe(0);
+    expect(Object.keys(p).sort()).toEqual(['ciphertext', 'commitment', 'equivalenceProof', 'rangeProof']);
+    for (const v of Object.values(p)) expect(v).toMatch(/^([0-9a-f]{2})+$/);
+    const r = zkmeter(verifyArgs({}, [...bounds, '--context', 'meter-1|day-3']));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ valid: true });
+  });
+
+  it('fails (exit 1, valid:false with a reason) under any other context, key, bounds, bits, ciphertext or commitment', () => {
+    const second = JSON.parse(zkmeter(['prove', '--public-key', keys.publicKey, '--value', '1500', ...bounds, '--context', 'meter-1|day-3']).stdout);
+    const cases: [Record<string, string>, string[]][] = [
+      [{}, [...bounds, '--context', 'meter-1|day-4']],
+      [{}, [...bounds]],
+      [{ publicKey: other.publicKey }, [...bounds, '--context', 'meter-1|day-3']],
+      [{}, ['--min', '100', '--max', '4999', '--bits', '16', '--context', 'meter-1|day-3']],
+      [{}, ['--min', '100', '--max', '5000', '--bits', '32', '--context', 'meter-1|day-3']],
+      [{ ciphertext: second.ciphertext }, [...bounds, '--context', 'meter-1|day-3']],
+      [{ commitment: second.commitment }, [...bounds, '--context', 'meter-1|day-3']],
+      [{ rangeProof: p.rangeProof.slice(0, -2) }, [...bounds, '--context', 'meter-1|day-3']],
+      [{ equivalenceProof: p.equivalenceProof + '00' }, [...bounds, '--context', 'meter-1|day-3']],
+    ];
+    for (const [o, extra] of cases) {
+      const r = zkmeter(verifyArgs(o, extra));
+      expect(r.code, JSON.stringify([o, extra])).toBe(1);
+      const out = JSON.parse(r.stdout);
+      expect(out.valid).toBe(false);
+      expect(typeof out.reason).toBe('string');
+    }
+  });
+
+  it('defaults to a 64-bit range from 0', () => {
+    const q = JSON.parse(zkmeter(['prove', '--public-key', keys.publicKey, '--value', '18446744073709551615']).stdout);
+    const r = zkmeter(['verify', '--public-key', keys.publicKey, '--ciphertext', q.ciphertext, '--commitment', q.commitment,
+      '--range-proof', q.rangeProof, '--equivalence-proof', q.equivalenceProof]);
+    expect(JSON.parse(r.stdout)).toEqual({ valid: true });
+  });
+
+  it('refuses to prove a value outside [min, max] (exit 2, no proof), and bad ranges', () => {
+    for (const args of [
+      ['--value', '5001', ...bounds],
+      ['--value', '99', ...bounds],
+      ['--value', '18446744073709551616'],
+      ['--value', '5', '--bits', '12'],
+      ['--value', '5', '--bits', '8', '--max', '256'],
+      ['--value', '5', '--min', '9', '--max', '3'],
+    ]) {
+      const r = zkmeter(['prove', '--public-key', keys.publicKey, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^error: [^\n]+\n$/);
+    }
+  });
+});
+
 describe('without the native addon', () => {
   // A copy of the package with no build/ and no prebuilds/: what a user gets when the
   // addon failed to build or was deleted.

@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { backendFallbackReason, backendName } from '../backend/index.js';
 import { UsageError } from './parse.js';
 import { decryptCommand, encryptCommand, keygenCommand } from './elgamal.js';
+import { proveCommand, verifyCommand } from './proofs.js';
 import { runSelfcheck } from './selfcheck.js';
 
 type Result = Record<string, unknown> | undefined;
@@ -57,6 +58,36 @@ export function buildProgram(): Command {
     .option('--max <int>', 'largest value to search for (default 2^32)')
     .option('--table-bits <int>', 'baby-step table size 2^bits (default 18; use 24 for values up to 2^48)')
     .action((o) => print(decryptCommand(o)));
+
+  const rangeOptions = (c: Command) =>
+    c
+      .option('--min <int>', 'smallest allowed value (default 0)')
+      .option('--max <int>', 'largest allowed value (default min + 2^bits − 1)')
+      .option('--bits <n>', 'range proof bit length: 8, 16, 32 or 64 (default 64)')
+      .option('--context <str>', 'context bound into both proofs, e.g. a meter id and period (default empty)');
+
+  rangeOptions(
+    program
+      .command('prove')
+      .description('encrypt a value and prove it lies in [min, max]: {"ciphertext","commitment","rangeProof","equivalenceProof"}')
+      .requiredOption('--public-key <hex>', '33-byte compressed public key, hex')
+      .requiredOption('--value <int>', 'the reading, an integer in [min, max]'),
+  ).action((o) => print(proveCommand(o)));
+
+  rangeOptions(
+    program
+      .command('verify')
+      .description('verify a reading\'s proofs: {"valid":true}, or {"valid":false,"reason"} with exit 1')
+      .requiredOption('--public-key <hex>', '33-byte compressed public key, hex')
+      .requiredOption('--ciphertext <hex>', '66-byte ciphertext, hex')
+      .requiredOption('--commitment <hex>', '33-byte Pedersen commitment, hex')
+      .requiredOption('--range-proof <hex>', 'Bulletproofs range proof, hex')
+      .requiredOption('--equivalence-proof <hex>', '130-byte proof of equivalence, hex'),
+  ).action((o) => {
+    const outcome = verifyCommand(o);
+    print(outcome as unknown as Result);
+    if (!outcome.valid) process.exitCode = 1;
+  });
 
   program
     .command('selfcheck')

@@ -24,8 +24,8 @@ export function parseSmallInt(text: string | undefined, flag: string, min: numbe
   return Number(v);
 }
 
-/** Lowercase hex (no 0x) of exactly `length` bytes. */
-export function parseHex(text: string | undefined, flag: string, length: number): Uint8Array {
+/** Lowercase hex (no 0x), of exactly `length` bytes when given. */
+export function parseHex(text: string | undefined, flag: string, length?: number): Uint8Array {
   try {
     return hexToBytes(text ?? '', flag, length);
   } catch (e) {
