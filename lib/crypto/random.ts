@@ -8,13 +8,37 @@ import { CURVE_ORDER, SCALAR_BYTES, bytesToBigint } from '../backend/bytes.js';
 /** Fills and returns `length` random bytes. */
 export type RandomSource = (length: number) => Uint8Array;
 
-/** The platform CSPRNG (Web Crypto), available in Node ≥ 20 and browsers. */
+/**
+ * Bytes from the platform CSPRNG (Web Crypto), available in Node ≥ 20 and
+ * browsers. Small requests are served from a 4 KiB pool refilled by one
+ * getRandomValues call (each call costs tens of µs); every byte is handed out
+ * once and then zeroed in the pool.
+ */
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+const POOL_SIZE = 4096;
+
+function fill(out: Uint8Array): void {
+  // getRandomValues takes at most 65536 bytes per call.
+  for (let off = 0; off < out.length; off += 65536) {
+    globalThis.crypto.getRandomValues(out.subarray(off, Math.min(out.length, off + 65536)));
+  }
+}
+
 export const cryptoRandom: RandomSource = (length) => {
   const out = new Uint8Array(length);
-  // getRandomValues takes at most 65536 bytes per call.
-  for (let off = 0; off < length; off += 65536) {
-    globalThis.crypto.getRandomValues(out.subarray(off, Math.min(length, off + 65536)));
+  if (length > 256) {
+    fill(out);
+    return out;
   }
+  if (poolOffset + length > pool.length) {
+    pool = new Uint8Array(POOL_SIZE);
+    fill(pool);
+    poolOffset = 0;
+  }
+  out.set(pool.subarray(poolOffset, poolOffset + length));
+  pool.fill(0, poolOffset, poolOffset + length);
+  poolOffset += length;
   return out;
 };
 

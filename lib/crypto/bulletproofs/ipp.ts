@@ -90,25 +90,28 @@ export function proveInnerProduct(
   return { L: Ls, R: Rs, a: av[0]!, b: bv[0]! };
 }
 
-/**
- * The verifier's view of the rounds: challenges u_j (appending each L_j, R_j to
- * `t`), and sᵢ for i < 2^k, computed with one batched inversion:
- * s_0 = Π u_j⁻¹, and sᵢ = s_(i − 2^b)·u_(k−1−b)² where b is i's top bit.
- */
-export function verifierRounds(
-  t: Transcript,
-  L: readonly Uint8Array[],
-  R: readonly Uint8Array[],
-): { u: bigint[]; uSq: bigint[]; uInvSq: bigint[]; s: bigint[]; sInv: bigint[] } {
-  const k = L.length;
+/** The verifier's replay of the rounds: appends each L_j, R_j to `t` and returns the challenges u_j. */
+export function roundChallenges(t: Transcript, L: readonly Uint8Array[], R: readonly Uint8Array[]): bigint[] {
   const u: bigint[] = [];
-  for (let j = 0; j < k; j++) {
+  for (let j = 0; j < L.length; j++) {
     t.appendMessage('L', L[j]!);
     t.appendMessage('R', R[j]!);
     u.push(t.challengeScalar('u'));
   }
+  return u;
+}
+
+/**
+ * sᵢ for i < 2^k from the round challenges and their inverses (inverted by the
+ * caller, batched with everything else): s_0 = Π u_j⁻¹, and
+ * sᵢ = s_(i − 2^b)·u_(k−1−b)² where b is i's top bit; sᵢ⁻¹ = s_(N−1−i).
+ */
+export function sVector(
+  u: readonly bigint[],
+  uInv: readonly bigint[],
+): { uSq: bigint[]; uInvSq: bigint[]; s: bigint[]; sInv: bigint[] } {
+  const k = u.length;
   const N = 1 << k;
-  const uInv = Fn.invertBatch(u);
   const uSq = u.map((x) => Fn.sqr(x));
   const uInvSq = uInv.map((x) => Fn.sqr(x));
   const s = new Array<bigint>(N);
@@ -117,7 +120,7 @@ export function verifierRounds(
     const top = 31 - Math.clz32(i);
     s[i] = Fn.mul(s[i - (1 << top)]!, uSq[k - 1 - top]!);
   }
-  // sᵢ⁻¹ = s_(N−1−i): flipping every bit of i flips every exponent.
+  // Flipping every bit of i flips every exponent.
   const sInv = s.map((_, i) => s[N - 1 - i]!);
-  return { u, uSq, uInvSq, s, sInv };
+  return { uSq, uInvSq, s, sInv };
 }

@@ -22,7 +22,7 @@ import { MsmAccumulator } from '../msm-accumulator.js';
 import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
 import { Fn, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
-import { proveInnerProduct, verifierRounds } from './ipp.js';
+import { proveInnerProduct, roundChallenges, sVector } from './ipp.js';
 import { innerProduct, powers, sumPoints } from './vectors.js';
 
 /** Transcript label; a new version of the protocol gets a new label. */
@@ -159,9 +159,13 @@ function commitmentWeights(shape: Shape, z: bigint): { perCommitment: bigint[]; 
   return { perCommitment, g };
 }
 
-/** δ(y, z) = (z − z²)·⟨1, y^N⟩ − Σ_{j<m} z^(3+j)·⟨1, 2^n⟩ (§4.3). */
+/**
+ * δ(y, z) = (z − z²)·⟨1, y^N⟩ − Σ_{j<m} z^(3+j)·⟨1, 2^n⟩ (§4.3), with
+ * ⟨1, y^N⟩ = Π_{j<log₂N} (1 + y^(2^j)) since N is a power of two.
+ */
 function delta(shape: Shape, y: bigint, z: bigint): bigint {
-  const sumY = powers(y, shape.N).reduce((a, b) => a + b, 0n);
+  let sumY = 1n;
+  for (let yp = y, len = 1; len < shape.N; len *= 2, yp = Fn.sqr(yp)) sumY = Fn.mul(sumY, 1n + yp);
   const sum2 = (1n << BigInt(shape.bits)) - 1n;
   const zp = powers(z, shape.m + 3);
   let acc = (z - zp[2]!) * sumY;
@@ -335,16 +339,16 @@ function weights(count: number): bigint[] {
   return out;
 }
 
-/**
- * Adds one proof's verification equation, scaled by ρ, to `acc`:
- *   ρ·[ A + x·S + Σ u_j²·L_j + Σ u_j⁻²·R_j − Σ (z + a·sᵢ)·Gᵢ
- *       + Σ (z + y^−i·(z^(2+⌊i/n⌋)·2^(i mod n) − b·sᵢ⁻¹))·Hᵢ
- *       + w·(t̂ − a·b)·G − μ·H
- *       + c·(Σ z^(2+j)·V_j + δ(y,z)·G + x·T1 + x²·T2 − t̂·G − τx·H) ] = O
- * The first line is the inner-product check on P − μ·H + t̂·Q; the c-line is the
- * polynomial check t̂ = t(x), merged with a random c (§4.2, §6.2).
- */
-function accumulate(acc: MsmAccumulator, shape: Shape, st: RangeStatement, d: DecodedRange, context: Uint8Array, V33: Uint8Array, rho: bigint, c: bigint): void {
+interface Challenges {
+  y: bigint;
+  z: bigint;
+  x: bigint;
+  w: bigint;
+  u: bigint[];
+}
+
+/** Replays the transcript of a decoded proof: all the Fiat–Shamir challenges. */
+function challengesOf(shape: Shape, V33: Uint8Array, context: Uint8Array, d: DecodedRange): Challenges {
   const t = statementTranscript(shape, V33, context);
   const p33 = d.points33;
   t.appendMessage('A', p33.subarray(0, 33));
@@ -364,35 +368,72 @@ function accumulate(acc: MsmAccumulator, shape: Shape, st: RangeStatement, d: De
     L.push(p33.subarray(132 + 66 * j, 165 + 66 * j));
     R.push(p33.subarray(165 + 66 * j, 198 + 66 * j));
   }
-  const { uSq, uInvSq, s, sInv } = verifierRounds(t, L, R);
+  return { y, z, x, w, u: roundChallenges(t, L, R) };
+}
 
+/** [1, 2, 4, …, 2^(n−1)] per bit length, computed once. */
+const powersOf2 = new Map<number, bigint[]>();
+function twos(n: number): bigint[] {
+  let v = powersOf2.get(n);
+  if (v === undefined) powersOf2.set(n, (v = powers(2n, n)));
+  return v;
+}
+
+/**
+ * Adds one proof's verification equation, scaled by ρ, to `acc`:
+ *   ρ·[ A + x·S + Σ u_j²·L_j + Σ u_j⁻²·R_j − Σ (z + a·sᵢ)·Gᵢ
+ *       + Σ (z + y^−i·(z^(2+⌊i/n⌋)·2^(i mod n) − b·sᵢ⁻¹))·Hᵢ
+ *       + w·(t̂ − a·b)·G − μ·H
+ *       + c·(Σ z^(2+j)·V_j + δ(y,z)·G + x·T1 + x²·T2 − t̂·G − τx·H) ] = O
+ * The first line is the inner-product check on P − μ·H + t̂·Q; the c-line is the
+ * polynomial check t̂ = t(x), merged with a random c (§4.2, §6.2).
+ * `yInv` and `uInv` are the inverses of y and the u_j (batch-inverted by the caller).
+ */
+function accumulate(
+  acc: MsmAccumulator,
+  p: PreparedRange,
+  yInv: bigint,
+  uInv: readonly bigint[],
+  rho: bigint,
+  c: bigint,
+): void {
+  const { shape, decoded: d } = p;
+  const { y, z, x, w, u } = p.challenges;
+  const { uSq, uInvSq, s, sInv } = sVector(u, uInv);
   const { N, bits: n } = shape;
-  const yInv = powers(Fn.inv(y), N);
+  const yInvPow = powers(yInv, N);
   const zp = powers(z, shape.m + 2);
-  const twoN = powers(2n, n);
+  const two = twos(n);
   const gs = new Array<bigint>(N);
   const hs = new Array<bigint>(N);
-  const ra = rho * d.a;
-  const rz = rho * z;
-  for (let i = 0; i < N; i++) {
-    gs[i] = -rz - ra * s[i]!;
-    hs[i] = rz + rho * yInv[i]! * (zp[2 + Math.floor(i / n)]! * twoN[i % n]! - d.b * sInv[i]!);
+  const ra = Fn.mul(rho, d.a);
+  const rb = Fn.mul(rho, d.b);
+  const rz = Fn.mul(rho, z);
+  for (let j = 0; j < shape.m; j++) {
+    const zj = Fn.mul(rho, zp[2 + j]!);
+    for (let b = 0; b < n; b++) {
+      const i = j * n + b;
+      // Left unreduced: the accumulator reduces each generator's sum once.
+      gs[i] = -rz - ra * s[i]!;
+      hs[i] = rz + yInvPow[i]! * (zj * two[b]! - rb * sInv[i]!);
+    }
   }
   acc.addVectorGenerators(gs, hs);
   const P = d.points;
   const pt = (i: number) => P.subarray(AFFINE_BYTES * i, AFFINE_BYTES * (i + 1));
-  acc.addPoint(pt(0), rho); // A
+  const rc = Fn.mul(rho, c);
+  acc.addPoint(pt(0), rho); // A: a short coefficient when ρ is a 128-bit weight
   acc.addPoint(pt(1), rho * x); // S
-  acc.addPoint(pt(2), rho * c * x); // T1
-  acc.addPoint(pt(3), rho * c * Fn.sqr(x)); // T2
+  acc.addPoint(pt(2), rc * x); // T1
+  acc.addPoint(pt(3), rc * Fn.sqr(x)); // T2
   for (let j = 0; j < d.k; j++) {
     acc.addPoint(pt(4 + 2 * j), rho * uSq[j]!);
     acc.addPoint(pt(5 + 2 * j), rho * uInvSq[j]!);
   }
   const cw = commitmentWeights(shape, z);
-  st.commitments.forEach((V, k) => acc.addPoint(V, rho * c * cw.perCommitment[k]!));
-  acc.addG(rho * (w * (d.tHat - d.a * d.b) + c * (delta(shape, y, z) - d.tHat + cw.g)));
-  acc.addH(-rho * (d.mu + c * d.taux));
+  p.item.statement.commitments.forEach((V, k) => acc.addPoint(V, rc * cw.perCommitment[k]!));
+  acc.addG(rho * (w * (d.tHat - d.a * d.b)) + rc * (delta(shape, y, z) - d.tHat + cw.g));
+  acc.addH(-rho * d.mu - rc * d.taux);
 }
 
 /**
@@ -414,7 +455,10 @@ interface PreparedRange {
   shape: Shape;
   item: RangeItem;
   decoded: DecodedRange;
-  V33: Uint8Array;
+  challenges: Challenges;
+  /** Inverses of y and of each u_j, filled by one batched inversion for the whole batch. */
+  yInv: bigint;
+  uInv: bigint[];
 }
 
 /**
@@ -437,12 +481,21 @@ export function batchVerifyRange(items: readonly RangeItem[]): RangeBatchResult 
     try {
       const decoded = decodeRangeProof(shape, abytes(item.proof, 'rangeProof'));
       const V33 = encodePoints(concatBytes(...item.statement.commitments), 'commitments');
-      prepared.push({ index, shape, item, decoded, V33 });
+      const challenges = challengesOf(shape, V33, item.context, decoded);
+      prepared.push({ index, shape, item, decoded, challenges, yInv: 0n, uInv: [] });
     } catch (e) {
       if (single) throw e;
       invalid.push(index);
     }
   });
+  // One inversion for every y and u_j of the batch (Montgomery's trick, inside invertBatch).
+  const inverses = Fn.invertBatch(prepared.flatMap((p) => [p.challenges.y, ...p.challenges.u]));
+  let at = 0;
+  for (const p of prepared) {
+    p.yInv = inverses[at++]!;
+    p.uInv = inverses.slice(at, at + p.challenges.u.length);
+    at += p.challenges.u.length;
+  }
   invalid.push(...bisect(prepared));
   invalid.sort((a, b) => a - b);
   return { valid: invalid.length === 0, invalid };
@@ -455,7 +508,7 @@ function bisect(group: PreparedRange[]): number[] {
   group.forEach((p, i) => {
     // A lone proof needs no ρ (1); its c is still random.
     const rho = group.length === 1 ? 1n : w[2 * i]!;
-    accumulate(acc, p.shape, p.item.statement, p.decoded, p.item.context, p.V33, rho, w[2 * i + 1]!);
+    accumulate(acc, p, p.yInv, p.uInv, rho, w[2 * i + 1]!);
   });
   if (acc.isIdentity()) return [];
   if (group.length === 1) return [group[0]!.index];
