@@ -113,6 +113,27 @@ Napi::Value MulGen(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Status(code, bad));
 }
 
+Napi::Value MsmConst(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 3, "count");
+  uint8_t* out = Bytes(info, 0, 64, "out");
+  uint8_t* p = Bytes(info, 1, 64 * n, "points", n == 0);
+  uint8_t* k = Bytes(info, 2, 32 * n, "scalars", n == 0);
+  size_t bad = 0;
+  int code = zk_msm_const(out, p, k, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
+Napi::Value SelectSum(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 4, "count");
+  uint8_t* out = Bytes(info, 0, 64, "out");
+  uint8_t* a = Bytes(info, 1, 64 * n, "a", n == 0);
+  uint8_t* b = Bytes(info, 2, 64 * n, "b", n == 0);
+  uint8_t* sel = Bytes(info, 3, n, "selectors", n == 0);
+  size_t bad = 0;
+  int code = zk_select_sum(out, a, b, sel, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
 Napi::Value ProgressionX(const Napi::CallbackInfo& info) {
   size_t n = Count(info, 3, "count");
   uint8_t* out = Bytes(info, 0, 32 * n, "out");
@@ -202,6 +223,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("negate", Napi::Function::New(env, Negate));
   exports.Set("mul", Napi::Function::New(env, Mul));
   exports.Set("mulGen", Napi::Function::New(env, MulGen));
+  exports.Set("msmConst", Napi::Function::New(env, MsmConst));
+  exports.Set("selectSum", Napi::Function::New(env, SelectSum));
   exports.Set("progressionX", Napi::Function::New(env, ProgressionX));
   exports.Set("tableCreate", Napi::Function::New(env, TableCreate));
   exports.Set("tableSize", Napi::Function::New(env, TableSize));

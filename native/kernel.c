@@ -299,6 +299,184 @@ int zk_progression_x(unsigned char *out32, const unsigned char *start64, const u
     return ZK_OK;
 }
 
+/* ---- constant-time multi-scalar multiplication ---------------------------- */
+
+/*
+ * Straus (interleaved) multiplication with the building blocks of
+ * secp256k1_ecmult_const, so that the scalars never influence branches or
+ * memory addresses:
+ *   - each scalar is split k = k1 + k2*lambda (secp256k1_scalar_split_lambda)
+ *     and each half recoded by secp256k1_wnaf_const into odd signed digits of
+ *     WINDOW_A - 1 bits, plus a skew (1 or 2) that is subtracted at the end;
+ *   - per point, a table of odd multiples P, 3P, ..., 15P (affine, built with
+ *     variable-time code: it depends on the public points only) and its lambda
+ *     image;
+ *   - one shared chain of doublings; per window and per point, two
+ *     constant-time table lookups (ECMULT_CONST_TABLE_GET_GE scans the whole
+ *     table with cmov) and two complete mixed additions (secp256k1_gej_add_ge,
+ *     which also covers infinity, doubling and P + (-P) in constant time).
+ */
+int zk_msm_const(unsigned char *out64, const unsigned char *p64, const unsigned char *k32, size_t n, size_t *bad) {
+    enum { TS = ECMULT_TABLE_SIZE(WINDOW_A), WN = 1 + WNAF_SIZE(WINDOW_A - 1) };
+    secp256k1_ge *pts = NULL, *pre = NULL, *pre_lam = NULL, *dbl = NULL;
+    secp256k1_gej *tmp = NULL, r;
+    int *wnaf = NULL, *skew = NULL;
+    size_t i, m = 0, j;
+    int status = ZK_OK, w;
+    secp256k1_ge out;
+
+    pts = (secp256k1_ge *)malloc((n ? n : 1) * sizeof(secp256k1_ge));
+    wnaf = (int *)malloc((n ? n : 1) * 2 * WN * sizeof(int));
+    skew = (int *)malloc((n ? n : 1) * 2 * sizeof(int));
+    if (pts == NULL || wnaf == NULL || skew == NULL) {
+        status = ZK_ERR_MEMORY;
+        goto done;
+    }
+    /* Parse; keep only finite points (a public property). */
+    for (i = 0; i < n; i++) {
+        secp256k1_scalar k, k1, k2;
+        if (!zk_ge_load64(&pts[m], p64 + 64 * i)) {
+            *bad = i;
+            status = ZK_ERR_POINT;
+            goto done;
+        }
+        if (!zk_scalar_load(&k, k32 + 32 * i)) {
+            *bad = n + i;
+            status = ZK_ERR_SCALAR;
+            goto done;
+        }
+        if (secp256k1_ge_is_infinity(&pts[m])) continue;
+        secp256k1_scalar_split_lambda(&k1, &k2, &k);
+        skew[2 * m] = secp256k1_wnaf_const(&wnaf[2 * m * WN], &k1, WINDOW_A - 1, 128);
+        skew[2 * m + 1] = secp256k1_wnaf_const(&wnaf[(2 * m + 1) * WN], &k2, WINDOW_A - 1, 128);
+        secp256k1_scalar_clear(&k);
+        secp256k1_scalar_clear(&k1);
+        secp256k1_scalar_clear(&k2);
+        m++;
+    }
+    secp256k1_gej_set_infinity(&r);
+    if (m > 0) {
+        pre = (secp256k1_ge *)malloc(m * TS * sizeof(secp256k1_ge));
+        pre_lam = (secp256k1_ge *)malloc(m * TS * sizeof(secp256k1_ge));
+        dbl = (secp256k1_ge *)malloc(m * sizeof(secp256k1_ge));
+        tmp = (secp256k1_gej *)malloc(m * (TS + 1) * sizeof(secp256k1_gej));
+        if (pre == NULL || pre_lam == NULL || dbl == NULL || tmp == NULL) {
+            status = ZK_ERR_MEMORY;
+            goto done;
+        }
+        /* Odd multiples (and 2P for the skew correction), all normalised with one inversion. */
+        for (i = 0; i < m; i++) {
+            secp256k1_gej *t = &tmp[i * (TS + 1)];
+            secp256k1_gej d;
+            secp256k1_gej_set_ge(&t[0], &pts[i]);
+            secp256k1_gej_double_var(&d, &t[0], NULL);
+            for (j = 1; j < TS; j++) secp256k1_gej_add_var(&t[j], &t[j - 1], &d, NULL);
+            t[TS] = d;
+        }
+        {
+            secp256k1_ge *all = (secp256k1_ge *)malloc(m * (TS + 1) * sizeof(secp256k1_ge));
+            if (all == NULL) {
+                status = ZK_ERR_MEMORY;
+                goto done;
+            }
+            secp256k1_ge_set_all_gej_var(all, tmp, m * (TS + 1));
+            for (i = 0; i < m; i++) {
+                for (j = 0; j < TS; j++) {
+                    pre[i * TS + j] = all[i * (TS + 1) + j];
+                    secp256k1_fe_normalize_weak(&pre[i * TS + j].y);
+                    secp256k1_ge_mul_lambda(&pre_lam[i * TS + j], &pre[i * TS + j]);
+                }
+                dbl[i] = all[i * (TS + 1) + TS];
+            }
+            free(all);
+        }
+        /* The shared doubling chain, from the most significant window down. */
+        for (w = WN - 1; w >= 0; w--) {
+            secp256k1_ge a;
+            if (w != WN - 1) {
+                for (j = 0; j < WINDOW_A - 1; j++) secp256k1_gej_double(&r, &r);
+            }
+            for (i = 0; i < m; i++) {
+                int d1 = wnaf[2 * i * WN + w], d2 = wnaf[(2 * i + 1) * WN + w];
+                ECMULT_CONST_TABLE_GET_GE(&a, &pre[i * TS], d1, WINDOW_A);
+                secp256k1_gej_add_ge(&r, &r, &a);
+                ECMULT_CONST_TABLE_GET_GE(&a, &pre_lam[i * TS], d2, WINDOW_A);
+                secp256k1_gej_add_ge(&r, &r, &a);
+            }
+        }
+        /* Skew: the digits encode k_h + skew_h (skew 1 for even, 2 for odd halves); subtract it. */
+        for (i = 0; i < m; i++) {
+            secp256k1_ge_storage c1, c2, twice;
+            secp256k1_ge c;
+            secp256k1_ge_to_storage(&c1, &pts[i]);
+            secp256k1_ge_to_storage(&c2, &pts[i]);
+            secp256k1_ge_to_storage(&twice, &dbl[i]);
+            secp256k1_ge_storage_cmov(&c1, &twice, skew[2 * i] == 2);
+            secp256k1_ge_storage_cmov(&c2, &twice, skew[2 * i + 1] == 2);
+            secp256k1_ge_from_storage(&c, &c1);
+            secp256k1_ge_neg(&c, &c);
+            secp256k1_gej_add_ge(&r, &r, &c);
+            secp256k1_ge_from_storage(&c, &c2);
+            secp256k1_ge_neg(&c, &c);
+            secp256k1_ge_mul_lambda(&c, &c);
+            secp256k1_gej_add_ge(&r, &r, &c);
+        }
+    }
+    secp256k1_ge_set_gej(&out, &r);
+    zk_ge_store64(out64, &out);
+
+done:
+    if (wnaf != NULL) memset(wnaf, 0, (n ? n : 1) * 2 * WN * sizeof(int));
+    if (skew != NULL) memset(skew, 0, (n ? n : 1) * 2 * sizeof(int));
+    free(pts);
+    free(pre);
+    free(pre_lam);
+    free(dbl);
+    free(tmp);
+    free(wnaf);
+    free(skew);
+    secp256k1_gej_clear(&r);
+    return status;
+}
+
+int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned char *b64, const unsigned char *sel, size_t n, size_t *bad) {
+    secp256k1_gej r;
+    secp256k1_ge a, b, out;
+    secp256k1_ge_storage as, bs;
+    size_t i;
+    /* Check everything first, so that no early exit depends on a selector's value. */
+    for (i = 0; i < n; i++) {
+        if (!zk_ge_load64(&a, a64 + 64 * i) || secp256k1_ge_is_infinity(&a)) {
+            *bad = i;
+            return ZK_ERR_POINT;
+        }
+        if (!zk_ge_load64(&b, b64 + 64 * i) || secp256k1_ge_is_infinity(&b)) {
+            *bad = n + i;
+            return ZK_ERR_POINT;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (sel[i] > 1) {
+            *bad = 2 * n + i;
+            return ZK_ERR_SCALAR;
+        }
+    }
+    secp256k1_gej_set_infinity(&r);
+    for (i = 0; i < n; i++) {
+        zk_ge_load64(&a, a64 + 64 * i);
+        zk_ge_load64(&b, b64 + 64 * i);
+        secp256k1_ge_to_storage(&as, &a);
+        secp256k1_ge_to_storage(&bs, &b);
+        secp256k1_ge_storage_cmov(&bs, &as, sel[i]);
+        secp256k1_ge_from_storage(&b, &bs);
+        secp256k1_gej_add_ge(&r, &r, &b);
+    }
+    secp256k1_ge_set_gej(&out, &r);
+    zk_ge_store64(out64, &out);
+    secp256k1_gej_clear(&r);
+    return ZK_OK;
+}
+
 /* ---- generator tables -------------------------------------------------- */
 
 struct zk_table {

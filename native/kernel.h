@@ -57,6 +57,17 @@ int zk_mul(unsigned char *out64, const unsigned char *p64, const unsigned char *
 /* out[i] = k[i] * G, constant time in k[i] (blinded comb, ecmult_gen). */
 int zk_mul_gen(unsigned char *out64, const unsigned char *k32, size_t n, size_t *bad);
 
+/* out = sum_i k[i]*p[i], constant time in the scalars k[i] (not in the points):
+ * a multi-point generalisation of ecmult_const (Straus with shared doublings,
+ * signed 4-bit windows from wnaf_const, constant-time table lookups, GLV split).
+ * Infinity among the points is skipped (points are public).
+ * Bad index: i for point i, n + i for scalar i. */
+int zk_msm_const(unsigned char *out64, const unsigned char *p64, const unsigned char *k32, size_t n, size_t *bad);
+
+/* out = sum_i (sel[i] ? a[i] : b[i]), constant time in the selector bytes
+ * (each 0 or 1). Bad index: i for a[i], n + i for b[i], 2n + i for sel[i] > 1. */
+int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned char *b64, const unsigned char *sel, size_t n, size_t *bad);
+
 /* x-coordinates of start + i*step for i = 0..n-1, 32 bytes each (infinity gives
  * 32 zero bytes; no curve point has x = 0). Variable time. Baby-step giant-step
  * decryption builds its table and walks its giant steps with this. Bad index:

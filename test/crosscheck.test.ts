@@ -120,6 +120,24 @@ describe('native and js agree byte for byte', () => {
     });
   }
 
+  for (const n of [0, 1, 2, 3, 17, 64, 129]) {
+    it(`msmConst of ${n} points (secret scalars) equals the variable-time MSM, on both`, () => {
+      const pts = points(n);
+      const k = rng.scalars(n);
+      const out = agree((g) => g.msmConst(pts, k));
+      expect(out).toEqual({ ok: hex(native.msm({ points: pts, scalars: k })) });
+    });
+  }
+
+  it('selectSum on 200 random selections equals the sum of the chosen points, on both', () => {
+    const a = points(200, false);
+    const b = points(200, false);
+    const sel = Uint8Array.from({ length: 200 }, () => rng.int(2));
+    const out = agree((g) => g.selectSum(a, b, sel));
+    const chosen = concatBytes(...Array.from(sel, (s, i) => (s ? a : b).subarray(64 * i, 64 * i + 64)));
+    expect(out).toEqual({ ok: hex(native.msm({ points: chosen, scalars: scalarsToBytes(Array(200).fill(1n)) })) });
+  });
+
   it('msm results at infinity', () => {
     const p = points(40, false);
     const k = rng.scalars(40);
@@ -161,6 +179,11 @@ describe('native and js reject malformed input identically', () => {
     ['msm bad point', (g) => g.msm({ points: concatBytes(P, offCurvePoint()), scalars: concatBytes(badScalar, badScalar) })],
     ['msm count mismatch', (g) => g.msm({ points: P, scalars: new Uint8Array(64) })],
     ['table bad point', (g) => void g.createTable(concatBytes(P, offCurvePoint()))],
+    ['msmConst bad scalar', (g) => g.msmConst(concatBytes(P, P), concatBytes(scalarsToBytes([1n]), badScalar))],
+    ['msmConst bad point', (g) => g.msmConst(concatBytes(P, offCurvePoint()), concatBytes(badScalar, badScalar))],
+    ['selectSum bad selector', (g) => g.selectSum(concatBytes(P, P), concatBytes(P, P), Uint8Array.of(1, 2))],
+    ['selectSum infinity', (g) => g.selectSum(concatBytes(P, P), concatBytes(P, INF), Uint8Array.of(1, 0))],
+    ['selectSum length mismatch', (g) => g.selectSum(P, P, Uint8Array.of(1, 0))],
   ];
   for (const [name, f] of cases) {
     it(name, () => {

@@ -105,6 +105,27 @@ export function createGroup(raw: RawGroup): Group {
       return out;
     },
 
+    msmConst(points, scalars) {
+      const n = acount(points, 'points', AFFINE_BYTES);
+      sameCount(n, acount(scalars, 'scalars', SCALAR_BYTES), 'points', 'scalars');
+      const out = new Uint8Array(AFFINE_BYTES);
+      check(raw.msmConst(out, points, scalars, n), (i) => (i < n ? `points[${i}]` : `scalars[${i - n}]`));
+      return out;
+    },
+
+    selectSum(a, b, selectors) {
+      const n = acount(a, 'a', AFFINE_BYTES);
+      sameCount(n, acount(b, 'b', AFFINE_BYTES), 'a', 'b');
+      sameCount(n, abytes(selectors, 'selectors').length, 'a', 'selectors');
+      const out = new Uint8Array(AFFINE_BYTES);
+      const st = raw.selectSum(out, a, b, selectors, n);
+      if (st % 8 === STATUS_SCALAR) {
+        throw new ZkmeterError('INVALID_ARGUMENT', `"selectors[${(st - STATUS_SCALAR) / 8 - 2 * n}]" expected 0 or 1`);
+      }
+      check(st, (i) => (i < n ? `a[${i}]` : `b[${i - n}]`));
+      return out;
+    },
+
     progressionX(start, step, count) {
       abytes(start, 'start', AFFINE_BYTES);
       abytes(step, 'step', AFFINE_BYTES);

@@ -45,6 +45,10 @@ export interface RawGroup {
   /** Bad index: i for point i, n + i for scalar i; checked in order point i, scalar i. */
   mul(out: Uint8Array, points: Uint8Array, scalars: Uint8Array, n: number, consttime: boolean): Status;
   mulGen(out: Uint8Array, scalars: Uint8Array, n: number): Status;
+  /** Σ k[i]·P[i], constant time in k. Bad index: i for point i, n + i for scalar i. */
+  msmConst(out: Uint8Array, points: Uint8Array, scalars: Uint8Array, n: number): Status;
+  /** Σ (sel[i] ? a[i] : b[i]), constant time in sel. Bad index: i a[i], n + i b[i], 2n + i sel[i] (SCALAR). */
+  selectSum(out: Uint8Array, a: Uint8Array, b: Uint8Array, sel: Uint8Array, n: number): Status;
   /** x(start + i·step) for i < n, 32 bytes each (infinity → zeros). Bad index: 0 start, 1 step. */
   progressionX(out: Uint8Array, start: Uint8Array, step: Uint8Array, n: number): Status;
   /** A table handle, or a Status (number) when a point is invalid. */
@@ -112,6 +116,18 @@ export interface Group {
   mulVartime(points: Uint8Array, scalars: Uint8Array): Uint8Array;
   /** Element-wise k[i]·G, constant time in k[i] on the native backend. */
   mulGen(scalars: Uint8Array): Uint8Array;
+  /**
+   * Σ k[i]·P[i] for secret scalars: constant time in the scalars on the native
+   * backend (Straus with shared doublings over libsecp256k1's constant-time
+   * building blocks). Several times cheaper than `mul` followed by a sum.
+   */
+  msmConst(points: Uint8Array, scalars: Uint8Array): Uint8Array;
+  /**
+   * Σ (selectors[i] ? a[i] : b[i]) with selectors 0 or 1, constant time in the
+   * selectors on the native backend (a Bulletproofs bit-vector commitment costs
+   * additions only). Points must be finite.
+   */
+  selectSum(a: Uint8Array, b: Uint8Array, selectors: Uint8Array): Uint8Array;
   /**
    * x-coordinates of start + i·step for i = 0…count−1, 32 bytes each; the point at
    * infinity gives 32 zero bytes (no curve point has x = 0). Variable time. This is

@@ -164,6 +164,41 @@ export function createJsRaw(): RawGroup {
       return STATUS_OK;
     },
 
+    msmConst(out, pts, k, n): Status {
+      // Same checks, in the same order, as the native kernel; noble's constant-time
+      // multiply per point (JavaScript bigints are not constant time anyway).
+      let acc = Point.ZERO;
+      for (let i = 0; i < n; i++) {
+        const p = load64(pts, 64 * i);
+        if (p === undefined) return status(STATUS_POINT, i);
+        const s = loadScalar(k, 32 * i);
+        if (s === undefined) return status(STATUS_SCALAR, n + i);
+        if (s !== 0n && !p.is0()) acc = acc.add(p.multiply(s));
+      }
+      store64(out, 0, acc);
+      return STATUS_OK;
+    },
+
+    selectSum(out, a, b, sel, n): Status {
+      const as: Point[] = [];
+      const bs: Point[] = [];
+      for (let i = 0; i < n; i++) {
+        const p = load64(a, 64 * i);
+        if (p === undefined || p.is0()) return status(STATUS_POINT, i);
+        as.push(p);
+      }
+      for (let i = 0; i < n; i++) {
+        const q = load64(b, 64 * i);
+        if (q === undefined || q.is0()) return status(STATUS_POINT, n + i);
+        bs.push(q);
+      }
+      for (let i = 0; i < n; i++) if (sel[i]! > 1) return status(STATUS_SCALAR, 2 * n + i);
+      let acc = Point.ZERO;
+      for (let i = 0; i < n; i++) acc = acc.add(sel[i] ? as[i]! : bs[i]!);
+      store64(out, 0, acc);
+      return STATUS_OK;
+    },
+
     progressionX(out, start64, step64, n): Status {
       const start = load64(start64, 0);
       if (start === undefined) return status(STATUS_POINT, 0);

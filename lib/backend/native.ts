@@ -50,6 +50,8 @@ export function createNativeRaw(): RawGroup {
     negate: a.negate,
     mul: a.mul,
     mulGen: a.mulGen,
+    msmConst: a.msmConst,
+    selectSum: a.selectSum,
     progressionX: a.progressionX,
     tableCreate: a.tableCreate,
     msm: a.msm,

@@ -1,7 +1,7 @@
 /**
  * The inner-product argument of Bulletproofs (Bünz, Bootle, Boneh, Poelstra,
  * Wuille, Maxwell 2018, §3, Protocol 2, with the §4.2 base change H'ᵢ = y^−i·Hᵢ
- * done by the caller). Math notes: docs/notes-rangeproof.md.
+ * folded in). Math notes: docs/notes-rangeproof.md.
  *
  * Statement: P = ⟨a, G⟩ + ⟨b, H⟩ + ⟨a, b⟩·Q for public vectors G, H (length N, a
  * power of two) and point Q. Each round halves the vectors:
@@ -20,7 +20,7 @@ import { AFFINE_BYTES, concatBytes, scalarsToBytes } from '../../backend/bytes.j
 import { encodePoints } from '../codec.js';
 import { Fn, modN } from '../scalar.js';
 import type { Transcript } from '../transcript.js';
-import { innerProduct, sumPoints } from './vectors.js';
+import { innerProduct, powers } from './vectors.js';
 
 export interface InnerProductProof {
   /** L_j and R_j of each round, 33-byte encodings, in round order. */
@@ -31,10 +31,14 @@ export interface InnerProductProof {
 }
 
 /**
- * Proves ⟨a, b⟩ for P = ⟨a, G⟩ + ⟨b, H⟩ + ⟨a, b⟩·Q, appending each round's L, R
- * to `t`. G, H are packed affine (N points each). a and b are secret: L and R
- * use the backend's constant-time multiplication; folding the public
- * generators uses the variable-time one.
+ * Proves ⟨a, b⟩ for P = ⟨a, G⟩ + ⟨b, H'⟩ + ⟨a, b⟩·Q with H'ᵢ = y^−i·Hᵢ, appending
+ * each round's L, R to `t`. G, H are packed affine (N points each).
+ *
+ * The generators are never multiplied by the per-element factors. The prover
+ * keeps the current vectors as σ_G·P_G and σ_H·y^−i·P_H: folding then needs one
+ * uniform multiplication per output point (P_lo + k·P_hi, with k = u² for G and
+ * u⁻²·y^−n for H) and only updates the scalars σ. a and b are secret: L and R
+ * are each one constant-time MSM; folding the public generators is variable time.
  */
 export function proveInnerProduct(
   t: Transcript,
@@ -43,13 +47,18 @@ export function proveInnerProduct(
   H: Uint8Array,
   a: readonly bigint[],
   b: readonly bigint[],
+  y = 1n,
 ): InnerProductProof {
   const g = getGroup();
   let n = a.length;
   let av = a.slice();
   let bv = b.slice();
-  let Gv = G;
-  let Hv = H;
+  let PG = G;
+  let PH = H;
+  let sigmaG = 1n;
+  let sigmaH = 1n;
+  const yInv = Fn.inv(y);
+  const yInvPow = powers(yInv, n);
   const Ls: Uint8Array[] = [];
   const Rs: Uint8Array[] = [];
   while (n > 1) {
@@ -57,18 +66,29 @@ export function proveInnerProduct(
     const half = AFFINE_BYTES * n;
     const [aLo, aHi] = [av.slice(0, n), av.slice(n)];
     const [bLo, bHi] = [bv.slice(0, n), bv.slice(n)];
-    const [GLo, GHi] = [Gv.subarray(0, half), Gv.subarray(half)];
-    const [HLo, HHi] = [Hv.subarray(0, half), Hv.subarray(half)];
+    const [GLo, GHi] = [PG.subarray(0, half), PG.subarray(half)];
+    const [HLo, HHi] = [PH.subarray(0, half), PH.subarray(half)];
     const cL = innerProduct(aLo, bHi);
     const cR = innerProduct(aHi, bLo);
-    // All the products of L and R in one constant-time backend call, then sums.
-    const products = g.mul(
-      concatBytes(GHi, HLo, Q, GLo, HHi, Q),
-      scalarsToBytes([...aLo, ...bHi, cL, ...aHi, ...bLo, cR]),
+    // Current H'[i] = σ_H·y^−i·P_H[i] for i < 2n.
+    const L = g.msmConst(
+      concatBytes(GHi, HLo, Q),
+      scalarsToBytes([
+        ...aLo.map((x) => Fn.mul(x, sigmaG)),
+        ...bHi.map((x, i) => modN(x * sigmaH * yInvPow[i]!)),
+        cL,
+      ]),
     );
-    const L = sumPoints(products.subarray(0, (2 * n + 1) * AFFINE_BYTES));
-    const R = sumPoints(products.subarray((2 * n + 1) * AFFINE_BYTES));
-    const [L33, R33] = [encodePoints(L, 'L'), encodePoints(R, 'R')];
+    const R = g.msmConst(
+      concatBytes(GLo, HHi, Q),
+      scalarsToBytes([
+        ...aHi.map((x) => Fn.mul(x, sigmaG)),
+        ...bLo.map((x, i) => modN(x * sigmaH * yInvPow[n + i]!)),
+        cR,
+      ]),
+    );
+    const LR = encodePoints(concatBytes(L, R), 'L, R');
+    const [L33, R33] = [LR.slice(0, 33), LR.slice(33)];
     t.appendMessage('L', L33);
     t.appendMessage('R', R33);
     Ls.push(L33);
@@ -78,13 +98,16 @@ export function proveInnerProduct(
     av = aLo.map((x, i) => modN(x * u + aHi[i]! * uInv));
     bv = bLo.map((x, i) => modN(x * uInv + bHi[i]! * u));
     if (n > 1) {
-      // Fold the public generators: one variable-time call per vector.
-      const us = scalarsToBytes([...Array<bigint>(n).fill(uInv), ...Array<bigint>(n).fill(u)]);
-      const Gs = g.mulVartime(Gv, us);
-      Gv = g.add(Gs.subarray(0, half), Gs.subarray(half));
-      const vs = scalarsToBytes([...Array<bigint>(n).fill(u), ...Array<bigint>(n).fill(uInv)]);
-      const Hs = g.mulVartime(Hv, vs);
-      Hv = g.add(Hs.subarray(0, half), Hs.subarray(half));
+      // G ← u⁻¹·G_lo + u·G_hi = σ_G·u⁻¹·(P_lo + u²·P_hi)
+      // H ← u·H_lo + u⁻¹·H_hi = σ_H·u·y^−i·(P_lo + u⁻²·y^−n·P_hi)
+      const kG = Fn.sqr(u);
+      const kH = Fn.mul(Fn.sqr(uInv), yInvPow[n]!);
+      const scaled = g.mulVartime(concatBytes(GHi, HHi), scalarsToBytes([...Array<bigint>(n).fill(kG), ...Array<bigint>(n).fill(kH)]));
+      const folded = g.add(concatBytes(GLo, HLo), scaled);
+      PG = folded.subarray(0, half);
+      PH = folded.subarray(half);
+      sigmaG = Fn.mul(sigmaG, uInv);
+      sigmaH = Fn.mul(sigmaH, u);
     }
   }
   return { L: Ls, R: Rs, a: av[0]!, b: bv[0]! };

@@ -23,7 +23,7 @@ import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '..
 import { Fn, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
 import { proveInnerProduct, roundChallenges, sVector } from './ipp.js';
-import { innerProduct, powers, sumPoints } from './vectors.js';
+import { innerProduct, powers } from './vectors.js';
 
 /** Transcript label; a new version of the protocol gets a new label. */
 export const RANGE_PROOF_LABEL = 'zkmeter/rangeproof v1';
@@ -243,10 +243,13 @@ export function proveRange(
   const rho = randomScalar(rng);
   const sL = randomScalars(N, rng);
   const sR = randomScalars(N, rng);
-  // A = α·H + ⟨a_L, G⟩ + ⟨a_R, H⟩,  S = ρ·H + ⟨s_L, G⟩ + ⟨s_R, H⟩: constant-time products, then sums.
-  const prodA = g.mul(concatBytes(Hb, G, H), scalarsToBytes([alpha, ...aL, ...aR]));
-  const prodS = g.mul(concatBytes(Hb, G, H), scalarsToBytes([rho, ...sL, ...sR]));
-  const [A33, S33] = [encodePoints(sumPoints(prodA), 'A'), encodePoints(sumPoints(prodS), 'S')];
+  // A = α·H + ⟨a_L, G⟩ + ⟨a_R, H⟩ = α·H + Σ (bitᵢ ? Gᵢ : −Hᵢ): a constant-time selection
+  // and sum, no multiplications. S = ρ·H + ⟨s_L, G⟩ + ⟨s_R, H⟩: one constant-time MSM.
+  const bitsSum = g.selectSum(G, g.negate(H), Uint8Array.from(aL, Number));
+  const A = g.add(bitsSum, g.mul(Hb, scalarToBytes(alpha)));
+  const S = g.msmConst(concatBytes(Hb, G, H), scalarsToBytes([rho, ...sL, ...sR]));
+  const AS = encodePoints(concatBytes(A, S), 'A, S');
+  const [A33, S33] = [AS.slice(0, 33), AS.slice(33)];
   t.appendMessage('A', A33);
   t.appendMessage('S', S33);
   const y = t.challengeScalar('y');
@@ -282,10 +285,8 @@ export function proveRange(
   const w = t.challengeScalar('w');
 
   // Inner-product argument on H'ᵢ = y^−i·Hᵢ and Q = w·G.
-  const yInv = powers(Fn.inv(y), N);
-  const Hprime = g.mulVartime(H, scalarsToBytes(yInv));
   const Q = g.mulGen(scalarToBytes(w));
-  const ipp = proveInnerProduct(t, Q, G, Hprime, l, r);
+  const ipp = proveInnerProduct(t, Q, G, H, l, r, y);
 
   const parts: Uint8Array[] = [A33, S33, T, scalarsToBytes([taux, mu, tHat])];
   for (let j = 0; j < ipp.L.length; j++) parts.push(ipp.L[j]!, ipp.R[j]!);
