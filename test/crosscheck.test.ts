@@ -43,7 +43,8 @@ const INF = new Uint8Array(64);
 /** Random valid points: mostly uniform, sometimes infinity, G, or repeats. */
 function points(n: number, infinity = true): Uint8Array {
   const out = new Uint8Array(64 * n);
-  const fresh = native.mulGen(rng.scalars(n));
+  // Zero scalars give infinity; keep them out when infinity is not wanted.
+  const fresh = native.mulGen(infinity ? rng.scalars(n) : scalarsToBytes(Array.from({ length: n }, () => rng.scalar() || 1n)));
   for (let i = 0; i < n; i++) {
     const r = rng.int(16);
     const p =
