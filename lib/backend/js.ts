@@ -26,8 +26,18 @@ import {
 const Point = secp256k1.Point;
 type Point = InstanceType<typeof Point>;
 
-/** Window width for prepared tables: 2^(W-2) = 8 odd multiples per point. */
-const TABLE_WINDOW = 5;
+/**
+ * Window width W for a prepared table of `size` points: each point keeps 2^(W−2)
+ * odd multiples, so wider windows trade memory and one-time build work for fewer
+ * additions per MSM (about 256/(W+1) per point). 128 Bulletproofs generators at
+ * W = 10 hold 32,768 points.
+ */
+function tableWindow(size: number): number {
+  return size <= 256 ? 10 : size <= 2048 ? 7 : 5;
+}
+
+/** Below this many variable points, interleaved wNAF beats noble's Pippenger. */
+const INTERLEAVED_MAX = 128;
 
 /** Parses affine bytes at `off`; undefined when invalid. */
 function load64(bytes: Uint8Array, off: number): Point | undefined {
@@ -263,7 +273,7 @@ export function createJsRaw(): RawGroup {
         const t = table as JsTable;
         // Window tables are built on first use. Infinity has no table, so such
         // entries stand in as G with scalar 0.
-        t.msm ??= interleavedMSMUnsafe(Point, t.points.map((p) => (p.is0() ? Point.BASE : p)), TABLE_WINDOW);
+        t.msm ??= interleavedMSMUnsafe(Point, t.points.map((p) => (p.is0() ? Point.BASE : p)), tableWindow(t.points.length));
         acc = t.msm(tableScalars.map((s, i) => (t.points[i]!.is0() ? 0n : s)));
       }
       // noble's Pippenger wants real points; infinity and zero scalars add nothing.
@@ -275,7 +285,8 @@ export function createJsRaw(): RawGroup {
           vs.push(scalars[i]!);
         }
       }
-      if (vp.length > 0) acc = acc.add(pippenger(Point, vp, vs));
+      if (vp.length > INTERLEAVED_MAX) acc = acc.add(pippenger(Point, vp, vs));
+      else if (vp.length > 0) acc = acc.add(interleavedMSMUnsafe(Point, vp, 5)(vs));
       if (gs !== 0n) acc = acc.add(Point.BASE.multiplyUnsafe(gs));
       store64(out, 0, acc);
       return STATUS_OK;

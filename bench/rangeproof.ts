@@ -1,0 +1,88 @@
+/**
+ * Bulletproofs benchmarks on the active backend (ZKMETER_BACKEND), one process
+ * per backend, run by `zkmeter bench`; prints one JSON line of metrics.
+ * Batches larger than the number of distinct proofs made cycle through them
+ * (verification work per item is the same either way: nothing is merged).
+ */
+import { backendName, getGroup } from '../lib/backend/index.js';
+import { scalarToBytes, scalarsToBytes } from '../lib/backend/bytes.js';
+import { vectorGenerators } from '../lib/crypto/generators.js';
+import { commit } from '../lib/crypto/pedersen.js';
+import { randomScalar, randomScalars } from '../lib/crypto/random.js';
+import { batchVerifyRange, proveRange, verifyRange, type RangeBits, type RangeItem } from '../lib/crypto/bulletproofs/range.js';
+import { timeMs } from './msm.js';
+
+const ctx = new TextEncoder().encode('bench');
+
+function makeItem(bits: RangeBits, values: bigint[], bounds?: { min: bigint; max: bigint }): RangeItem {
+  const blindings = values.map(() => randomScalar());
+  const statement = { commitments: values.map((v, i) => commit(v, blindings[i]!)), bits, ...(bounds ? { bounds } : {}) };
+  return { statement, proof: proveRange(statement, { values, blindings }, ctx), context: ctx };
+}
+
+export function runRangeBench(quick: boolean, log: (line: string) => void): Record<string, number> {
+  const b = backendName();
+  const native = b === 'native';
+  const m: Record<string, number> = {};
+  const budget = quick ? 100 : 600;
+  const say = (name: string, value: number) => {
+    m[`${b}.${name}`] = value;
+    log(`${b.padEnd(6)} ${name.padEnd(34)} ${value.toFixed(3)}`);
+  };
+  const value64 = () => randomScalar() & ((1n << 64n) - 1n);
+
+  // 64-bit, m = 1
+  const distinct = native ? (quick ? 8 : 32) : 4;
+  const items = Array.from({ length: distinct }, () => makeItem(64, [value64()]));
+  const first = items[0]!;
+  const w = { values: [] as bigint[], blindings: [] as bigint[] };
+  {
+    const gamma = randomScalar();
+    const v = value64();
+    const st = { commitments: [commit(v, gamma)], bits: 64 as const };
+    w.values = [v];
+    w.blindings = [gamma];
+    say('rp64.prove.ms', timeMs(() => proveRange(st, w, ctx), budget, native ? 5 : 2));
+  }
+  say('rp64.verify.ms', timeMs(() => verifyRange(first.statement, first.proof, ctx), budget, native ? 10 : 3));
+  if (native) {
+    // The limit: one MSM with as many points as that verification (128 generators from a
+    // prepared table, 18 proof/commitment/H points, and G).
+    const g = getGroup();
+    const gens = vectorGenerators(64);
+    const table = g.createTable(new Uint8Array([...gens.G, ...gens.H]));
+    const pts = g.mulGen(scalarsToBytes(randomScalars(18)));
+    const input = { table, tableScalars: scalarsToBytes(randomScalars(128)), points: pts, scalars: scalarsToBytes(randomScalars(18)), gScalar: scalarToBytes(randomScalar()) };
+    const msm = timeMs(() => g.msm(input), budget, 10);
+    m['native.rp64.msmSameSize.ms'] = msm;
+    log(`native rp64.msmSameSize.ms                 ${msm.toFixed(3)}  (verify / MSM = ${(m['native.rp64.verify.ms']! / msm).toFixed(2)}×)`);
+    m['native.rp64.verifyOverMsm'] = m['native.rp64.verify.ms']! / msm;
+  }
+  const sizes = native ? (quick ? [1, 8, 64] : [1, 8, 64, 1000]) : [1, 8];
+  for (const size of sizes) {
+    const batch = Array.from({ length: size }, (_, i) => items[i % items.length]!);
+    const per = timeMs(() => batchVerifyRange(batch), budget, size >= 1000 ? 2 : 3) / size;
+    say(`rp64.batch${size}.msPerProof`, per);
+    m[`${b}.rp64.batch.msPerProof`] = per;
+    m[`${b}.rp64.batch.size`] = size;
+  }
+
+  // The paper's configuration (n = 16, m = 1) and a meter's day (96 readings of 16 bits, one proof).
+  const p16 = makeItem(16, [12345n]);
+  say('rp16.prove.ms', timeMs(() => makeItem(16, [12345n]), budget, 2));
+  say('rp16.verify.ms', timeMs(() => verifyRange(p16.statement, p16.proof, ctx), budget, 3));
+  if (native || !quick) {
+    const day = Array.from({ length: 96 }, (_, i) => BigInt(100 + ((i * 37) % 900)));
+    let dayItem: RangeItem | undefined;
+    say('rpDay96x16.prove.ms', timeMs(() => (dayItem = makeItem(16, day)), native ? budget : 0, 1));
+    say('rpDay96x16.verify.ms', timeMs(() => verifyRange(dayItem!.statement, dayItem!.proof, ctx), budget, 1));
+    m[`${b}.rpDay96x16.bytes`] = dayItem!.proof.length;
+  }
+  m[`${b}.rp64.bytes`] = first.proof.length;
+  return m;
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const metrics = runRangeBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
+  process.stdout.write(JSON.stringify(metrics) + '\n');
+}
