@@ -23,14 +23,21 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
   }
   log('');
   const metrics: Record<string, number> = { ...msm.metrics };
-  // The crypto layer runs once per backend, each in its own process.
-  for (const backend of nativeAvailable() ? ['native', 'js'] : ['js']) {
-    Object.assign(metrics, runWorker(backend, opts.quick, log));
-  }
+  /** metrics[b] / metrics[a], when both were measured. */
   const ratio = (a: string, b: string) => {
     if (metrics[a] !== undefined && metrics[b] !== undefined) return metrics[b]! / metrics[a]!;
     return undefined;
   };
+  // The crypto layer runs once per backend, each in its own process; peers in their own.
+  for (const backend of nativeAvailable() ? ['native', 'js'] : ['js']) {
+    Object.assign(metrics, runWorker('crypto.js', backend, opts.quick, log));
+    Object.assign(metrics, runWorker('rangeproof.js', backend, opts.quick, log));
+  }
+  Object.assign(metrics, runWorker('peers.js', 'js', opts.quick, log));
+  const bpjs = ratio('js.rp64.verify.ms', 'bulletproofjs.rp64.verify.ms');
+  if (bpjs !== undefined) metrics['js.rp64.verify.speedupOverBulletproofjs'] = bpjs;
+  const nbpjs = ratio('native.rp64.verify.ms', 'bulletproofjs.rp64.verify.ms');
+  if (nbpjs !== undefined) metrics['native.rp64.verify.speedupOverBulletproofjs'] = nbpjs;
   const zkpeSpeedup = ratio('native.zkpe.verify.ms', 'js.zkpe.verify.ms');
   if (zkpeSpeedup !== undefined) metrics['zkpe.verify.speedup'] = zkpeSpeedup;
   const pocDecrypt = metrics['native.elgamal.decrypt100000.ms'] ?? metrics['js.elgamal.decrypt100000.ms'];
@@ -50,6 +57,10 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
       note: 'published figures of the earlier C proof of concept, not measured in this run',
       'poc.encrypt.ms': POC_ENCRYPT_MS,
       'poc.decrypt100000.ms': POC_DECRYPT_100000_MS,
+      'secp256k1zkp.rp64.prove.ms': 11.6,
+      'secp256k1zkp.rp64.verify.ms': 1.49,
+      'secp256k1zkp.rp64.batch1000.msPerProof': 0.2,
+      secp256k1zkpNote: 'C secp256k1-zkp Bulletproofs, 64-bit, measured earlier on a machine like this one (DEVELOPERS.md), not in this run',
     },
     metrics,
   };
@@ -59,15 +70,15 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
 export const POC_ENCRYPT_MS = 0.34;
 export const POC_DECRYPT_100000_MS = 11_700;
 
-function runWorker(backend: string, quick: boolean, log: (line: string) => void): Record<string, number> {
-  const worker = fileURLToPath(new URL('../../bench/crypto.js', import.meta.url));
+function runWorker(script: string, backend: string, quick: boolean, log: (line: string) => void): Record<string, number> {
+  const worker = fileURLToPath(new URL(`../../bench/${script}`, import.meta.url));
   const res = spawnSync(process.execPath, [worker, ...(quick ? ['--quick'] : [])], {
     env: { ...process.env, ZKMETER_BACKEND: backend },
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   });
   if (res.status !== 0) {
-    log(`crypto benchmark on ${backend} failed (exit ${res.status})`);
+    log(`${script} on ${backend} failed (exit ${res.status})`);
     return {};
   }
   return JSON.parse(res.stdout.trim().split('\n').pop()!) as Record<string, number>;
