@@ -121,17 +121,30 @@ function shapeOf(st: RangeStatement): Shape {
 
 const DST_BYTES = new TextEncoder().encode(GENERATOR_DST);
 
+/**
+ * Transcript states after the statement's fixed part (label, generators, n, m,
+ * K, bounds), by shape: a batch of same-shaped proofs hashes it once.
+ */
+const prefixes = new Map<string, Transcript>();
+
 /** The transcript after the complete statement: label, generators, shape, bounds, commitments, context. */
 function statementTranscript(shape: Shape, V33: Uint8Array, context: Uint8Array): Transcript {
-  const t = new Transcript(RANGE_PROOF_LABEL);
-  t.appendMessage('dst', DST_BYTES);
-  t.appendMessage('H', encodePoints(pedersenH(), 'H'));
-  t.appendU64('n', shape.bits);
-  t.appendU64('m', shape.m);
-  t.appendU64('count', shape.count);
-  t.appendU64('bounded', shape.bounds ? 1 : 0);
-  t.appendScalar('min', shape.bounds?.min ?? 0n);
-  t.appendScalar('max', shape.bounds?.max ?? 0n);
+  const key = `${shape.bits}/${shape.m}/${shape.count}/${shape.bounds ? `${shape.bounds.min}-${shape.bounds.max}` : '-'}`;
+  let prefix = prefixes.get(key);
+  if (prefix === undefined) {
+    prefix = new Transcript(RANGE_PROOF_LABEL);
+    prefix.appendMessage('dst', DST_BYTES);
+    prefix.appendMessage('H', encodePoints(pedersenH(), 'H'));
+    prefix.appendU64('n', shape.bits);
+    prefix.appendU64('m', shape.m);
+    prefix.appendU64('count', shape.count);
+    prefix.appendU64('bounded', shape.bounds ? 1 : 0);
+    prefix.appendScalar('min', shape.bounds?.min ?? 0n);
+    prefix.appendScalar('max', shape.bounds?.max ?? 0n);
+    if (prefixes.size >= 64) prefixes.delete(prefixes.keys().next().value!);
+    prefixes.set(key, prefix);
+  }
+  const t = prefix.clone();
   t.appendMessage('V', V33);
   t.appendMessage('context', context);
   return t;
