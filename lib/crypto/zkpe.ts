@@ -26,12 +26,12 @@
  */
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
-import { AFFINE_BYTES, CURVE_ORDER, abytes, bytesToBigint, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { POINT_LENGTH, Reader, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from './codec.js';
 import type { Ciphertext } from './elgamal.js';
 import { GENERATOR_DST, pedersenH } from './generators.js';
 import { MsmAccumulator } from './msm-accumulator.js';
-import { cryptoRandom, randomScalar, type RandomSource } from './random.js';
+import { batchWeights, cryptoRandom, randomScalar, type RandomSource } from './random.js';
 import { Transcript } from './transcript.js';
 import { modN } from './scalar.js';
 
@@ -168,7 +168,7 @@ function decodeProof(proof: Uint8Array, title = 'proof'): DecodedProof {
  * D = C2 − V precomputed for the whole batch (one point fewer per proof):
  *   a·(A1 + e·C1 − z_r·G) + b·(A2 + e·D − z_r·Y + z_s·H) = 0.
  * The signs are arranged so the per-proof points get the positive coefficients:
- * A1 and A2 then carry the 128-bit weights themselves, which libsecp256k1's MSM
+ * A1 and A2 then carry the 127-bit weights themselves, which libsecp256k1's MSM
  * processes as half-length scalars (a negative weight n − a would be full length).
  */
 function accumulate(acc: MsmAccumulator, p: Prepared, D: Uint8Array, a: bigint, b: bigint): void {
@@ -180,17 +180,6 @@ function accumulate(acc: MsmAccumulator, p: Prepared, D: Uint8Array, a: bigint, 
   acc.addPoint(packed.subarray(64, 128), a * e); // C1
   acc.addPoint(proof.A.subarray(64, 128), b);
   acc.addPoint(D, b * e);
-}
-
-/**
- * `count` uniform non-zero 128-bit weights from the CSPRNG, drawn in one call:
- * a batch that holds a bad proof passes with probability at most 2^−127.
- */
-function weights(count: number): bigint[] {
-  const bytes = cryptoRandom(16 * count);
-  const out: bigint[] = [];
-  for (let i = 0; i < count; i++) out.push(bytesToBigint(bytes, 16 * i, 16) || 1n);
-  return out;
 }
 
 /**
@@ -219,7 +208,7 @@ interface Prepared {
 
 /**
  * Verifies many proofs with one MSM: each item's two equations are weighted by
- * fresh 128-bit CSPRNG weights and summed. If the sum fails, bisection finds
+ * fresh 127-bit CSPRNG weights and summed. If the sum fails, bisection finds
  * every bad item. Malformed items are reported as invalid, not thrown.
  */
 export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): BatchResult {
@@ -302,7 +291,7 @@ export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): Batch
 function bisect(group: Prepared[]): number[] {
   if (group.length === 0) return [];
   const acc = new MsmAccumulator();
-  const w = weights(2 * group.length);
+  const w = batchWeights(2 * group.length);
   group.forEach((p, i) => accumulate(acc, p, p.D!, w[2 * i]!, w[2 * i + 1]!));
   if (acc.isIdentity()) return [];
   if (group.length === 1) return [group[0]!.index];

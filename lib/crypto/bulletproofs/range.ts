@@ -19,7 +19,7 @@ import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToByt
 import { POINT_LENGTH, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from '../codec.js';
 import { GENERATOR_DST, pedersenH, vectorGenerators } from '../generators.js';
 import { MsmAccumulator } from '../msm-accumulator.js';
-import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
+import { batchWeights, cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
 import { Fn, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
 import { proveInnerProduct, roundChallenges, sVector } from './ipp.js';
@@ -341,18 +341,6 @@ function decodeRangeProof(shape: Shape, proof: Uint8Array): DecodedRange {
   };
 }
 
-/** 128-bit non-zero weights from the CSPRNG. */
-function weights(count: number): bigint[] {
-  const bytes = cryptoRandom(16 * count);
-  const out: bigint[] = [];
-  for (let i = 0; i < count; i++) {
-    let v = 0n;
-    for (let j = 0; j < 16; j++) v = (v << 8n) | BigInt(bytes[16 * i + j]!);
-    out.push(v || 1n);
-  }
-  return out;
-}
-
 interface Challenges {
   y: bigint;
   z: bigint;
@@ -436,7 +424,7 @@ function accumulate(
   const P = d.points;
   const pt = (i: number) => P.subarray(AFFINE_BYTES * i, AFFINE_BYTES * (i + 1));
   const rc = Fn.mul(rho, c);
-  acc.addPoint(pt(0), rho); // A: a short coefficient when ρ is a 128-bit weight
+  acc.addPoint(pt(0), rho); // A: a half-length coefficient when ρ is a batch weight
   acc.addPoint(pt(1), rho * x); // S
   acc.addPoint(pt(2), rc * x); // T1
   acc.addPoint(pt(3), rc * Fn.sqr(x)); // T2
@@ -477,7 +465,7 @@ interface PreparedRange {
 
 /**
  * Verifies many range proofs, of any mix of bit lengths and aggregation sizes,
- * in one MSM with 128-bit CSPRNG weights; a failing batch is bisected to name
+ * in one MSM with 127-bit CSPRNG weights; a failing batch is bisected to name
  * every bad item. Malformed items are reported as invalid, not thrown (unless
  * the batch has a single item).
  */
@@ -518,7 +506,7 @@ export function batchVerifyRange(items: readonly RangeItem[]): RangeBatchResult 
 function bisect(group: PreparedRange[]): number[] {
   if (group.length === 0) return [];
   const acc = new MsmAccumulator();
-  const w = weights(2 * group.length);
+  const w = batchWeights(2 * group.length);
   group.forEach((p, i) => {
     // A lone proof needs no ρ (1); its c is still random.
     const rho = group.length === 1 ? 1n : w[2 * i]!;
