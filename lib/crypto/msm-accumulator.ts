@@ -58,9 +58,14 @@ export class MsmAccumulator {
 
   /** Adds Σ gᵢ·G_i + Σ hᵢ·H_i over the vector generators (gs and hs of equal length). */
   addVectorGenerators(gs: readonly bigint[], hs: readonly bigint[]): void {
+    const { vecG, vecH } = this;
+    while (vecG.length < gs.length) {
+      vecG.push(0n);
+      vecH.push(0n);
+    }
     for (let i = 0; i < gs.length; i++) {
-      this.vecG[i] = (this.vecG[i] ?? 0n) + gs[i]!;
-      this.vecH[i] = (this.vecH[i] ?? 0n) + hs[i]!;
+      vecG[i] = vecG[i]! + gs[i]!;
+      vecH[i] = vecH[i]! + hs[i]!;
     }
   }
 

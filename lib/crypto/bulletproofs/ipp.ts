@@ -16,7 +16,7 @@
  * @module
  */
 import { getGroup } from '../../backend/index.js';
-import { AFFINE_BYTES, concatBytes, scalarsToBytes } from '../../backend/bytes.js';
+import { AFFINE_BYTES, CURVE_ORDER, concatBytes, scalarsToBytes } from '../../backend/bytes.js';
 import { encodePoints } from '../codec.js';
 import { Fn, modN } from '../scalar.js';
 import type { Transcript } from '../transcript.js';
@@ -135,13 +135,14 @@ export function sVector(
 ): { uSq: bigint[]; uInvSq: bigint[]; s: bigint[]; sInv: bigint[] } {
   const k = u.length;
   const N = 1 << k;
-  const uSq = u.map((x) => Fn.sqr(x));
-  const uInvSq = uInv.map((x) => Fn.sqr(x));
+  const n = CURVE_ORDER;
+  const uSq = u.map((x) => (x * x) % n);
+  const uInvSq = uInv.map((x) => (x * x) % n);
   const s = new Array<bigint>(N);
-  s[0] = uInv.reduce((acc, x) => Fn.mul(acc, x), 1n);
+  s[0] = uInv.reduce((acc, x) => (acc * x) % n, 1n);
   for (let i = 1; i < N; i++) {
     const top = 31 - Math.clz32(i);
-    s[i] = Fn.mul(s[i - (1 << top)]!, uSq[k - 1 - top]!);
+    s[i] = (s[i - (1 << top)]! * uSq[k - 1 - top]!) % n; // all operands in [0, n)
   }
   // Flipping every bit of i flips every exponent.
   const sInv = s.map((_, i) => s[N - 1 - i]!);

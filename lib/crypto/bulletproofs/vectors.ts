@@ -5,16 +5,16 @@
  * @module
  */
 import { getGroup } from '../../backend/index.js';
-import { AFFINE_BYTES } from '../../backend/bytes.js';
-import { Fn, modN } from '../scalar.js';
+import { AFFINE_BYTES, CURVE_ORDER } from '../../backend/bytes.js';
+import { modN } from '../scalar.js';
 
-/** [1, x, x², …, x^(len−1)] mod n. */
+/** [1, x, x², …, x^(len−1)] mod n, for x in [0, n). */
 export function powers(x: bigint, len: number): bigint[] {
   const out = new Array<bigint>(len);
   let p = 1n;
   for (let i = 0; i < len; i++) {
     out[i] = p;
-    p = Fn.mul(p, x);
+    p = (p * x) % CURVE_ORDER; // both factors are non-negative: no sign fix-up needed
   }
   return out;
 }
