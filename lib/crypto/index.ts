@@ -1,7 +1,7 @@
 /**
  * The public crypto API (`zkmeter/crypto`): EC ElGamal with BSGS decryption,
- * Pedersen commitments, the proof of equivalence, the transcript, codecs and
- * generators. All points are 64-byte affine in memory; encoders give the wire
+ * Pedersen commitments, the proof of equivalence, Bulletproofs range proofs, the
+ * transcript, codecs and generators. All points are 64-byte affine in memory; encoders give the wire
  * forms of SPEC.md.
  * @module
  */
@@ -41,8 +41,22 @@ export {
   type EquivalenceStatement,
   type EquivalenceWitness,
 } from './zkpe.js';
+export {
+  MAX_AGGREGATION,
+  RANGE_BITS,
+  RANGE_PROOF_LABEL,
+  batchVerifyRange,
+  proveRange,
+  rangeProofLength,
+  verifyRange,
+  type RangeBatchResult,
+  type RangeBits,
+  type RangeItem,
+  type RangeStatement,
+  type RangeWitness,
+} from './bulletproofs/range.js';
 export { Transcript } from './transcript.js';
 export { POINT_LENGTH, SCALAR_LENGTH, bytesToHex, decodePoint, decodeScalar, encodePoints, encodeScalar, hexToBytes } from './codec.js';
 export { GENERATOR_DST, MAX_VECTOR_GENERATORS, pedersenH, vectorGenerators } from './generators.js';
-export { cryptoRandom, randomScalar, randomScalars, type RandomSource } from './random.js';
+export { batchWeights, cryptoRandom, randomScalar, randomScalars, type RandomSource } from './random.js';
 export { MsmAccumulator } from './msm-accumulator.js';
