@@ -9,6 +9,7 @@ import { getGroup, type PointTable } from '../backend/index.js';
 import { AFFINE_BYTES, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { bytesToHex } from './codec.js';
 import { pedersenH, vectorGenerators } from './generators.js';
+import { batchWeights } from './random.js';
 import { modN } from './scalar.js';
 
 /**
@@ -122,4 +123,25 @@ export class MsmAccumulator {
     });
     return result.every((b) => b === 0);
   }
+}
+
+/**
+ * Batch verification with bisection, shared by every proof type: each item's
+ * equations get two fresh CSPRNG weights (`add` puts the weighted terms into
+ * the accumulator; `alone` says the item is checked by itself), all items are
+ * checked in one MSM, and a failing group is split in two and re-checked with
+ * fresh weights until every bad item is isolated. Returns their `index`es.
+ */
+export function findInvalid<T extends { index: number }>(
+  group: readonly T[],
+  add: (acc: MsmAccumulator, item: T, a: bigint, b: bigint, alone: boolean) => void,
+): number[] {
+  if (group.length === 0) return [];
+  const acc = new MsmAccumulator();
+  const w = batchWeights(2 * group.length);
+  group.forEach((item, i) => add(acc, item, w[2 * i]!, w[2 * i + 1]!, group.length === 1));
+  if (acc.isIdentity()) return [];
+  if (group.length === 1) return [group[0]!.index];
+  const mid = group.length >> 1;
+  return findInvalid(group.slice(0, mid), add).concat(findInvalid(group.slice(mid), add));
 }

@@ -30,8 +30,8 @@ import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToByt
 import { POINT_LENGTH, Reader, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from './codec.js';
 import type { Ciphertext } from './elgamal.js';
 import { GENERATOR_DST, pedersenH } from './generators.js';
-import { MsmAccumulator } from './msm-accumulator.js';
-import { batchWeights, cryptoRandom, randomScalar, type RandomSource } from './random.js';
+import { MsmAccumulator, findInvalid } from './msm-accumulator.js';
+import { cryptoRandom, randomScalar, type RandomSource } from './random.js';
 import { Transcript } from './transcript.js';
 import { modN } from './scalar.js';
 
@@ -281,22 +281,10 @@ export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): Batch
       ready.push(p);
     });
     attachDifferences(ready);
-    invalid.push(...bisect(ready));
+    invalid.push(...findInvalid(ready, (acc, p, a, b) => accumulate(acc, p, p.D!, a, b)));
   }
   invalid.sort((a, b) => a - b);
   return { valid: invalid.length === 0, invalid };
-}
-
-/** Indices of the bad items among `group`, found by bisection. */
-function bisect(group: Prepared[]): number[] {
-  if (group.length === 0) return [];
-  const acc = new MsmAccumulator();
-  const w = batchWeights(2 * group.length);
-  group.forEach((p, i) => accumulate(acc, p, p.D!, w[2 * i]!, w[2 * i + 1]!));
-  if (acc.isIdentity()) return [];
-  if (group.length === 1) return [group[0]!.index];
-  const mid = group.length >> 1;
-  return bisect(group.slice(0, mid)).concat(bisect(group.slice(mid)));
 }
 
 /** D = C2 − V for every item: two backend calls for the whole batch. */

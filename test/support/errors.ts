@@ -11,3 +11,13 @@ export function errorCode(fn: () => unknown): string {
   }
   throw new Error('expected a ZkmeterError');
 }
+
+/** Whether a verifier rejects: it returns false, or throws a ZkmeterError (malformed input). */
+export function rejects(verify: () => boolean): boolean {
+  try {
+    return !verify();
+  } catch (e) {
+    if (e instanceof ZkmeterError) return true;
+    throw e;
+  }
+}

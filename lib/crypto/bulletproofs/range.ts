@@ -18,8 +18,8 @@ import { getGroup } from '../../backend/index.js';
 import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../../backend/bytes.js';
 import { POINT_LENGTH, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from '../codec.js';
 import { GENERATOR_DST, pedersenH, vectorGenerators } from '../generators.js';
-import { MsmAccumulator } from '../msm-accumulator.js';
-import { batchWeights, cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
+import { MsmAccumulator, findInvalid } from '../msm-accumulator.js';
+import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
 import { Fn, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
 import { proveInnerProduct, roundChallenges, sVector } from './ipp.js';
@@ -498,22 +498,9 @@ export function batchVerifyRange(items: readonly RangeItem[]): RangeBatchResult 
     p.uInv = inverses.slice(at, at + p.challenges.u.length);
     at += p.challenges.u.length;
   }
-  invalid.push(...bisect(prepared));
+  // A lone proof needs no ρ (1); its c is still random.
+  invalid.push(...findInvalid(prepared, (acc, p, a, b, alone) => accumulate(acc, p, p.yInv, p.uInv, alone ? 1n : a, b)));
   invalid.sort((a, b) => a - b);
   return { valid: invalid.length === 0, invalid };
 }
 
-function bisect(group: PreparedRange[]): number[] {
-  if (group.length === 0) return [];
-  const acc = new MsmAccumulator();
-  const w = batchWeights(2 * group.length);
-  group.forEach((p, i) => {
-    // A lone proof needs no ρ (1); its c is still random.
-    const rho = group.length === 1 ? 1n : w[2 * i]!;
-    accumulate(acc, p, p.yInv, p.uInv, rho, w[2 * i + 1]!);
-  });
-  if (acc.isIdentity()) return [];
-  if (group.length === 1) return [group[0]!.index];
-  const mid = group.length >> 1;
-  return bisect(group.slice(0, mid)).concat(bisect(group.slice(mid)));
-}
