@@ -134,6 +134,24 @@ Napi::Value SelectSum(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Status(code, bad));
 }
 
+// scalarTensorAcc(acc, offset, stride, k, pairs, w, c|null)
+Napi::Value ScalarTensorAcc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t offset = Count(info, 1, "offset");
+  size_t stride = Count(info, 2, "stride");
+  size_t k = Count(info, 3, "k");
+  if (k > 30 || stride == 0) throw Napi::RangeError::New(env, "k must be <= 30 and stride > 0");
+  uint8_t* acc = Bytes(info, 0, 0, "acc");
+  size_t accLen = info[0].As<Napi::Uint8Array>().ByteLength() / 32;
+  if (offset + stride * ((size_t(1) << k) - 1) >= accLen) throw Napi::RangeError::New(env, "acc is too short");
+  uint8_t* pairs = Bytes(info, 4, 64 * k, "pairs", k == 0);
+  uint8_t* w = Bytes(info, 5, 32, "w");
+  uint8_t* c = Bytes(info, 6, 32, "c", true);
+  size_t bad = 0;
+  int code = zk_scalar_tensor_acc(acc, accLen, offset, stride, k, pairs, w, c, &bad);
+  return Napi::Number::New(env, Status(code, bad));
+}
+
 Napi::Value ProgressionX(const Napi::CallbackInfo& info) {
   size_t n = Count(info, 3, "count");
   uint8_t* out = Bytes(info, 0, 32 * n, "out");
@@ -225,6 +243,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mulGen", Napi::Function::New(env, MulGen));
   exports.Set("msmConst", Napi::Function::New(env, MsmConst));
   exports.Set("selectSum", Napi::Function::New(env, SelectSum));
+  exports.Set("scalarTensorAcc", Napi::Function::New(env, ScalarTensorAcc));
   exports.Set("progressionX", Napi::Function::New(env, ProgressionX));
   exports.Set("tableCreate", Napi::Function::New(env, TableCreate));
   exports.Set("tableSize", Napi::Function::New(env, TableSize));

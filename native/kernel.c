@@ -477,6 +477,66 @@ int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned
     return ZK_OK;
 }
 
+/* ---- scalar vectors -------------------------------------------------------- */
+
+int zk_scalar_tensor_acc(unsigned char *acc32, size_t acc_len, size_t offset, size_t stride, size_t k,
+                         const unsigned char *pairs32, const unsigned char *w32, const unsigned char *c32, size_t *bad) {
+    size_t N = (size_t)1 << k, i, j, len;
+    secp256k1_scalar *t, w, c, a;
+    int status = ZK_OK;
+    if (k > 30 || offset + stride * (N - 1) >= acc_len || stride == 0) return ZK_ERR_INTERNAL;
+    t = (secp256k1_scalar *)malloc(N * sizeof(secp256k1_scalar));
+    if (t == NULL) return ZK_ERR_MEMORY;
+    for (i = 0; i < N; i++) {
+        if (!zk_scalar_load(&a, acc32 + 32 * (offset + stride * i))) {
+            *bad = i;
+            status = ZK_ERR_SCALAR;
+            goto done;
+        }
+    }
+    if (!zk_scalar_load(&w, w32)) {
+        *bad = N + 2 * k;
+        status = ZK_ERR_SCALAR;
+        goto done;
+    }
+    if (c32 != NULL && !zk_scalar_load(&c, c32)) {
+        *bad = N + 2 * k + 1;
+        status = ZK_ERR_SCALAR;
+        goto done;
+    }
+    /* Tensor product by doubling: after round j, t[0 .. 2^(j+1)) holds the products over
+     * rounds 0..j, with round j's choice in the lowest bit so far; the final layout puts
+     * round 0 in the top bit of i. */
+    t[0] = w;
+    for (j = 0, len = 1; j < k; j++, len *= 2) {
+        secp256k1_scalar p0, p1;
+        if (!zk_scalar_load(&p0, pairs32 + 64 * j)) {
+            *bad = N + 2 * j;
+            status = ZK_ERR_SCALAR;
+            goto done;
+        }
+        if (!zk_scalar_load(&p1, pairs32 + 64 * j + 32)) {
+            *bad = N + 2 * j + 1;
+            status = ZK_ERR_SCALAR;
+            goto done;
+        }
+        for (i = len; i-- > 0;) {
+            secp256k1_scalar_mul(&t[2 * i + 1], &t[i], &p1);
+            secp256k1_scalar_mul(&t[2 * i], &t[i], &p0);
+        }
+    }
+    for (i = 0; i < N; i++) {
+        unsigned char *o = acc32 + 32 * (offset + stride * i);
+        zk_scalar_load(&a, o);
+        secp256k1_scalar_add(&a, &a, &t[i]);
+        if (c32 != NULL) secp256k1_scalar_add(&a, &a, &c);
+        secp256k1_scalar_get_b32(o, &a);
+    }
+done:
+    free(t);
+    return status;
+}
+
 /* ---- generator tables -------------------------------------------------- */
 
 struct zk_table {

@@ -68,6 +68,15 @@ int zk_msm_const(unsigned char *out64, const unsigned char *p64, const unsigned 
  * (each 0 or 1). Bad index: i for a[i], n + i for b[i], 2n + i for sel[i] > 1. */
 int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned char *b64, const unsigned char *sel, size_t n, size_t *bad);
 
+/* Scalar-vector accumulation mod n, for verifiers' per-generator coefficients:
+ *   acc[offset + stride*i] += c + w * prod_{j<k} pairs[j][bit (k-1-j) of i]   for i < 2^k,
+ * where pairs holds k (first, second) scalar pairs: a tensor product of k
+ * two-element vectors (round j of an inner-product argument owns bit k-1-j).
+ * acc holds 32-byte scalars; c (may be NULL) and w are 32-byte scalars.
+ * Bad index: the first non-canonical scalar, counted over [acc entries | pairs | w | c]. */
+int zk_scalar_tensor_acc(unsigned char *acc32, size_t acc_len, size_t offset, size_t stride, size_t k,
+                         const unsigned char *pairs32, const unsigned char *w32, const unsigned char *c32, size_t *bad);
+
 /* x-coordinates of start + i*step for i = 0..n-1, 32 bytes each (infinity gives
  * 32 zero bytes; no curve point has x = 0). Variable time. Baby-step giant-step
  * decryption builds its table and walks its giant steps with this. Bad index:

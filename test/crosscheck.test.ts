@@ -139,6 +139,22 @@ describe('native and js agree byte for byte', () => {
     expect(out).toEqual({ ok: hex(native.msm({ points: chosen, scalars: scalarsToBytes(Array(200).fill(1n)) })) });
   });
 
+  it('scalarTensorAcc on random tensors, with and without a constant, on both', () => {
+    for (const k of [0, 1, 3, 6]) {
+      const N = 2 ** k;
+      const base = rng.scalars(2 * N + 1);
+      const pairs = rng.scalars(2 * k);
+      const w = rng.scalars(1);
+      const c = rng.scalars(1);
+      agree((g) => {
+        const acc = base.slice();
+        g.scalarTensorAcc(acc, { offset: 1, stride: 2, pairs, w });
+        g.scalarTensorAcc(acc, { offset: 0, stride: 2, pairs, w, c });
+        return acc;
+      });
+    }
+  });
+
   it('msm results at infinity', () => {
     const p = points(40, false);
     const k = rng.scalars(40);
@@ -185,6 +201,9 @@ describe('native and js reject malformed input identically', () => {
     ['selectSum bad selector', (g) => g.selectSum(concatBytes(P, P), concatBytes(P, P), Uint8Array.of(1, 2))],
     ['selectSum infinity', (g) => g.selectSum(concatBytes(P, P), concatBytes(P, INF), Uint8Array.of(1, 0))],
     ['selectSum length mismatch', (g) => g.selectSum(P, P, Uint8Array.of(1, 0))],
+    ['scalarTensorAcc bad pair', (g) => { const acc = new Uint8Array(64); g.scalarTensorAcc(acc, { offset: 0, stride: 1, pairs: concatBytes(scalarsToBytes([1n]), badScalar), w: scalarsToBytes([1n]) }); return acc; }],
+    ['scalarTensorAcc bad acc entry', (g) => { const acc = concatBytes(scalarsToBytes([1n]), badScalar); g.scalarTensorAcc(acc, { offset: 0, stride: 1, pairs: scalarsToBytes([1n, 2n]), w: scalarsToBytes([1n]) }); return acc; }],
+    ['scalarTensorAcc too short', (g) => { const acc = new Uint8Array(32); g.scalarTensorAcc(acc, { offset: 0, stride: 1, pairs: scalarsToBytes([1n, 2n]), w: scalarsToBytes([1n]) }); return acc; }],
   ];
   for (const [name, f] of cases) {
     it(name, () => {

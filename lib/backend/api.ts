@@ -126,6 +126,24 @@ export function createGroup(raw: RawGroup): Group {
       return out;
     },
 
+    scalarTensorAcc(acc, input) {
+      const len = acount(acc, 'acc', SCALAR_BYTES);
+      const { offset, stride, pairs, w, c } = input;
+      const k = acount(pairs, 'pairs', 2 * SCALAR_BYTES);
+      abytes(w, 'w', SCALAR_BYTES);
+      if (c !== undefined) abytes(c, 'c', SCALAR_BYTES);
+      if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(stride) || stride < 1 || k > 30) {
+        throw new ZkmeterError('INVALID_ARGUMENT', '"offset", "stride" and "pairs" expected offset >= 0, stride >= 1, at most 30 pairs');
+      }
+      const N = 2 ** k;
+      if (offset + stride * (N - 1) >= len) {
+        throw new ZkmeterError('INVALID_LENGTH', `"acc" expected more than ${offset + stride * (N - 1)} scalars, got ${len}`);
+      }
+      check(raw.scalarTensorAcc(acc, offset, stride, k, k > 0 ? pairs : null, w, c ?? null), (i) =>
+        i < N ? `acc[${offset + stride * i}]` : i < N + 2 * k ? `pairs[${i - N}]` : i === N + 2 * k ? 'w' : 'c',
+      );
+    },
+
     progressionX(start, step, count) {
       abytes(start, 'start', AFFINE_BYTES);
       abytes(step, 'step', AFFINE_BYTES);

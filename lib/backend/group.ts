@@ -49,6 +49,11 @@ export interface RawGroup {
   msmConst(out: Uint8Array, points: Uint8Array, scalars: Uint8Array, n: number): Status;
   /** Σ (sel[i] ? a[i] : b[i]), constant time in sel. Bad index: i a[i], n + i b[i], 2n + i sel[i] (SCALAR). */
   selectSum(out: Uint8Array, a: Uint8Array, b: Uint8Array, sel: Uint8Array, n: number): Status;
+  /**
+   * acc[offset + stride·i] += c + w·Π_j pairs[j][bit (k−1−j) of i], i < 2^k, all mod n.
+   * Bad index over [acc entries | pairs | w | c] (STATUS_SCALAR).
+   */
+  scalarTensorAcc(acc: Uint8Array, offset: number, stride: number, k: number, pairs: Uint8Array | null, w: Uint8Array, c: Uint8Array | null): Status;
   /** x(start + i·step) for i < n, 32 bytes each (infinity → zeros). Bad index: 0 start, 1 step. */
   progressionX(out: Uint8Array, start: Uint8Array, step: Uint8Array, n: number): Status;
   /** A table handle, or a Status (number) when a point is invalid. */
@@ -128,6 +133,14 @@ export interface Group {
    * additions only). Points must be finite.
    */
   selectSum(a: Uint8Array, b: Uint8Array, selectors: Uint8Array): Uint8Array;
+  /**
+   * Scalar-vector accumulation mod n, in place on packed 32-byte scalars:
+   *   acc[offset + stride·i] += c + w·Π_{j<k} pairs[j][bit (k−1−j) of i]   for i < 2^k,
+   * a scaled tensor product of k two-element vectors (round j of an inner-product
+   * argument owns bit k−1−j). Verifiers build per-generator coefficients with it.
+   * `pairs` packs k (first, second) scalar pairs; c is optional.
+   */
+  scalarTensorAcc(acc: Uint8Array, input: { offset: number; stride: number; pairs: Uint8Array; w: Uint8Array; c?: Uint8Array }): void;
   /**
    * x-coordinates of start + i·step for i = 0…count−1, 32 bytes each; the point at
    * infinity gives 32 zero bytes (no curve point has x = 0). Variable time. This is

@@ -209,6 +209,43 @@ export function createJsRaw(): RawGroup {
       return STATUS_OK;
     },
 
+    scalarTensorAcc(acc, offset, stride, k, pairs, w, c): Status {
+      const N = 2 ** k;
+      const entries: bigint[] = [];
+      for (let i = 0; i < N; i++) {
+        const v = loadScalar(acc, 32 * (offset + stride * i));
+        if (v === undefined) return status(STATUS_SCALAR, i);
+        entries.push(v);
+      }
+      const ps: bigint[] = [];
+      for (let j = 0; j < 2 * k; j++) {
+        const v = loadScalar(pairs!, 32 * j);
+        if (v === undefined) return status(STATUS_SCALAR, N + j);
+        ps.push(v);
+      }
+      const wv = loadScalar(w, 0);
+      if (wv === undefined) return status(STATUS_SCALAR, N + 2 * k);
+      let cv = 0n;
+      if (c !== null) {
+        const v = loadScalar(c, 0);
+        if (v === undefined) return status(STATUS_SCALAR, N + 2 * k + 1);
+        cv = v;
+      }
+      // Same doubling construction as the native kernel: round j's choice enters as the
+      // lowest bit and ends up at bit k−1−j.
+      let t = [wv];
+      for (let j = 0; j < k; j++) {
+        const next = new Array<bigint>(2 * t.length);
+        for (let i = 0; i < t.length; i++) {
+          next[2 * i] = (t[i]! * ps[2 * j]!) % CURVE_ORDER;
+          next[2 * i + 1] = (t[i]! * ps[2 * j + 1]!) % CURVE_ORDER;
+        }
+        t = next;
+      }
+      for (let i = 0; i < N; i++) writeBigint(acc, 32 * (offset + stride * i), 32, (entries[i]! + t[i]! + cv) % CURVE_ORDER);
+      return STATUS_OK;
+    },
+
     progressionX(out, start64, step64, n): Status {
       const start = load64(start64, 0);
       if (start === undefined) return status(STATUS_POINT, 0);

@@ -52,6 +52,7 @@ export function createNativeRaw(): RawGroup {
     mulGen: a.mulGen,
     msmConst: a.msmConst,
     selectSum: a.selectSum,
+    scalarTensorAcc: a.scalarTensorAcc,
     progressionX: a.progressionX,
     tableCreate: a.tableCreate,
     msm: a.msm,

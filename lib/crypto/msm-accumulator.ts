@@ -6,7 +6,7 @@
  * @module
  */
 import { getGroup, type PointTable } from '../backend/index.js';
-import { AFFINE_BYTES, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { AFFINE_BYTES, SCALAR_BYTES, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { bytesToHex } from './codec.js';
 import { pedersenH, vectorGenerators } from './generators.js';
 import { batchWeights } from './random.js';
@@ -37,9 +37,13 @@ function vectorTable(count: number): PointTable {
 
 export class MsmAccumulator {
   private gScalar = 0n;
-  /** Coefficients of G_i and H_i (Bulletproofs vector generators), summed across proofs. */
-  private readonly vecG: bigint[] = [];
-  private readonly vecH: bigint[] = [];
+  /**
+   * Coefficients of the vector generators, summed across proofs, as packed
+   * 32-byte scalars in the table's interleaved order [G_0, H_0, G_1, H_1, …], so
+   * the backend updates them in place and the MSM takes them as they are.
+   */
+  private vec = new Uint8Array(0);
+  private vecCount = 0;
   private hScalar = 0n;
   private readonly points: Uint8Array[] = [];
   private readonly scalars: bigint[] = [];
@@ -57,17 +61,26 @@ export class MsmAccumulator {
     this.hScalar += k;
   }
 
-  /** Adds Σ gᵢ·G_i + Σ hᵢ·H_i over the vector generators (gs and hs of equal length). */
-  addVectorGenerators(gs: readonly bigint[], hs: readonly bigint[]): void {
-    const { vecG, vecH } = this;
-    while (vecG.length < gs.length) {
-      vecG.push(0n);
-      vecH.push(0n);
+  /**
+   * Adds, for i < 2^k, (c + w·Π_j pairs[j][bit (k−1−j) of i])·X_i where X is G
+   * (the Bulletproofs G_i) or H (the H_i): a scaled tensor product of k scalar
+   * pairs, computed in place by the backend (`scalarTensorAcc`). Scalars in [0, n).
+   */
+  addVectorTensor(which: 'G' | 'H', pairs: readonly (readonly [bigint, bigint])[], w: bigint, c?: bigint): void {
+    const count = 2 ** pairs.length;
+    if (count > this.vecCount) {
+      const grown = new Uint8Array(2 * SCALAR_BYTES * count);
+      grown.set(this.vec);
+      this.vec = grown;
+      this.vecCount = count;
     }
-    for (let i = 0; i < gs.length; i++) {
-      vecG[i] = vecG[i]! + gs[i]!;
-      vecH[i] = vecH[i]! + hs[i]!;
-    }
+    getGroup().scalarTensorAcc(this.vec, {
+      offset: which === 'G' ? 0 : 1,
+      stride: 2,
+      pairs: scalarsToBytes(pairs.flat()),
+      w: scalarToBytes(w),
+      ...(c !== undefined ? { c: scalarToBytes(c) } : {}),
+    });
   }
 
   /** Adds k·P for a 64-byte affine P; `shared` merges repeats of the same P into one term. */
@@ -96,7 +109,7 @@ export class MsmAccumulator {
 
   /** Total points of the MSM, vector generators included. */
   get totalSize(): number {
-    return this.size + 2 * this.vecG.length;
+    return this.size + 2 * this.vecCount;
   }
 
   /** Whether Σ kᵢ·Pᵢ is the point at infinity: one backend MSM call. */
@@ -111,12 +124,9 @@ export class MsmAccumulator {
     for (const k of this.scalars) scalars.push(modN(k));
     for (const { scalar } of this.shared.values()) scalars.push(modN(scalar));
     scalars.push(modN(this.hScalar));
-    const vec = this.vecG.length;
-    const table = vec > 0 ? vectorTable(vec) : undefined;
-    const tableScalars: bigint[] = [];
-    for (let i = 0; i < vec; i++) tableScalars.push(modN(this.vecG[i]!), modN(this.vecH[i]!));
+    const table = this.vecCount > 0 ? vectorTable(this.vecCount) : undefined;
     const result = getGroup().msm({
-      ...(table ? { table, tableScalars: scalarsToBytes(tableScalars) } : {}),
+      ...(table ? { table, tableScalars: this.vec } : {}),
       points,
       scalars: scalarsToBytes(scalars),
       gScalar: scalarToBytes(modN(this.gScalar)),

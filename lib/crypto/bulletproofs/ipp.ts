@@ -12,11 +12,12 @@
  *   G ← u⁻¹·G_lo + u·G_hi      H ← u·H_lo + u⁻¹·H_hi
  * until a and b are single scalars. The verifier never folds generators: the
  * final G and H are Σ sᵢ·Gᵢ and Σ sᵢ⁻¹·Hᵢ with sᵢ = Π_j u_j^(±1) (sign from bit
- * k−1−j of i), which range.ts puts straight into the single verification MSM.
+ * k−1−j of i), which range.ts puts straight into the single verification MSM
+ * as tensor products (`MsmAccumulator.addVectorTensor`).
  * @module
  */
 import { getGroup } from '../../backend/index.js';
-import { AFFINE_BYTES, CURVE_ORDER, concatBytes, scalarsToBytes } from '../../backend/bytes.js';
+import { AFFINE_BYTES, concatBytes, scalarsToBytes } from '../../backend/bytes.js';
 import { encodePoints } from '../codec.js';
 import { Fn, modN } from '../scalar.js';
 import type { Transcript } from '../transcript.js';
@@ -122,29 +123,4 @@ export function roundChallenges(t: Transcript, L: readonly Uint8Array[], R: read
     u.push(t.challengeScalar('u'));
   }
   return u;
-}
-
-/**
- * sᵢ for i < 2^k from the round challenges and their inverses (inverted by the
- * caller, batched with everything else): s_0 = Π u_j⁻¹, and
- * sᵢ = s_(i − 2^b)·u_(k−1−b)² where b is i's top bit; sᵢ⁻¹ = s_(N−1−i).
- */
-export function sVector(
-  u: readonly bigint[],
-  uInv: readonly bigint[],
-): { uSq: bigint[]; uInvSq: bigint[]; s: bigint[]; sInv: bigint[] } {
-  const k = u.length;
-  const N = 1 << k;
-  const n = CURVE_ORDER;
-  const uSq = u.map((x) => (x * x) % n);
-  const uInvSq = uInv.map((x) => (x * x) % n);
-  const s = new Array<bigint>(N);
-  s[0] = uInv.reduce((acc, x) => (acc * x) % n, 1n);
-  for (let i = 1; i < N; i++) {
-    const top = 31 - Math.clz32(i);
-    s[i] = (s[i - (1 << top)]! * uSq[k - 1 - top]!) % n; // all operands in [0, n)
-  }
-  // Flipping every bit of i flips every exponent.
-  const sInv = s.map((_, i) => s[N - 1 - i]!);
-  return { uSq, uInvSq, s, sInv };
 }

@@ -22,7 +22,7 @@ import { MsmAccumulator, findInvalid } from '../msm-accumulator.js';
 import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
 import { Fn, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
-import { proveInnerProduct, roundChallenges, sVector } from './ipp.js';
+import { proveInnerProduct, roundChallenges } from './ipp.js';
 import { innerProduct, powers } from './vectors.js';
 
 /** Transcript label; a new version of the protocol gets a new label. */
@@ -373,14 +373,6 @@ function challengesOf(shape: Shape, V33: Uint8Array, context: Uint8Array, d: Dec
   return { y, z, x, w, u: roundChallenges(t, L, R) };
 }
 
-/** [1, 2, 4, …, 2^(n−1)] per bit length, computed once. */
-const powersOf2 = new Map<number, bigint[]>();
-function twos(n: number): bigint[] {
-  let v = powersOf2.get(n);
-  if (v === undefined) powersOf2.set(n, (v = powers(2n, n)));
-  return v;
-}
-
 /**
  * Adds one proof's verification equation, scaled by ρ, to `acc`:
  *   ρ·[ A + x·S + Σ u_j²·L_j + Σ u_j⁻²·R_j − Σ (z + a·sᵢ)·Gᵢ
@@ -401,26 +393,38 @@ function accumulate(
 ): void {
   const { shape, decoded: d } = p;
   const { y, z, x, w, u } = p.challenges;
-  const { uSq, uInvSq, s, sInv } = sVector(u, uInv);
-  const { N, bits: n } = shape;
-  const yInvPow = powers(yInv, N);
-  const zp = powers(z, shape.m + 2);
-  const two = twos(n);
-  const gs = new Array<bigint>(N);
-  const hs = new Array<bigint>(N);
-  const ra = Fn.mul(rho, d.a);
-  const rb = Fn.mul(rho, d.b);
-  const rz = Fn.mul(rho, z);
-  for (let j = 0; j < shape.m; j++) {
-    const zj = Fn.mul(rho, zp[2 + j]!);
-    for (let b = 0; b < n; b++) {
-      const i = j * n + b;
-      // Left unreduced: the accumulator reduces each generator's sum once.
-      gs[i] = -rz - ra * s[i]!;
-      hs[i] = rz + yInvPow[i]! * (zj * two[b]! - rb * sInv[i]!);
+  const k = d.k;
+  const nOrd = CURVE_ORDER;
+  const uSq = u.map((v) => (v * v) % nOrd);
+  const uInvSq = uInv.map((v) => (v * v) % nOrd);
+  // Per-generator coefficients as scaled tensor products over the k rounds (round j owns
+  // bit k−1−j of the index), accumulated by the backend (see docs/notes-rangeproof.md):
+  //   Gᵢ: −ρz − ρa·sᵢ,                    sᵢ = Π_j (u_j⁻¹ | u_j)
+  //   Hᵢ:  ρz − ρb·tᵢ + ρz²·mᵢ,            tᵢ = y^−i·sᵢ⁻¹ = Π_j (u_j | u_j⁻¹·y^−2^(k−1−j)),
+  //                                        mᵢ = y^−i·2^(i mod n)·z^⌊i/n⌋ = Π_j (1 | f_(k−1−j))
+  // with f_p = (2/y)^(2^p) for the low log₂n bits and (z/yⁿ)^(2^(p−log₂n)) above them.
+  const logN = Math.log2(shape.bits);
+  const yInvSq: bigint[] = [yInv]; // y^−(2^p)
+  for (let q = 1; q < k; q++) yInvSq.push((yInvSq[q - 1]! * yInvSq[q - 1]!) % nOrd);
+  const f: bigint[] = [];
+  let low = (2n * yInv) % nOrd;
+  let high = (z * ((yInvSq[logN - 1]! * yInvSq[logN - 1]!) % nOrd)) % nOrd; // z·y^−n
+  for (let q = 0; q < k; q++) {
+    if (q < logN) {
+      f.push(low);
+      low = (low * low) % nOrd;
+    } else {
+      f.push(high);
+      high = (high * high) % nOrd;
     }
   }
-  acc.addVectorGenerators(gs, hs);
+  const sPairs = u.map((uj, j) => [uInv[j]!, uj] as const);
+  const tPairs = u.map((uj, j) => [uj, (uInv[j]! * yInvSq[k - 1 - j]!) % nOrd] as const);
+  const mPairs = u.map((_, j) => [1n, f[k - 1 - j]!] as const);
+  const rz = (rho * z) % nOrd;
+  acc.addVectorTensor('G', sPairs, modN(-rho * d.a), modN(-rz));
+  acc.addVectorTensor('H', tPairs, modN(-rho * d.b), rz);
+  acc.addVectorTensor('H', mPairs, (rz * z) % nOrd);
   const P = d.points;
   const pt = (i: number) => P.subarray(AFFINE_BYTES * i, AFFINE_BYTES * (i + 1));
   const rc = Fn.mul(rho, c);
@@ -428,7 +432,7 @@ function accumulate(
   acc.addPoint(pt(1), rho * x); // S
   acc.addPoint(pt(2), rc * x); // T1
   acc.addPoint(pt(3), rc * Fn.sqr(x)); // T2
-  for (let j = 0; j < d.k; j++) {
+  for (let j = 0; j < k; j++) {
     acc.addPoint(pt(4 + 2 * j), rho * uSq[j]!);
     acc.addPoint(pt(5 + 2 * j), rho * uInvSq[j]!);
   }
