@@ -22,7 +22,7 @@ function vectorTable(count: number): PointTable {
   const g = getGroup();
   let t = vectorTables.get(g.name);
   if (t === undefined || t.size < 2 * count) {
-    const size = Math.max(count, t === undefined ? 0 : t.size);
+    const size = Math.max(count, t === undefined ? 0 : t.size / 2); // generators per vector
     const { G, H } = vectorGenerators(size);
     const inter = new Uint8Array(2 * AFFINE_BYTES * size);
     for (let i = 0; i < size; i++) {
@@ -107,10 +107,6 @@ export class MsmAccumulator {
     return this.points.length + this.shared.size + 1;
   }
 
-  /** Total points of the MSM, vector generators included. */
-  get totalSize(): number {
-    return this.size + 2 * this.vecCount;
-  }
 
   /** Whether Σ kᵢ·Pᵢ is the point at infinity: one backend MSM call. */
   isIdentity(): boolean {
