@@ -135,5 +135,7 @@ describe('input checks', () => {
     expect(errorCode(() => eg.decrypt(secretKey, ct, { tableBits: 0 }))).toBe('INVALID_ARGUMENT');
     expect(errorCode(() => eg.decrypt(secretKey, ct, { tableBits: 40 }))).toBe('INVALID_ARGUMENT');
     expect(errorCode(() => discreteLog(new Uint8Array(64).fill(1), 10n))).toBe('INVALID_POINT');
+    // a search that would take hours is refused up front, with advice
+    expect(() => eg.decrypt(secretKey, ct, { max: 2n ** 64n })).toThrowError(/use a larger tableBits/);
   });
 });

@@ -54,7 +54,7 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
       mode: opts.quick ? 'quick' : 'full',
     },
     reference: {
-      note: 'published figures of the earlier C proof of concept, not measured in this run',
+      note: 'figures not measured in this run: the earlier C proof of concept (published) and the C secp256k1-zkp Bulletproofs (measured earlier, DEVELOPERS.md)',
       'poc.encrypt.ms': POC_ENCRYPT_MS,
       'poc.decrypt100000.ms': POC_DECRYPT_100000_MS,
       'secp256k1zkp.rp64.prove.ms': 11.6,

@@ -30,6 +30,11 @@ export const MAX_TABLE_BITS = 26;
 
 /** Giant steps per backend call. */
 const CHUNK = 2048;
+/**
+ * Most giant steps one decryption may take (2^28: a couple of minutes natively).
+ * A larger search is refused up front with advice, rather than left to run for hours.
+ */
+export const MAX_GIANT_STEPS = 2n ** 28n;
 
 export class BabyStepTable {
   /** B: number of baby steps (j = 1…B). */
@@ -111,6 +116,12 @@ export function discreteLog(M: Uint8Array, max: bigint, tableBits = DEFAULT_TABL
   const B = BigInt(table.size);
   // Giant step i covers m ∈ [B + 2B·i − B, B + 2B·i + B]; we need i up to ⌈(max − B)/2B⌉.
   const giantSteps = max <= B ? 1n : (max - B + 2n * B - 1n) / (2n * B) + 1n;
+  if (giantSteps > MAX_GIANT_STEPS) {
+    throw new ZkmeterError(
+      'INVALID_ARGUMENT',
+      `"max" ${max} needs ${giantSteps} giant steps with tableBits ${tableBits}; the limit is 2^28: use a larger tableBits (each step of 1 quarters the steps)`,
+    );
+  }
   const negStep = g.negate(g.mulGen(scalarToBytes(2n * B)));
   const confirm = (m: bigint) => m >= 0n && m <= max && equalBytes(g.mulGen(scalarToBytes(m)), M);
   let start = g.add(M, g.negate(g.mulGen(scalarToBytes(B)))); // M − B·G
