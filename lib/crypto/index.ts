@@ -55,6 +55,7 @@ export {
   type RangeStatement,
   type RangeWitness,
 } from './bulletproofs/range.js';
+export { batchVerifyProofs, type MixedBatchResult } from './batch.js';
 export { Transcript } from './transcript.js';
 export { POINT_LENGTH, SCALAR_LENGTH, bytesToHex, decodePoint, decodeScalar, encodePoints, encodeScalar, hexToBytes } from './codec.js';
 export { GENERATOR_DST, MAX_VECTOR_GENERATORS, pedersenH, vectorGenerators } from './generators.js';

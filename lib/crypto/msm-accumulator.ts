@@ -131,23 +131,33 @@ export class MsmAccumulator {
   }
 }
 
+/** One proof's verification equations, ready to join an MSM under two batch weights. */
+export interface PreparedCheck {
+  /** The caller's index of the proof. */
+  readonly index: number;
+  /** Adds the proof's equations with weights a and b; `alone` when checked by itself. */
+  add(acc: MsmAccumulator, a: bigint, b: bigint, alone: boolean): void;
+}
+
+/** Proofs decoded and replayed for batch verification, and those that failed to decode. */
+export interface PreparedChecks {
+  readonly invalid: number[];
+  readonly checks: PreparedCheck[];
+}
+
 /**
- * Batch verification with bisection, shared by every proof type: each item's
- * equations get two fresh CSPRNG weights (`add` puts the weighted terms into
- * the accumulator; `alone` says the item is checked by itself), all items are
- * checked in one MSM, and a failing group is split in two and re-checked with
- * fresh weights until every bad item is isolated. Returns their `index`es.
+ * Batch verification with bisection, shared by every proof type: each check gets
+ * two fresh CSPRNG weights, all checks share one MSM, and a failing group is
+ * split in two and re-checked with fresh weights until every bad proof is
+ * isolated. Returns their indices. Checks of different proof types mix freely.
  */
-export function findInvalid<T extends { index: number }>(
-  group: readonly T[],
-  add: (acc: MsmAccumulator, item: T, a: bigint, b: bigint, alone: boolean) => void,
-): number[] {
+export function findInvalid(group: readonly PreparedCheck[]): number[] {
   if (group.length === 0) return [];
   const acc = new MsmAccumulator();
   const w = batchWeights(2 * group.length);
-  group.forEach((item, i) => add(acc, item, w[2 * i]!, w[2 * i + 1]!, group.length === 1));
+  group.forEach((check, i) => check.add(acc, w[2 * i]!, w[2 * i + 1]!, group.length === 1));
   if (acc.isIdentity()) return [];
   if (group.length === 1) return [group[0]!.index];
   const mid = group.length >> 1;
-  return findInvalid(group.slice(0, mid), add).concat(findInvalid(group.slice(mid), add));
+  return findInvalid(group.slice(0, mid)).concat(findInvalid(group.slice(mid)));
 }

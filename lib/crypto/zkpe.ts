@@ -30,7 +30,7 @@ import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToByt
 import { POINT_LENGTH, Reader, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from './codec.js';
 import type { Ciphertext } from './elgamal.js';
 import { GENERATOR_DST, pedersenH } from './generators.js';
-import { MsmAccumulator, findInvalid } from './msm-accumulator.js';
+import { MsmAccumulator, findInvalid, type PreparedChecks } from './msm-accumulator.js';
 import { cryptoRandom, randomScalar, type RandomSource } from './random.js';
 import { Transcript } from './transcript.js';
 import { modN } from './scalar.js';
@@ -212,8 +212,20 @@ interface Prepared {
  * every bad item. Malformed items are reported as invalid, not thrown.
  */
 export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): BatchResult {
+  const { invalid, checks } = prepareEquivalenceChecks(items, items.length === 1);
+  invalid.push(...findInvalid(checks));
+  invalid.sort((a, b) => a - b);
+  return { valid: invalid.length === 0, invalid };
+}
+
+/**
+ * Decodes the proofs and replays their transcripts, for `findInvalid` (alone,
+ * or together with other proof types in one MSM). Malformed items are listed as
+ * invalid; with `strict`, the first malformed item throws instead.
+ */
+export function prepareEquivalenceChecks(items: readonly EquivalenceItem[], strict = false): PreparedChecks {
   if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
-  const single = items.length === 1;
+  const single = strict;
   const invalid: number[] = [];
   const candidates: { index: number; packed: Uint8Array; proof: Uint8Array }[] = [];
   items.forEach((item, index) => {
@@ -281,10 +293,9 @@ export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): Batch
       ready.push(p);
     });
     attachDifferences(ready);
-    invalid.push(...findInvalid(ready, (acc, p, a, b) => accumulate(acc, p, p.D!, a, b)));
+    return { invalid, checks: ready.map((p) => ({ index: p.index, add: (acc, a, b) => accumulate(acc, p, p.D!, a, b) })) };
   }
-  invalid.sort((a, b) => a - b);
-  return { valid: invalid.length === 0, invalid };
+  return { invalid, checks: [] };
 }
 
 /** D = C2 − V for every item: two backend calls for the whole batch. */

@@ -18,7 +18,7 @@ import { getGroup } from '../../backend/index.js';
 import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../../backend/bytes.js';
 import { POINT_LENGTH, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from '../codec.js';
 import { GENERATOR_DST, pedersenH, vectorGenerators } from '../generators.js';
-import { MsmAccumulator, findInvalid } from '../msm-accumulator.js';
+import { MsmAccumulator, findInvalid, type PreparedChecks } from '../msm-accumulator.js';
 import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
 import { Fn, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
@@ -474,8 +474,20 @@ interface PreparedRange {
  * the batch has a single item).
  */
 export function batchVerifyRange(items: readonly RangeItem[]): RangeBatchResult {
+  const { invalid, checks } = prepareRangeChecks(items, items.length === 1);
+  invalid.push(...findInvalid(checks));
+  invalid.sort((a, b) => a - b);
+  return { valid: invalid.length === 0, invalid };
+}
+
+/**
+ * Decodes the proofs, replays their transcripts and batch-inverts their
+ * challenges, for `findInvalid` (alone, or with other proof types in one MSM).
+ * Malformed items are listed as invalid; with `strict`, the first one throws.
+ */
+export function prepareRangeChecks(items: readonly RangeItem[], strict = false): PreparedChecks {
   if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
-  const single = items.length === 1;
+  const single = strict;
   const invalid: number[] = [];
   const prepared: PreparedRange[] = [];
   items.forEach((item, index) => {
@@ -503,8 +515,10 @@ export function batchVerifyRange(items: readonly RangeItem[]): RangeBatchResult 
     at += p.challenges.u.length;
   }
   // A lone proof needs no ρ (1); its c is still random.
-  invalid.push(...findInvalid(prepared, (acc, p, a, b, alone) => accumulate(acc, p, p.yInv, p.uInv, alone ? 1n : a, b)));
-  invalid.sort((a, b) => a - b);
-  return { valid: invalid.length === 0, invalid };
+  const checks = prepared.map((p) => ({
+    index: p.index,
+    add: (acc: MsmAccumulator, a: bigint, b: bigint, alone: boolean) => accumulate(acc, p, p.yInv, p.uInv, alone ? 1n : a, b),
+  }));
+  return { invalid, checks };
 }
 
