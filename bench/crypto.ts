@@ -9,15 +9,10 @@ import * as eg from '../lib/crypto/elgamal.js';
 import { commit } from '../lib/crypto/pedersen.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { batchVerifyEquivalence, proveEquivalence, verifyEquivalence } from '../lib/crypto/zkpe.js';
-import { timeMs } from './msm.js';
+import { median, timeMs } from './msm.js';
 
 /** 15-minute readings in a 31-day month. */
 export const MONTH_READINGS = 31 * 96;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 function randomBits(bits: number): bigint {
   return (randomScalar() & ((1n << BigInt(bits)) - 1n)) | (1n << BigInt(bits - 1));

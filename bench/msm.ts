@@ -20,6 +20,12 @@ export interface MsmBenchResult {
 
 export const MSM_SIZES = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
 
+/** The median of a list of timings. */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
 /** Median time of `fn` in ms: at least `minReps` runs and about `budgetMs` of work. */
 export function timeMs(fn: () => unknown, budgetMs: number, minReps = 3): number {
   fn(); // warm-up (JIT, lazily built tables)
@@ -31,8 +37,7 @@ export function timeMs(fn: () => unknown, budgetMs: number, minReps = 3): number
     samples.push(performance.now() - t0);
     if (samples.length >= 1000) break;
   }
-  samples.sort((a, b) => a - b);
-  return samples[samples.length >> 1]!;
+  return median(samples);
 }
 
 function randomInput(g: Group, n: number): { points: Uint8Array; scalars: Uint8Array } {

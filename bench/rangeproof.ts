@@ -10,7 +10,7 @@ import { vectorGenerators } from '../lib/crypto/generators.js';
 import { commit } from '../lib/crypto/pedersen.js';
 import { randomScalar, randomScalars } from '../lib/crypto/random.js';
 import { batchVerifyRange, proveRange, verifyRange, type RangeBits, type RangeItem } from '../lib/crypto/bulletproofs/range.js';
-import { timeMs } from './msm.js';
+import { median, timeMs } from './msm.js';
 
 const ctx = new TextEncoder().encode('bench');
 
@@ -66,7 +66,6 @@ export function runRangeBench(quick: boolean, log: (line: string) => void): Reco
       for (let i = 0; i < block; i++) g.msm(input);
       msms.push((performance.now() - t) / block);
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
     say('rp64.verify.ms', median(verifies));
     const msm = median(msms);
     m['native.rp64.msmSameSize.ms'] = msm;

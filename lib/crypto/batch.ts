@@ -5,7 +5,7 @@
  * @module
  */
 import { prepareRangeChecks, type RangeItem } from './bulletproofs/range.js';
-import { findInvalid, type PreparedCheck } from './msm-accumulator.js';
+import { verifyChecks } from './msm-accumulator.js';
 import { prepareEquivalenceChecks, type EquivalenceItem } from './zkpe.js';
 
 export interface MixedBatchResult {
@@ -25,12 +25,13 @@ export function batchVerifyProofs(input: {
   const eqs = prepareEquivalenceChecks(input.equivalences ?? []);
   // One index space: range proofs first, then proofs of equivalence.
   const offset = (input.ranges ?? []).length;
-  const checks: PreparedCheck[] = [
-    ...ranges.checks,
-    ...eqs.checks.map((c) => ({ index: offset + c.index, add: c.add })),
-  ];
-  const bad = findInvalid(checks);
-  const invalidRanges = [...ranges.invalid, ...bad.filter((i) => i < offset)].sort((a, b) => a - b);
-  const invalidEquivalences = [...eqs.invalid, ...bad.filter((i) => i >= offset).map((i) => i - offset)].sort((a, b) => a - b);
-  return { valid: invalidRanges.length === 0 && invalidEquivalences.length === 0, invalidRanges, invalidEquivalences };
+  const { valid, invalid } = verifyChecks({
+    invalid: [...ranges.invalid, ...eqs.invalid.map((i) => offset + i)],
+    checks: [...ranges.checks, ...eqs.checks.map((c) => ({ index: offset + c.index, add: c.add }))],
+  });
+  return {
+    valid,
+    invalidRanges: invalid.filter((i) => i < offset),
+    invalidEquivalences: invalid.filter((i) => i >= offset).map((i) => i - offset),
+  };
 }

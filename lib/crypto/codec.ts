@@ -78,31 +78,6 @@ export function bytesToHex(bytes: Uint8Array): string {
   return s;
 }
 
-/** Sequential strict reader for fixed-layout proofs: exact length, no trailing bytes. */
-export class Reader {
-  private offset = 0;
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly title: string,
-    expectedLength: number,
-  ) {
-    abytes(bytes, title, expectedLength);
-  }
-  /** The next `count` points, decoded together (one backend call). */
-  points(count: number, title: string): Uint8Array {
-    const out = decodePoints(this.take(POINT_LENGTH * count), count, `${this.title}.${title}`);
-    return out;
-  }
-  scalar(title: string, nonzero = false): bigint {
-    return decodeScalar(this.take(SCALAR_LENGTH), `${this.title}.${title}`, nonzero);
-  }
-  private take(n: number): Uint8Array {
-    const out = this.bytes.subarray(this.offset, this.offset + n);
-    this.offset += n;
-    return out;
-  }
-}
-
 /** Re-labels a group error with the caller's title, keeping its code and index. */
 function retitle(e: unknown, title: string): unknown {
   if (!(e instanceof ZkmeterError)) return e;

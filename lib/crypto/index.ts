@@ -49,7 +49,6 @@ export {
   proveRange,
   rangeProofLength,
   verifyRange,
-  type RangeBatchResult,
   type RangeBits,
   type RangeItem,
   type RangeStatement,

@@ -161,3 +161,17 @@ export function findInvalid(group: readonly PreparedCheck[]): number[] {
   const mid = group.length >> 1;
   return findInvalid(group.slice(0, mid)).concat(findInvalid(group.slice(mid)));
 }
+
+/** The outcome of a batch verification. */
+export interface BatchResult {
+  /** True when every item verified. */
+  readonly valid: boolean;
+  /** Indices of the items that do not verify (malformed ones included), ascending. */
+  readonly invalid: number[];
+}
+
+/** Checks prepared proofs in one MSM (bisecting on failure) and reports every bad index. */
+export function verifyChecks({ invalid, checks }: PreparedChecks): BatchResult {
+  const bad = [...invalid, ...findInvalid(checks)].sort((a, b) => a - b);
+  return { valid: bad.length === 0, invalid: bad };
+}

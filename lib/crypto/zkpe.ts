@@ -27,10 +27,12 @@
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
 import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
-import { POINT_LENGTH, Reader, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from './codec.js';
+import { POINT_LENGTH, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from './codec.js';
 import type { Ciphertext } from './elgamal.js';
 import { GENERATOR_DST, pedersenH } from './generators.js';
-import { MsmAccumulator, findInvalid, type PreparedChecks } from './msm-accumulator.js';
+import { MsmAccumulator, verifyChecks, type BatchResult, type PreparedChecks } from './msm-accumulator.js';
+
+export type { BatchResult };
 import { cryptoRandom, randomScalar, type RandomSource } from './random.js';
 import { Transcript } from './transcript.js';
 import { modN } from './scalar.js';
@@ -156,11 +158,16 @@ export function proveEquivalence(
 }
 
 /** Strictly decodes a proof; throws a ZkmeterError for any malformed encoding. */
-function decodeProof(proof: Uint8Array, title = 'proof'): DecodedProof {
-  const r = new Reader(proof, title, ZKPE_LENGTH);
+function decodeProof(proof: Uint8Array, decodedA?: Uint8Array): DecodedProof {
+  abytes(proof, 'proof', ZKPE_LENGTH);
   const A33 = proof.subarray(0, 2 * POINT_LENGTH);
-  const A = r.points(2, 'A');
-  return { A, A33, zr: r.scalar('z_r'), zs: r.scalar('z_s') };
+  return {
+    // A batch passes A1, A2 already decompressed (one backend call for all proofs).
+    A: decodedA ?? decodePoints(A33, 2, 'proof.A'),
+    A33,
+    zr: decodeScalar(proof.subarray(2 * POINT_LENGTH, 2 * POINT_LENGTH + SCALAR_LENGTH), 'proof.z_r'),
+    zs: decodeScalar(proof.subarray(2 * POINT_LENGTH + SCALAR_LENGTH), 'proof.z_s'),
+  };
 }
 
 /**
@@ -191,13 +198,6 @@ export function verifyEquivalence(statement: EquivalenceStatement, proof: Uint8A
   return batchVerifyEquivalence([{ statement, proof, context }]).valid;
 }
 
-export interface BatchResult {
-  /** True when every item verified. */
-  readonly valid: boolean;
-  /** Indices of the items that do not verify (malformed ones included), ascending. */
-  readonly invalid: number[];
-}
-
 interface Prepared {
   index: number;
   packed: Uint8Array; // Y ‖ C1 ‖ C2 ‖ V, affine
@@ -212,10 +212,7 @@ interface Prepared {
  * every bad item. Malformed items are reported as invalid, not thrown.
  */
 export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): BatchResult {
-  const { invalid, checks } = prepareEquivalenceChecks(items, items.length === 1);
-  invalid.push(...findInvalid(checks));
-  invalid.sort((a, b) => a - b);
-  return { valid: invalid.length === 0, invalid };
+  return verifyChecks(prepareEquivalenceChecks(items, items.length === 1));
 }
 
 /**
@@ -225,7 +222,6 @@ export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): Batch
  */
 export function prepareEquivalenceChecks(items: readonly EquivalenceItem[], strict = false): PreparedChecks {
   if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
-  const single = strict;
   const invalid: number[] = [];
   const candidates: { index: number; packed: Uint8Array; proof: Uint8Array }[] = [];
   items.forEach((item, index) => {
@@ -235,7 +231,7 @@ export function prepareEquivalenceChecks(items: readonly EquivalenceItem[], stri
     const packed = astatement(item.statement);
     abytes(item.context, 'context');
     if (abytes(item.proof, 'proof').length !== ZKPE_LENGTH) {
-      if (single) decodeProof(item.proof); // throws the precise length error
+      if (strict) decodeProof(item.proof); // throws the precise length error
       invalid.push(index);
     } else candidates.push({ index, packed, proof: item.proof });
   });
@@ -245,23 +241,15 @@ export function prepareEquivalenceChecks(items: readonly EquivalenceItem[], stri
   try {
     A = decodePoints(concatBytes(...candidates.map((c) => c.proof.subarray(0, 2 * POINT_LENGTH))), 2 * candidates.length, 'proof.A');
   } catch (e) {
-    if (single) throw e; // a lone malformed proof is the caller's error to see
+    if (strict) throw e; // a lone malformed proof is the caller's error to see
   }
   const prepared: Prepared[] = [];
   candidates.forEach((c, i) => {
     let proof: DecodedProof;
     try {
-      proof =
-        A === null
-          ? decodeProof(c.proof)
-          : {
-              A: A.subarray(2 * AFFINE_BYTES * i, 2 * AFFINE_BYTES * (i + 1)),
-              A33: c.proof.subarray(0, 2 * POINT_LENGTH),
-              zr: decodeScalar(c.proof.subarray(66, 98), 'proof.z_r'),
-              zs: decodeScalar(c.proof.subarray(98, 130), 'proof.z_s'),
-            };
+      proof = decodeProof(c.proof, A?.subarray(2 * AFFINE_BYTES * i, 2 * AFFINE_BYTES * (i + 1)));
     } catch (e) {
-      if (single) throw e;
+      if (strict) throw e;
       invalid.push(c.index);
       return;
     }
@@ -275,7 +263,7 @@ export function prepareEquivalenceChecks(items: readonly EquivalenceItem[], stri
     try {
       enc = encodePoints(concatBytes(...prepared.map((p) => p.packed)), 'statement');
     } catch (e) {
-      if (single) throw e;
+      if (strict) throw e;
     }
     const ready: Prepared[] = [];
     prepared.forEach((p, i) => {

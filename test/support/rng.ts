@@ -4,7 +4,7 @@
  * fixes it. Not for secrets.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { CURVE_ORDER, FIELD_PRIME, scalarsToBytes, writeBigint } from '../../lib/backend/bytes.js';
+import { CURVE_ORDER, scalarsToBytes, writeBigint } from '../../lib/backend/bytes.js';
 
 export function testSeed(): number {
   const fixed = process.env.ZKMETER_TEST_SEED;
@@ -76,7 +76,6 @@ export function offCurvePoint(x = 5n): Uint8Array {
   return out;
 }
 
-export { CURVE_ORDER, FIELD_PRIME };
 
 /** A deterministic RandomSource: SHA-256(seed/counter) blocks. For reproducible proofs and vectors. */
 export function fixedRng(seed: string): (length: number) => Uint8Array {

@@ -18,7 +18,7 @@ import { getGroup } from '../../backend/index.js';
 import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../../backend/bytes.js';
 import { POINT_LENGTH, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from '../codec.js';
 import { GENERATOR_DST, pedersenH, vectorGenerators } from '../generators.js';
-import { MsmAccumulator, findInvalid, type PreparedChecks } from '../msm-accumulator.js';
+import { MsmAccumulator, verifyChecks, type BatchResult, type PreparedChecks } from '../msm-accumulator.js';
 import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
 import { Fn, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
@@ -450,12 +450,6 @@ export function verifyRange(statement: RangeStatement, proof: Uint8Array, contex
   return batchVerifyRange([{ statement, proof, context }]).valid;
 }
 
-export interface RangeBatchResult {
-  readonly valid: boolean;
-  /** Indices of the items that do not verify (malformed ones included), ascending. */
-  readonly invalid: number[];
-}
-
 interface PreparedRange {
   index: number;
   shape: Shape;
@@ -473,11 +467,8 @@ interface PreparedRange {
  * every bad item. Malformed items are reported as invalid, not thrown (unless
  * the batch has a single item).
  */
-export function batchVerifyRange(items: readonly RangeItem[]): RangeBatchResult {
-  const { invalid, checks } = prepareRangeChecks(items, items.length === 1);
-  invalid.push(...findInvalid(checks));
-  invalid.sort((a, b) => a - b);
-  return { valid: invalid.length === 0, invalid };
+export function batchVerifyRange(items: readonly RangeItem[]): BatchResult {
+  return verifyChecks(prepareRangeChecks(items, items.length === 1));
 }
 
 /**
@@ -487,7 +478,6 @@ export function batchVerifyRange(items: readonly RangeItem[]): RangeBatchResult 
  */
 export function prepareRangeChecks(items: readonly RangeItem[], strict = false): PreparedChecks {
   if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
-  const single = strict;
   const invalid: number[] = [];
   const prepared: PreparedRange[] = [];
   items.forEach((item, index) => {
@@ -502,7 +492,7 @@ export function prepareRangeChecks(items: readonly RangeItem[], strict = false):
       const challenges = challengesOf(shape, V33, item.context, decoded);
       prepared.push({ index, shape, item, decoded, challenges, yInv: 0n, uInv: [] });
     } catch (e) {
-      if (single) throw e;
+      if (strict) throw e;
       invalid.push(index);
     }
   });
