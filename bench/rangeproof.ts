@@ -31,6 +31,15 @@ export function runRangeBench(quick: boolean, log: (line: string) => void): Reco
   };
   const value64 = () => randomScalar() & ((1n << 64n) - 1n);
 
+  if (native) {
+    // Machine calibration: one variable-base multiplication, the figure DEVELOPERS.md gives
+    // for its reference machine (29 µs), so that reference figures can be scaled to this one.
+    const g = getGroup();
+    const pt = g.mulGen(scalarToBytes(randomScalar()));
+    const k = scalarToBytes(randomScalar());
+    say('mul1.us', 1000 * timeMs(() => g.mulVartime(pt, k), budget / 4, 200));
+  }
+
   // 64-bit, m = 1
   const distinct = native ? (quick ? 8 : 32) : 4;
   const items = Array.from({ length: distinct }, () => makeItem(64, [value64()]));

@@ -155,6 +155,29 @@ describe('native and js agree byte for byte', () => {
     }
   });
 
+  it('msm with repeated points and edge scalars: doublings and cancellations inside the accumulation', () => {
+    // Straus (js-strauss.ts) meets the accumulator equal to ±(the entry it adds) when a
+    // point repeats with related scalars: these pairs reach both special cases.
+    const special = [1n, 2n, 3n, 15n, 2n ** 128n, 2n ** 255n, CURVE_ORDER - 1n, CURVE_ORDER - 2n, CURVE_ORDER - 3n, (CURVE_ORDER - 1n) / 2n];
+    const p = points(1, false);
+    const G = native.mulGen(scalarsToBytes([1n]));
+    const table = new Map<Group, ReturnType<Group['createTable']>>();
+    for (const a of special) {
+      for (const b of special) {
+        const k = scalarsToBytes([a, b]);
+        agree((g) => g.msm({ points: concatBytes(p, p), scalars: k }));
+        agree((g) => g.msm({ points: G, scalars: scalarsToBytes([a]), gScalar: scalarsToBytes([b]) }));
+        agree((g) => {
+          if (!table.has(g)) table.set(g, g.createTable(concatBytes(p, p, G)));
+          return g.msm({ table: table.get(g)!, tableScalars: scalarsToBytes([a, b, a]), points: p, scalars: scalarsToBytes([b]), gScalar: scalarsToBytes([b]) });
+        });
+      }
+    }
+    // Cancellation to infinity in the middle, then more terms.
+    const q = points(1, false);
+    agree((g) => g.msm({ points: concatBytes(p, p, q), scalars: scalarsToBytes([1n, CURVE_ORDER - 1n, 5n]) }));
+  });
+
   it('msm results at infinity', () => {
     const p = points(40, false);
     const k = rng.scalars(40);

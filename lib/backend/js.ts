@@ -1,18 +1,19 @@
 /**
  * The pure-TypeScript backend on @noble/curves. It implements the same raw
  * contract as the addon (same outputs, same statuses, same check order), so
- * results are byte-identical. Uses noble's own algorithms throughout:
- * constant-time `multiply` (precomputed windows for G), `multiplyUnsafe`,
- * `pippenger` for variable points and `interleavedMSMUnsafe` (per-point
- * window tables) for prepared generator tables.
+ * results are byte-identical. Uses noble's algorithms for constant-time
+ * `multiply` (precomputed windows for G), `multiplyUnsafe` and `pippenger` (many
+ * variable points); MSMs with prepared tables or few variable points use our
+ * Straus kernel with cheaper formulas (js-strauss.ts).
  *
  * JavaScript bigints are not constant time, so "constant time" here means only
  * that noble's constant-time algorithms are used.
  * @module
  */
-import { interleavedMSMUnsafe, normalizeZ, pippenger } from '@noble/curves/abstract/curve.js';
+import { normalizeZ, pippenger } from '@noble/curves/abstract/curve.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { CURVE_ORDER, FIELD_PRIME, bytesToBigint, writeBigint } from './bytes.js';
+import { oddMultiples, strauss, type OddMultiples, type StraussTerm } from './js-strauss.js';
 import {
   STATUS_INFINITY,
   STATUS_OK,
@@ -36,8 +37,13 @@ function tableWindow(size: number): number {
   return size <= 256 ? 10 : size <= 2048 ? 7 : 5;
 }
 
-/** Below this many variable points, interleaved wNAF beats noble's Pippenger. */
+/** Up to this many variable points, Straus (js-strauss.ts) beats noble's Pippenger. */
 const INTERLEAVED_MAX = 128;
+/** wNAF width for variable points: 8 precomputed multiples each. */
+const VARIABLE_WIDTH = 5;
+
+/** G's odd multiples for the G term of an MSM, built on first use. */
+let baseMultiples: OddMultiples | undefined;
 
 /** Parses affine bytes at `off`; undefined when invalid. */
 function load64(bytes: Uint8Array, off: number): Point | undefined {
@@ -96,7 +102,8 @@ function store64(out: Uint8Array, off: number, p: Point): void {
 
 interface JsTable {
   points: Point[];
-  msm?: (scalars: bigint[]) => Point;
+  /** Odd multiples of the points (identity replaced by G, never used), built on first use. */
+  multiples?: OddMultiples;
 }
 
 export function createJsRaw(): RawGroup {
@@ -305,26 +312,33 @@ export function createJsRaw(): RawGroup {
         if (s === undefined) return status(STATUS_SCALAR, nt + 2 * n);
         gs = s;
       }
-      let acc = Point.ZERO;
+      // Zero scalars and identity points add nothing and are left out.
+      const terms: StraussTerm[] = [];
       if (nt > 0) {
         const t = table as JsTable;
-        // Window tables are built on first use. Infinity has no table, so such
-        // entries stand in as G with scalar 0.
-        t.msm ??= interleavedMSMUnsafe(Point, t.points.map((p) => (p.is0() ? Point.BASE : p)), tableWindow(t.points.length));
-        acc = t.msm(tableScalars.map((s, i) => (t.points[i]!.is0() ? 0n : s)));
-      }
-      // noble's Pippenger wants real points; infinity and zero scalars add nothing.
-      const vp: Point[] = [];
-      const vs: bigint[] = [];
-      for (let i = 0; i < n; i++) {
-        if (!points[i]!.is0() && scalars[i] !== 0n) {
-          vp.push(points[i]!);
-          vs.push(scalars[i]!);
+        t.multiples ??= oddMultiples(
+          t.points.map((p) => (p.is0() ? Point.BASE : p)),
+          tableWindow(t.points.length),
+        );
+        for (let i = 0; i < nt; i++) {
+          if (tableScalars[i] !== 0n && !t.points[i]!.is0()) terms.push({ table: t.multiples, index: i, scalars: tk!, off: 32 * i });
         }
       }
-      if (vp.length > INTERLEAVED_MAX) acc = acc.add(pippenger(Point, vp, vs));
-      else if (vp.length > 0) acc = acc.add(interleavedMSMUnsafe(Point, vp, 5)(vs));
-      if (gs !== 0n) acc = acc.add(Point.BASE.multiplyUnsafe(gs));
+      const live: number[] = [];
+      for (let i = 0; i < n; i++) if (!points[i]!.is0() && scalars[i] !== 0n) live.push(i);
+      let rest = Point.ZERO;
+      if (live.length > INTERLEAVED_MAX) {
+        rest = pippenger(Point, live.map((i) => points[i]!), live.map((i) => scalars[i]!));
+      } else if (live.length > 0) {
+        const vm = oddMultiples(live.map((i) => points[i]!), VARIABLE_WIDTH);
+        live.forEach((i, j) => terms.push({ table: vm, index: j, scalars: k!, off: 32 * i }));
+      }
+      if (gs !== 0n) {
+        baseMultiples ??= oddMultiples([Point.BASE], 10);
+        terms.push({ table: baseMultiples, index: 0, scalars: g!, off: 0 });
+      }
+      const sum = strauss(terms);
+      const acc = sum === undefined ? rest : Point.fromAffine(sum).add(rest);
       store64(out, 0, acc);
       return STATUS_OK;
     },

@@ -42,6 +42,32 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
   if (zkpeSpeedup !== undefined) metrics['zkpe.verify.speedup'] = zkpeSpeedup;
   const pocDecrypt = metrics['native.elgamal.decrypt100000.ms'] ?? metrics['js.elgamal.decrypt100000.ms'];
   if (pocDecrypt !== undefined) metrics['poc.decrypt100000.speedup'] = POC_DECRYPT_100000_MS / pocDecrypt;
+  // The C reference was measured on another machine: scale it by one variable-base
+  // multiplication there (REFERENCE_MUL1_US) and here, and compare against that.
+  const mul1 = metrics['native.mul1.us'];
+  const scale = mul1 !== undefined ? mul1 / REFERENCE_MUL1_US : undefined;
+  const reference: Record<string, number | string> = {
+    note: 'figures not measured in this run: the earlier C proof of concept (published) and the C secp256k1-zkp Bulletproofs (measured earlier, DEVELOPERS.md)',
+    'poc.encrypt.ms': POC_ENCRYPT_MS,
+    'poc.decrypt100000.ms': POC_DECRYPT_100000_MS,
+    secp256k1zkpNote: 'C secp256k1-zkp Bulletproofs, 64-bit, measured earlier on a machine like this one (DEVELOPERS.md), not in this run',
+  };
+  for (const [name, ms] of Object.entries(SECP256K1_ZKP_MS)) {
+    reference[`secp256k1zkp.rp64.${name}`] = ms;
+    if (scale === undefined) continue;
+    reference[`secp256k1zkp.rp64.${name}.scaledHere`] = ms * scale;
+    const ours = metrics[`native.rp64.${name}`];
+    if (ours !== undefined) metrics[`native.rp64.${name}.overScaledSecp256k1zkp`] = ours / (ms * scale);
+  }
+  if (scale !== undefined) {
+    reference.machineScale = scale;
+    reference.machineScaleNote = `this machine's variable-base multiplication (native.mul1.us) over the reference machine's ${REFERENCE_MUL1_US} µs`;
+    log(`machine scale: one multiplication takes ${mul1!.toFixed(1)} µs here, ${scale.toFixed(2)}× the reference machine's ${REFERENCE_MUL1_US} µs`);
+    for (const name of Object.keys(SECP256K1_ZKP_MS)) {
+      const r = metrics[`native.rp64.${name}.overScaledSecp256k1zkp`];
+      if (r !== undefined) log(`rp64 ${name}: zkmeter native / secp256k1-zkp scaled to this machine = ${r.toFixed(2)}×`);
+    }
+  }
   const cpus = os.cpus();
   return {
     machine: {
@@ -53,15 +79,7 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
       zkmeter: VERSION,
       mode: opts.quick ? 'quick' : 'full',
     },
-    reference: {
-      note: 'figures not measured in this run: the earlier C proof of concept (published) and the C secp256k1-zkp Bulletproofs (measured earlier, DEVELOPERS.md)',
-      'poc.encrypt.ms': POC_ENCRYPT_MS,
-      'poc.decrypt100000.ms': POC_DECRYPT_100000_MS,
-      'secp256k1zkp.rp64.prove.ms': 11.6,
-      'secp256k1zkp.rp64.verify.ms': 1.49,
-      'secp256k1zkp.rp64.batch1000.msPerProof': 0.2,
-      secp256k1zkpNote: 'C secp256k1-zkp Bulletproofs, 64-bit, measured earlier on a machine like this one (DEVELOPERS.md), not in this run',
-    },
+    reference,
     metrics,
   };
 }
@@ -69,6 +87,10 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
 /** The earlier C proof of concept's published figures (not measured here). */
 export const POC_ENCRYPT_MS = 0.34;
 export const POC_DECRYPT_100000_MS = 11_700;
+/** C secp256k1-zkp Bulletproofs, 64-bit, on the reference machine (DEVELOPERS.md; not run here). */
+export const SECP256K1_ZKP_MS = { 'prove.ms': 11.6, 'verify.ms': 1.49, 'batch1000.msPerProof': 0.2 } as const;
+/** One variable-base multiplication through the addon on that machine (DEVELOPERS.md), µs. */
+export const REFERENCE_MUL1_US = 29;
 
 function runWorker(script: string, backend: string, quick: boolean, log: (line: string) => void): Record<string, number> {
   const worker = fileURLToPath(new URL(`../../bench/${script}`, import.meta.url));

@@ -38,8 +38,14 @@ export interface InnerProductProof {
  * The generators are never multiplied by the per-element factors. The prover
  * keeps the current vectors as σ_G·P_G and σ_H·y^−i·P_H: folding then needs one
  * uniform multiplication per output point (P_lo + k·P_hi, with k = u² for G and
- * u⁻²·y^−n for H) and only updates the scalars σ. a and b are secret: L and R
- * are each one constant-time MSM; folding the public generators is variable time.
+ * u⁻²·y^−n for H) and only updates the scalars σ.
+ *
+ * Timing: L and R are variable-time MSMs, like the generator folding. Their
+ * scalars come from l(x), r(x) and public challenges only, and l(x), r(x) are
+ * what the linear-size range proof of §4.2 sends in the clear while remaining
+ * perfectly honest-verifier zero-knowledge (Theorem 3): a timing leak of them
+ * reveals nothing a simulator could not produce. The secrets proper (bits,
+ * s_L, s_R, α, ρ, τ) stay on constant-time paths in range.ts.
  */
 export function proveInnerProduct(
   t: Transcript,
@@ -72,22 +78,22 @@ export function proveInnerProduct(
     const cL = innerProduct(aLo, bHi);
     const cR = innerProduct(aHi, bLo);
     // Current H'[i] = σ_H·y^−i·P_H[i] for i < 2n.
-    const L = g.msmConst(
-      concatBytes(GHi, HLo, Q),
-      scalarsToBytes([
+    const L = g.msm({
+      points: concatBytes(GHi, HLo, Q),
+      scalars: scalarsToBytes([
         ...aLo.map((x) => Fn.mul(x, sigmaG)),
         ...bHi.map((x, i) => modN(x * sigmaH * yInvPow[i]!)),
         cL,
       ]),
-    );
-    const R = g.msmConst(
-      concatBytes(GLo, HHi, Q),
-      scalarsToBytes([
+    });
+    const R = g.msm({
+      points: concatBytes(GLo, HHi, Q),
+      scalars: scalarsToBytes([
         ...aHi.map((x) => Fn.mul(x, sigmaG)),
         ...bLo.map((x, i) => modN(x * sigmaH * yInvPow[n + i]!)),
         cR,
       ]),
-    );
+    });
     const LR = encodePoints(concatBytes(L, R), 'L, R');
     const [L33, R33] = [LR.slice(0, 33), LR.slice(33)];
     t.appendMessage('L', L33);
