@@ -134,6 +134,15 @@ Napi::Value SelectSum(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Status(code, bad));
 }
 
+Napi::Value ScalarInvert(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 2, "count");
+  uint8_t* out = Bytes(info, 0, 32 * n, "out");
+  uint8_t* in = Bytes(info, 1, 32 * n, "scalars");
+  size_t bad = 0;
+  int code = zk_scalar_invert(out, in, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
 // scalarTensorAcc(acc, offset, stride, k, pairs, w, c|null)
 Napi::Value ScalarTensorAcc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -244,6 +253,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("msmConst", Napi::Function::New(env, MsmConst));
   exports.Set("selectSum", Napi::Function::New(env, SelectSum));
   exports.Set("scalarTensorAcc", Napi::Function::New(env, ScalarTensorAcc));
+  exports.Set("scalarInvert", Napi::Function::New(env, ScalarInvert));
   exports.Set("progressionX", Napi::Function::New(env, ProgressionX));
   exports.Set("tableCreate", Napi::Function::New(env, TableCreate));
   exports.Set("tableSize", Napi::Function::New(env, TableSize));

@@ -479,6 +479,39 @@ int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned
 
 /* ---- scalar vectors -------------------------------------------------------- */
 
+int zk_scalar_invert(unsigned char *out32, const unsigned char *in32, size_t n, size_t *bad) {
+    size_t i;
+    secp256k1_scalar *prefix, a, inv;
+    if (n == 0) return ZK_OK;
+    prefix = (secp256k1_scalar *)malloc(n * sizeof(secp256k1_scalar));
+    if (prefix == NULL) return ZK_ERR_MEMORY;
+    /* Montgomery's trick: prefix[i] = in[0]·…·in[i]; one inversion of prefix[n−1];
+     * then walk back: in[i]⁻¹ = prefix[i−1]·(in[0]·…·in[i])⁻¹. Every in[i] is non-zero,
+     * so every prefix product is too (Z_n is a field). */
+    for (i = 0; i < n; i++) {
+        /* Zero has no inverse (scalar_inverse_var would return 0): refuse it. */
+        if (!zk_scalar_load(&a, in32 + 32 * i) || secp256k1_scalar_is_zero(&a)) {
+            *bad = i;
+            free(prefix);
+            return ZK_ERR_SCALAR;
+        }
+        if (i == 0) prefix[0] = a;
+        else secp256k1_scalar_mul(&prefix[i], &prefix[i - 1], &a);
+    }
+    /* safegcd (modinv64), variable time: for public scalars such as challenges. */
+    secp256k1_scalar_inverse_var(&inv, &prefix[n - 1]);
+    for (i = n; i-- > 1;) {
+        secp256k1_scalar r;
+        secp256k1_scalar_mul(&r, &inv, &prefix[i - 1]);
+        zk_scalar_load(&a, in32 + 32 * i);
+        secp256k1_scalar_mul(&inv, &inv, &a);
+        secp256k1_scalar_get_b32(out32 + 32 * i, &r);
+    }
+    secp256k1_scalar_get_b32(out32, &inv);
+    free(prefix);
+    return ZK_OK;
+}
+
 int zk_scalar_tensor_acc(unsigned char *acc32, size_t acc_len, size_t offset, size_t stride, size_t k,
                          const unsigned char *pairs32, const unsigned char *w32, const unsigned char *c32, size_t *bad) {
     size_t N = (size_t)1 << k, i, j, len;

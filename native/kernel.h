@@ -74,6 +74,9 @@ int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned
  * two-element vectors (round j of an inner-product argument owns bit k-1-j).
  * acc holds 32-byte scalars; c (may be NULL) and w are 32-byte scalars.
  * Bad index: the first non-canonical scalar, counted over [acc entries | pairs | w | c]. */
+/* out[i] = in[i]^-1 mod n (variable time: public scalars only). Rejects in[i] >= n and 0. */
+int zk_scalar_invert(unsigned char *out32, const unsigned char *in32, size_t n, size_t *bad);
+
 int zk_scalar_tensor_acc(unsigned char *acc32, size_t acc_len, size_t offset, size_t stride, size_t k,
                          const unsigned char *pairs32, const unsigned char *w32, const unsigned char *c32, size_t *bad);
 

@@ -185,6 +185,22 @@ describe(`input rejection (${g.name})`, () => {
     expectError(() => scalarsToBytes([-1n]), 'INVALID_SCALAR', 0);
   });
 
+  it('invertScalars: k·k⁻¹ = 1 for edge and random scalars; 0 and non-canonical values are refused', () => {
+    const ks = [1n, 2n, CURVE_ORDER - 1n, CURVE_ORDER - 2n, 2n ** 255n, ...Array.from({ length: 20 }, () => rng.scalar() || 1n)];
+    const inv = g.invertScalars(sc(...ks));
+    ks.forEach((k, i) => {
+      const v = BigInt('0x' + hex(inv.subarray(32 * i, 32 * i + 32)));
+      expect((k * v) % CURVE_ORDER).toBe(1n);
+    });
+    expect(g.invertScalars(new Uint8Array(0))).toEqual(new Uint8Array(0));
+    const zero = expectError(() => g.invertScalars(sc(5n, 0n, 7n)), 'INVALID_SCALAR', 1);
+    expect(zero.message).toContain('zero');
+    const bad = new Uint8Array(32);
+    writeBigint(bad, 0, 32, CURVE_ORDER);
+    expectError(() => g.invertScalars(concatBytes(sc(3n), bad)), 'INVALID_SCALAR', 1);
+    expectError(() => g.invertScalars(new Uint8Array(33)), 'INVALID_LENGTH');
+  });
+
   it('rejects mismatched vector lengths and foreign or missing tables', () => {
     expectError(() => g.add(P, concatBytes(P, P)), 'INVALID_LENGTH');
     expectError(() => g.mul(P, sc(1n, 2n)), 'INVALID_LENGTH');

@@ -178,6 +178,12 @@ describe('native and js agree byte for byte', () => {
     agree((g) => g.msm({ points: concatBytes(p, p, q), scalars: scalarsToBytes([1n, CURVE_ORDER - 1n, 5n]) }));
   });
 
+  it('invertScalars on 500 random scalars, and its errors', () => {
+    const ks = scalarsToBytes(Array.from({ length: 500 }, () => rng.scalar() || 1n));
+    agree((g) => g.invertScalars(ks));
+    agree((g) => g.invertScalars(scalarsToBytes([1n, 0n])));
+  });
+
   it('msm results at infinity', () => {
     const p = points(40, false);
     const k = rng.scalars(40);

@@ -144,6 +144,18 @@ export function createGroup(raw: RawGroup): Group {
       );
     },
 
+    invertScalars(scalars) {
+      const n = acount(scalars, 'scalars', SCALAR_BYTES);
+      const out = new Uint8Array(SCALAR_BYTES * n);
+      const st = raw.scalarInvert(out, scalars, n);
+      const i = (st - STATUS_SCALAR) / 8;
+      if (st % 8 === STATUS_SCALAR && scalars.subarray(32 * i, 32 * i + 32).every((b) => b === 0)) {
+        throw new ZkmeterError('INVALID_SCALAR', `"scalars[${i}]" is zero, which has no inverse`, { index: i });
+      }
+      check(st, (i) => `scalars[${i}]`);
+      return out;
+    },
+
     progressionX(start, step, count) {
       abytes(start, 'start', AFFINE_BYTES);
       abytes(step, 'step', AFFINE_BYTES);

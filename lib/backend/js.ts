@@ -216,6 +216,18 @@ export function createJsRaw(): RawGroup {
       return STATUS_OK;
     },
 
+    scalarInvert(out, scalars, n): Status {
+      const values: bigint[] = [];
+      for (let i = 0; i < n; i++) {
+        const v = loadScalar(scalars, 32 * i);
+        if (v === undefined || v === 0n) return status(STATUS_SCALAR, i);
+        values.push(v);
+      }
+      // One bigint inversion for all (Montgomery's trick, in noble's invertBatch).
+      secp256k1.Point.Fn.invertBatch(values).forEach((v, i) => writeBigint(out, 32 * i, 32, v));
+      return STATUS_OK;
+    },
+
     scalarTensorAcc(acc, offset, stride, k, pairs, w, c): Status {
       const N = 2 ** k;
       const entries: bigint[] = [];

@@ -53,6 +53,7 @@ export function createNativeRaw(): RawGroup {
     msmConst: a.msmConst,
     selectSum: a.selectSum,
     scalarTensorAcc: a.scalarTensorAcc,
+    scalarInvert: a.scalarInvert,
     progressionX: a.progressionX,
     tableCreate: a.tableCreate,
     msm: a.msm,

@@ -19,7 +19,7 @@
 import { getGroup } from '../../backend/index.js';
 import { AFFINE_BYTES, concatBytes, scalarsToBytes } from '../../backend/bytes.js';
 import { encodePoints } from '../codec.js';
-import { Fn, modN } from '../scalar.js';
+import { Fn, invertPublic, modN } from '../scalar.js';
 import type { Transcript } from '../transcript.js';
 import { innerProduct, powers } from './vectors.js';
 
@@ -64,7 +64,7 @@ export function proveInnerProduct(
   let PH = H;
   let sigmaG = 1n;
   let sigmaH = 1n;
-  const yInv = Fn.inv(y);
+  const [yInv] = invertPublic([y]) as [bigint];
   const yInvPow = powers(yInv, n);
   const Ls: Uint8Array[] = [];
   const Rs: Uint8Array[] = [];
@@ -101,7 +101,7 @@ export function proveInnerProduct(
     Ls.push(L33);
     Rs.push(R33);
     const u = t.challengeScalar('u');
-    const uInv = Fn.inv(u);
+    const [uInv] = invertPublic([u]) as [bigint];
     av = aLo.map((x, i) => modN(x * u + aHi[i]! * uInv));
     bv = bLo.map((x, i) => modN(x * uInv + bHi[i]! * u));
     if (n > 1) {

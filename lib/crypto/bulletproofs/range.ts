@@ -20,7 +20,7 @@ import { POINT_LENGTH, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints }
 import { GENERATOR_DST, pedersenH, vectorGenerators } from '../generators.js';
 import { MsmAccumulator, verifyChecks, type BatchResult, type PreparedChecks } from '../msm-accumulator.js';
 import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
-import { Fn, modN } from '../scalar.js';
+import { Fn, invertPublic, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
 import { proveInnerProduct, roundChallenges } from './ipp.js';
 import { innerProduct, powers } from './vectors.js';
@@ -496,8 +496,8 @@ export function prepareRangeChecks(items: readonly RangeItem[], strict = false):
       invalid.push(index);
     }
   });
-  // One inversion for every y and u_j of the batch (Montgomery's trick, inside invertBatch).
-  const inverses = Fn.invertBatch(prepared.flatMap((p) => [p.challenges.y, ...p.challenges.u]));
+  // One inversion for every y and u_j of the batch (Montgomery's trick in the backend).
+  const inverses = invertPublic(prepared.flatMap((p) => [p.challenges.y, ...p.challenges.u]));
   let at = 0;
   for (const p of prepared) {
     p.yInv = inverses[at++]!;

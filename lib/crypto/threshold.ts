@@ -1,0 +1,204 @@
+/**
+ * Threshold EC ElGamal: the utility's decryption key x is Shamir-shared among
+ * parties (the control center, a privacy authority, …) so that any `threshold`
+ * of them can decrypt together and fewer learn nothing about x.
+ *
+ * Key generation is distributed: the Pedersen-style DKG with Feldman VSS
+ * commitments and proofs of knowledge (Gennaro, Jarecki, Krawczyk, Rabin 2007;
+ * Komlo, Goldberg 2020, FROST §5.1), as implemented by @noble/curves'
+ * `secp256k1_FROST.DKG` (RFC 9591 ciphersuite FROST(secp256k1, SHA-256), the
+ * variant without BIP340's even-Y adjustment, so the shares reconstruct exactly
+ * the x behind Y = x·G). No party ever holds x. Each party's verifying share
+ * Y_i = x_i·G is public, and every share is checked against the VSS
+ * commitments (`validateSecret`, RFC 9591 Appendix C.2).
+ *
+ * Decryption of (C1, C2): party i publishes D_i = x_i·C1 with a DLEQ proof that
+ * log_G(Y_i) = log_C1(D_i) (dleq.ts). Anyone holding `threshold` valid shares
+ * computes x·C1 = Σ λ_i·D_i, with Lagrange coefficients at 0
+ * λ_i = Π_{j≠i} id_j / (id_j − id_i), and then m from C2 − x·C1 = m·G by
+ * baby-step giant-step. Every step is publicly verifiable.
+ * @module
+ */
+import { secp256k1_FROST as FROST } from '@noble/curves/secp256k1.js';
+import { ZkmeterError } from '../errors.js';
+import { getGroup } from '../backend/index.js';
+import { AFFINE_BYTES, abytes, bytesToBigint, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { DEFAULT_TABLE_BITS, discreteLog } from './bsgs.js';
+import { decodePoint } from './codec.js';
+import { proveDleq, verifyDleq } from './dleq.js';
+import { DEFAULT_MAX, type Ciphertext, type DecryptOptions } from './elgamal.js';
+import { cryptoRandom, type RandomSource } from './random.js';
+import { invertPublic, modN } from './scalar.js';
+
+/** One party's secret share x_i of the decryption key. Keep it secret. */
+export interface KeyShare {
+  /** The party's name, as given to the key generation. */
+  readonly party: string;
+  /** The share's identifier id_i (a non-zero scalar derived from the name, RFC 9591 `derive`). */
+  readonly id: bigint;
+  readonly secret: bigint;
+}
+
+/** The public side of a shared key, the same for every party. */
+export interface SharedKey {
+  /** Y = x·G, the key meters encrypt under (64-byte affine). */
+  readonly publicKey: Uint8Array;
+  /** Shares needed to decrypt (t of n). */
+  readonly threshold: number;
+  /** Each party's identifier id_i and verifying share Y_i = x_i·G (64-byte affine). */
+  readonly parties: ReadonlyMap<string, { readonly id: bigint; readonly verifyingShare: Uint8Array }>;
+}
+
+/** One party's decryption share of a ciphertext: D_i = x_i·C1 and its DLEQ proof. */
+export interface DecryptionShare {
+  readonly party: string;
+  /** D_i, 64-byte affine. */
+  readonly share: Uint8Array;
+  /** DLEQ proof (64 bytes) that log_G(Y_i) = log_C1(D_i), bound to the context. */
+  readonly proof: Uint8Array;
+}
+
+const PARTY_PATTERN = /^[\x21-\x7e]{1,64}$/;
+
+/**
+ * Runs the distributed key generation for `parties` (names of 1–64 printable
+ * ASCII characters) with a `threshold`-of-n access structure, 2 ≤ threshold ≤ n.
+ * All rounds run here, in one process, exchanging the messages each party
+ * would send (a deployment carries round 1 on a broadcast channel and round 2
+ * on private channels). Returns the public key, every party's verifying share
+ * and every party's secret share, each checked against the VSS commitments.
+ */
+export function distributedKeyGeneration(parties: readonly string[], threshold: number): { key: SharedKey; shares: Map<string, KeyShare> } {
+  if (!Array.isArray(parties) || parties.length < 2 || parties.length > 255) {
+    throw new ZkmeterError('INVALID_ARGUMENT', `"parties" expected 2 to 255 names, got ${Array.isArray(parties) ? parties.length : typeof parties}`);
+  }
+  parties.forEach((p, i) => {
+    if (typeof p !== 'string' || !PARTY_PATTERN.test(p)) {
+      throw new ZkmeterError('INVALID_ARGUMENT', `"parties[${i}]" expected 1 to 64 printable ASCII characters`);
+    }
+  });
+  if (new Set(parties).size !== parties.length) throw new ZkmeterError('INVALID_ARGUMENT', '"parties" must be distinct');
+  if (!Number.isSafeInteger(threshold) || threshold < 2 || threshold > parties.length) {
+    throw new ZkmeterError('INVALID_ARGUMENT', `"threshold" expected 2 <= t <= ${parties.length}, got ${String(threshold)}`);
+  }
+  const signers = { min: threshold, max: parties.length };
+  const ids = parties.map((p) => FROST.Identifier.derive(p));
+  const round1 = ids.map((id) => FROST.DKG.round1(id, signers));
+  const others = <T>(all: T[], i: number) => all.filter((_, j) => j !== i);
+  const round2 = round1.map((r, i) => FROST.DKG.round2(r.secret, others(round1, i).map((x) => x.public)));
+  const keys = round1.map((r, i) =>
+    FROST.DKG.round3(
+      r.secret,
+      others(round1, i).map((x) => x.public),
+      others(round2, i).map((packages) => packages[ids[i]!]!),
+    ),
+  );
+  round1.forEach((r) => FROST.DKG.clean(r.secret));
+  const pub = keys[0]!.public;
+  for (const k of keys) {
+    if (!equalBytes(k.public.commitments[0]!, pub.commitments[0]!)) throw new ZkmeterError('INTERNAL', 'DKG parties disagree on the public key');
+    FROST.validateSecret(k.secret, pub);
+  }
+  const table = new Map<string, { id: bigint; verifyingShare: Uint8Array }>();
+  const shares = new Map<string, KeyShare>();
+  parties.forEach((party, i) => {
+    const id = BigInt('0x' + ids[i]!);
+    table.set(party, { id, verifyingShare: decodePoint(pub.verifyingShares[ids[i]!]!, 'verifyingShare') });
+    shares.set(party, { party, id, secret: bytesToBigint(keys[i]!.secret.signingShare, 0, 32) });
+  });
+  return { key: { publicKey: decodePoint(pub.commitments[0]!, 'publicKey'), threshold, parties: table }, shares };
+}
+
+const SHARE_CONTEXT = new TextEncoder().encode('zkmeter/decryption-share v1');
+
+function shareContext(context: Uint8Array): Uint8Array {
+  return concatBytes(SHARE_CONTEXT, abytes(context, 'context'));
+}
+
+/**
+ * Party `share.party`'s decryption share of `ct`: D_i = x_i·C1 (constant time
+ * natively) and a DLEQ proof bound to `context` (say, the bill's identifier).
+ */
+export function partialDecrypt(key: SharedKey, share: KeyShare, ct: Ciphertext, context: Uint8Array, rng: RandomSource = cryptoRandom): DecryptionShare {
+  const party = key.parties.get(share?.party);
+  if (party === undefined || party.id !== share.id) throw new ZkmeterError('INVALID_ARGUMENT', `"share" is not a share of this key`);
+  abytes(ct?.c1, 'ciphertext.c1', AFFINE_BYTES);
+  const D = getGroup().mul(ct.c1, scalarToBytes(share.secret));
+  const statement = { P: generatorG(), A: party.verifyingShare, Q: ct.c1, B: D };
+  return { party: share.party, share: D, proof: proveDleq(statement, share.secret, shareContext(context), rng) };
+}
+
+/** Whether `ds` is party `ds.party`'s correct decryption share of `ct` under `context`. */
+export function verifyDecryptionShare(key: SharedKey, ct: Ciphertext, ds: DecryptionShare, context: Uint8Array): boolean {
+  const party = key.parties.get(ds?.party);
+  if (party === undefined) throw new ZkmeterError('INVALID_ARGUMENT', `"share.party" ${JSON.stringify(ds?.party)} holds no share of this key`);
+  abytes(ds.share, 'share.share', AFFINE_BYTES);
+  if (ds.share.every((b) => b === 0)) return false;
+  return verifyDleq({ P: generatorG(), A: party.verifyingShare, Q: ct.c1, B: ds.share }, ds.proof, shareContext(context));
+}
+
+/**
+ * x·C1 from `threshold` or more verified decryption shares of distinct parties
+ * (the first `threshold` are used). Throws INVALID_ARGUMENT naming a share that
+ * does not verify, or when too few distinct parties took part.
+ */
+export function combineDecryptionShares(key: SharedKey, ct: Ciphertext, shares: readonly DecryptionShare[], context: Uint8Array): Uint8Array {
+  if (!Array.isArray(shares)) throw new ZkmeterError('INVALID_ARGUMENT', '"shares" expected an array');
+  const seen = new Set<string>();
+  const used: DecryptionShare[] = [];
+  shares.forEach((ds, i) => {
+    if (!verifyDecryptionShare(key, ct, ds, context)) {
+      throw new ZkmeterError('INVALID_ARGUMENT', `"shares[${i}]" (party ${ds.party}) is not a correct decryption share`, { index: i });
+    }
+    if (!seen.has(ds.party) && used.length < key.threshold) used.push(ds);
+    seen.add(ds.party);
+  });
+  if (used.length < key.threshold) {
+    throw new ZkmeterError('INVALID_ARGUMENT', `"shares" expected ${key.threshold} distinct parties, got ${used.length}`);
+  }
+  const ids = used.map((ds) => key.parties.get(ds.party)!.id);
+  const lambdas = lagrangeAtZero(ids);
+  return getGroup().msm({ points: concatBytes(...used.map((ds) => ds.share)), scalars: scalarsToBytes(lambdas) });
+}
+
+/**
+ * Decrypts `ct` from verified decryption shares: m ∈ [0, max] with C2 − x·C1 = m·G.
+ * Throws VALUE_OUT_OF_RANGE when the plaintext is not in [0, max].
+ */
+export function thresholdDecrypt(
+  key: SharedKey,
+  ct: Ciphertext,
+  shares: readonly DecryptionShare[],
+  context: Uint8Array,
+  options: DecryptOptions = {},
+): bigint {
+  const xC1 = combineDecryptionShares(key, ct, shares, context);
+  const g = getGroup();
+  const M = g.add(abytes(ct.c2, 'ciphertext.c2', AFFINE_BYTES), g.negate(xC1));
+  return discreteLog(M, options.max ?? DEFAULT_MAX, options.tableBits ?? DEFAULT_TABLE_BITS);
+}
+
+/** λ_i = Π_{j≠i} id_j / (id_j − id_i) mod n, for distinct non-zero ids. */
+export function lagrangeAtZero(ids: readonly bigint[]): bigint[] {
+  const nums: bigint[] = [];
+  const dens: bigint[] = [];
+  ids.forEach((xi, i) => {
+    let num = 1n;
+    let den = 1n;
+    ids.forEach((xj, j) => {
+      if (i === j) return;
+      num = modN(num * xj);
+      den = modN(den * (xj - xi));
+    });
+    nums.push(num);
+    dens.push(den);
+  });
+  const inv = invertPublic(dens);
+  return nums.map((num, i) => modN(num * inv[i]!));
+}
+
+let G64: Uint8Array | undefined;
+function generatorG(): Uint8Array {
+  G64 ??= getGroup().mulGen(scalarToBytes(1n));
+  return G64;
+}
