@@ -134,6 +134,17 @@ Napi::Value SelectSum(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), Status(code, bad));
 }
 
+Napi::Value SchnorrSign(const Napi::CallbackInfo& info) {
+  size_t n = Count(info, 4, "count");
+  uint8_t* out = Bytes(info, 0, 64 * n, "out");
+  uint8_t* msgs = Bytes(info, 1, 32 * n, "messages");
+  uint8_t* keys = Bytes(info, 2, 32 * n, "secretKeys");
+  uint8_t* aux = Bytes(info, 3, 32 * n, "aux");
+  size_t bad = 0;
+  int code = zk_schnorr_sign(out, msgs, keys, aux, n, &bad);
+  return Napi::Number::New(info.Env(), Status(code, bad));
+}
+
 Napi::Value ScalarInvert(const Napi::CallbackInfo& info) {
   size_t n = Count(info, 2, "count");
   uint8_t* out = Bytes(info, 0, 32 * n, "out");
@@ -254,6 +265,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("selectSum", Napi::Function::New(env, SelectSum));
   exports.Set("scalarTensorAcc", Napi::Function::New(env, ScalarTensorAcc));
   exports.Set("scalarInvert", Napi::Function::New(env, ScalarInvert));
+  exports.Set("schnorrSign", Napi::Function::New(env, SchnorrSign));
   exports.Set("progressionX", Napi::Function::New(env, ProgressionX));
   exports.Set("tableCreate", Napi::Function::New(env, TableCreate));
   exports.Set("tableSize", Napi::Function::New(env, TableSize));

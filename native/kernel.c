@@ -479,6 +479,30 @@ int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned
 
 /* ---- scalar vectors -------------------------------------------------------- */
 
+int zk_schnorr_sign(unsigned char *sig64, const unsigned char *msg32, const unsigned char *seckey32,
+                    const unsigned char *aux32, size_t n, size_t *bad) {
+    size_t i;
+    secp256k1_keypair keypair;
+    int status = ZK_OK;
+    for (i = 0; i < n; i++) {
+        /* keypair_create returns 0 (without calling the illegal callback) for 0 or >= n. */
+        if (!secp256k1_keypair_create(zk_ctx, &keypair, seckey32 + 32 * i)) {
+            *bad = i;
+            status = ZK_ERR_SCALAR;
+            break;
+        }
+        /* NULL nonce function = BIP340's; aux32 is its auxiliary randomness (32 bytes). */
+        if (!secp256k1_schnorrsig_sign(zk_ctx, sig64 + 64 * i, msg32 + 32 * i, &keypair, NULL,
+                                       (void *)(aux32 + 32 * i))) {
+            *bad = i;
+            status = ZK_ERR_INTERNAL;
+            break;
+        }
+    }
+    memset(&keypair, 0, sizeof(keypair));
+    return status;
+}
+
 int zk_scalar_invert(unsigned char *out32, const unsigned char *in32, size_t n, size_t *bad) {
     size_t i;
     secp256k1_scalar *prefix, a, inv;

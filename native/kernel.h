@@ -74,6 +74,12 @@ int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned
  * two-element vectors (round j of an inner-product argument owns bit k-1-j).
  * acc holds 32-byte scalars; c (may be NULL) and w are 32-byte scalars.
  * Bad index: the first non-canonical scalar, counted over [acc entries | pairs | w | c]. */
+/* BIP340 signatures: sig64[i] = Sign(seckey32[i], msg32[i]) with auxiliary randomness aux32[i]
+ * (libsecp256k1's schnorrsig module, constant time in the key and nonce). Rejects a secret key
+ * that is 0 or >= n (ZK_ERR_SCALAR at its index). */
+int zk_schnorr_sign(unsigned char *sig64, const unsigned char *msg32, const unsigned char *seckey32,
+                    const unsigned char *aux32, size_t n, size_t *bad);
+
 /* out[i] = in[i]^-1 mod n (variable time: public scalars only). Rejects in[i] >= n and 0. */
 int zk_scalar_invert(unsigned char *out32, const unsigned char *in32, size_t n, size_t *bad);
 

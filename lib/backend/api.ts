@@ -156,6 +156,20 @@ export function createGroup(raw: RawGroup): Group {
       return out;
     },
 
+    schnorrSign(messages, secretKeys, aux) {
+      const n = acount(messages, 'messages', 32);
+      sameCount(n, acount(secretKeys, 'secretKeys', SCALAR_BYTES), 'messages', 'secretKeys');
+      sameCount(n, acount(aux, 'aux', 32), 'messages', 'aux');
+      const out = new Uint8Array(64 * n);
+      const st = raw.schnorrSign(out, messages, secretKeys, aux, n);
+      if (st % 8 === STATUS_SCALAR) {
+        const i = (st - STATUS_SCALAR) / 8;
+        throw new ZkmeterError('INVALID_SCALAR', `"secretKeys[${i}]" expected a secret key 0 < d < n`, { index: i });
+      }
+      check(st, (i) => `messages[${i}]`);
+      return out;
+    },
+
     progressionX(start, step, count) {
       abytes(start, 'start', AFFINE_BYTES);
       abytes(step, 'step', AFFINE_BYTES);

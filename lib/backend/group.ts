@@ -56,6 +56,8 @@ export interface RawGroup {
   scalarTensorAcc(acc: Uint8Array, offset: number, stride: number, k: number, pairs: Uint8Array | null, w: Uint8Array, c: Uint8Array | null): Status;
   /** out[i] = in[i]⁻¹ mod n, variable time. Bad index: i for in[i] ≥ n or 0 (STATUS_SCALAR). */
   scalarInvert(out: Uint8Array, scalars: Uint8Array, n: number): Status;
+  /** BIP340 signatures out[i] (64 bytes) of msgs[i] (32) under keys[i] (32) with aux[i] (32). Bad index: i for a key 0 or ≥ n (STATUS_SCALAR). */
+  schnorrSign(out: Uint8Array, msgs: Uint8Array, keys: Uint8Array, aux: Uint8Array, n: number): Status;
   /** x(start + i·step) for i < n, 32 bytes each (infinity → zeros). Bad index: 0 start, 1 step. */
   progressionX(out: Uint8Array, start: Uint8Array, step: Uint8Array, n: number): Status;
   /** A table handle, or a Status (number) when a point is invalid. */
@@ -149,6 +151,13 @@ export interface Group {
    * safegcd inversion, about 20× faster than a bigint inversion.
    */
   invertScalars(scalars: Uint8Array): Uint8Array;
+  /**
+   * BIP340 Schnorr signatures (64 bytes each) of 32-byte messages under 32-byte
+   * secret keys, with 32 bytes of auxiliary randomness each (BIP340's aux_rand).
+   * Deterministic given aux; constant time in the key natively (libsecp256k1's
+   * schnorrsig module), noble's `schnorr.sign` in TypeScript.
+   */
+  schnorrSign(messages: Uint8Array, secretKeys: Uint8Array, aux: Uint8Array): Uint8Array;
   /**
    * x-coordinates of start + i·step for i = 0…count−1, 32 bytes each; the point at
    * infinity gives 32 zero bytes (no curve point has x = 0). Variable time. This is

@@ -11,7 +11,7 @@
  * @module
  */
 import { normalizeZ, pippenger } from '@noble/curves/abstract/curve.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { CURVE_ORDER, FIELD_PRIME, bytesToBigint, writeBigint } from './bytes.js';
 import { oddMultiples, strauss, type OddMultiples, type StraussTerm } from './js-strauss.js';
 import {
@@ -213,6 +213,16 @@ export function createJsRaw(): RawGroup {
       let acc = Point.ZERO;
       for (let i = 0; i < n; i++) acc = acc.add(sel[i] ? as[i]! : bs[i]!);
       store64(out, 0, acc);
+      return STATUS_OK;
+    },
+
+    schnorrSign(out, msgs, keys, aux, n): Status {
+      for (let i = 0; i < n; i++) {
+        const d = loadScalar(keys, 32 * i);
+        if (d === undefined || d === 0n) return status(STATUS_SCALAR, i);
+        const sig = schnorr.sign(msgs.subarray(32 * i, 32 * i + 32), keys.subarray(32 * i, 32 * i + 32), aux.subarray(32 * i, 32 * i + 32));
+        out.set(sig, 64 * i);
+      }
       return STATUS_OK;
     },
 

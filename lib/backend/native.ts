@@ -54,6 +54,7 @@ export function createNativeRaw(): RawGroup {
     selectSum: a.selectSum,
     scalarTensorAcc: a.scalarTensorAcc,
     scalarInvert: a.scalarInvert,
+    schnorrSign: a.schnorrSign,
     progressionX: a.progressionX,
     tableCreate: a.tableCreate,
     msm: a.msm,
