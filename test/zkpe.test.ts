@@ -8,6 +8,9 @@ import { commit } from '../lib/crypto/pedersen.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import {
   ZKPE_LENGTH,
+  prepareAggregateEquivalenceChecks,
+  proveAggregateEquivalence,
+  verifyAggregateEquivalence,
   batchVerifyEquivalence,
   proveEquivalence,
   verifyEquivalence,
@@ -15,7 +18,8 @@ import {
 } from '../lib/crypto/zkpe.js';
 import { compressedX, isCurveX } from './support/curve.js';
 import { TestRng, testSeed } from './support/rng.js';
-import { rejects as verifierRejects } from './support/errors.js';
+import { errorCode, rejects as verifierRejects } from './support/errors.js';
+import { verifyChecks } from '../lib/crypto/msm-accumulator.js';
 
 const seed = testSeed();
 const rng = new TestRng(seed);
@@ -169,5 +173,69 @@ describe('ZKPe batch verification', () => {
     const zero = eg.subtract(items[0]!.statement.ciphertext, items[0]!.statement.ciphertext);
     const bad = [...items.slice(0, 3), { ...items[3]!, statement: { ...items[3]!.statement, ciphertext: zero } }];
     expect(batchVerifyEquivalence(bad)).toEqual({ valid: false, invalid: [3] });
+  });
+});
+
+describe('aggregated ZKPe (one proof for K pairs)', () => {
+  function makeMany(values: bigint[], committed = values, context = ctx) {
+    const r = values.map(() => randomScalar(rand));
+    const s = values.map(() => randomScalar(rand));
+    const statement = {
+      publicKey,
+      ciphertexts: values.map((m, j) => eg.encryptWithRandomness(publicKey, m, r[j]!)),
+      commitments: committed.map((v, j) => commit(v, s[j]!)),
+    };
+    return { statement, proof: proveAggregateEquivalence(statement, { r, s }, context, rand), r, s };
+  }
+  const day = Array.from({ length: 96 }, (_, i) => BigInt(100 + ((i * 37) % 900)));
+
+  it('verifies for K = 1, 2 and 96 (a day of 15-minute readings), in 130 bytes', () => {
+    for (const values of [[7n], [0n, 65535n], day]) {
+      const { statement, proof } = makeMany(values);
+      expect(proof.length).toBe(ZKPE_LENGTH);
+      expect(verifyAggregateEquivalence(statement, proof, ctx)).toBe(true);
+    }
+  });
+
+  it('one lying pair among 96 is caught, by an honest prover and whatever it does', () => {
+    const committed = day.slice();
+    committed[40] = committed[40]! + 1n;
+    const { statement, proof } = makeMany(day, committed);
+    expect(verifyAggregateEquivalence(statement, proof, ctx)).toBe(false);
+    // Two lies that cancel in the plain sum are still caught: the weights are ω^j, not 1.
+    const cancel = day.slice();
+    cancel[3] = cancel[3]! + 5n;
+    cancel[4] = cancel[4]! - 5n;
+    const two = makeMany(day, cancel);
+    expect(verifyAggregateEquivalence(two.statement, two.proof, ctx)).toBe(false);
+  });
+
+  it('binds every pair, their order, their number, the key and the context', () => {
+    const { statement, proof } = makeMany([10n, 20n, 30n]);
+    const swapped = { ...statement, ciphertexts: [statement.ciphertexts[1]!, statement.ciphertexts[0]!, statement.ciphertexts[2]!], commitments: [statement.commitments[1]!, statement.commitments[0]!, statement.commitments[2]!] };
+    expect(verifyAggregateEquivalence(swapped, proof, ctx)).toBe(false);
+    const dropped = { ...statement, ciphertexts: statement.ciphertexts.slice(0, 2), commitments: statement.commitments.slice(0, 2) };
+    expect(verifyAggregateEquivalence(dropped, proof, ctx)).toBe(false);
+    expect(verifyAggregateEquivalence(statement, proof, u('other'))).toBe(false);
+    const other = eg.keygen(rand).publicKey;
+    expect(verifyAggregateEquivalence({ ...statement, publicKey: other }, proof, ctx)).toBe(false);
+    for (let bit = 0; bit < 8 * ZKPE_LENGTH; bit += 7) {
+      const t = proof.slice();
+      t[bit >> 3]! ^= 1 << (bit & 7);
+      expect(verifierRejects(() => verifyAggregateEquivalence(statement, t, ctx))).toBe(true);
+    }
+    expect(errorCode(() => verifyAggregateEquivalence(statement, proof.subarray(1), ctx))).toBe('INVALID_LENGTH');
+    expect(errorCode(() => verifyAggregateEquivalence({ ...statement, commitments: [] }, proof, ctx))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('batches with other proofs and names the bad one', () => {
+    const good = makeMany([1n, 2n]);
+    const bad = makeMany([3n, 4n], [3n, 5n]);
+    const checks = prepareAggregateEquivalenceChecks([
+      { statement: good.statement, proof: good.proof, context: ctx },
+      { statement: bad.statement, proof: bad.proof, context: ctx },
+      { statement: good.statement, proof: good.proof.subarray(3), context: ctx },
+    ]);
+    expect(verifyChecks(checks)).toEqual({ valid: false, invalid: [1, 2] });
   });
 });

@@ -301,3 +301,174 @@ function attachDifferences(group: Prepared[]): void {
     p.D = D.subarray(AFFINE_BYTES * i, AFFINE_BYTES * (i + 1));
   });
 }
+
+/*
+ * ─── Aggregated proof of equivalence ──────────────────────────────────────────
+ * One 130-byte proof for K (ciphertext, commitment) pairs under one key, as a
+ * daily record needs (soundness argument: docs/notes-zkpe.md, "Aggregation").
+ * The whole statement (Y, K, every C1_j, C2_j, V_j) and the context are hashed
+ * first; a challenge ω gives weights w_j = ω^j, and the prover proves the
+ * single-pair relation for the combination
+ *     C1* = Σ w_j·C1_j,   D* = Σ w_j·(C2_j − V_j),   r* = Σ w_j·r_j,   s* = Σ w_j·s_j,
+ * i.e. C1* = r*·G and D* = r*·Y − s*·H, with the same Sigma protocol as above.
+ * The verifier never forms C1* or D*: the weighted points go straight into the
+ * batch MSM, three per pair (C1_j, C2_j, V_j).
+ */
+
+/** Transcript label of the aggregated proof. */
+export const ZKPE_AGGREGATE_LABEL = 'zkmeter/zkpe-aggregate v1';
+
+/** K ≥ 1 ciphertexts and the commitments that must hold the same values, pair by pair. */
+export interface AggregateEquivalenceStatement {
+  readonly publicKey: Uint8Array;
+  readonly ciphertexts: readonly Ciphertext[];
+  readonly commitments: readonly Uint8Array[];
+}
+
+export interface AggregateEquivalenceItem {
+  readonly statement: AggregateEquivalenceStatement;
+  readonly proof: Uint8Array;
+  readonly context: Uint8Array;
+}
+
+/** Most pairs in one aggregated proof. */
+export const MAX_AGGREGATE_PAIRS = 4096;
+
+/** Validates and packs the statement: Y ‖ (C1_j ‖ C2_j ‖ V_j)_j, affine. */
+function aggregateStatement(st: AggregateEquivalenceStatement): Uint8Array {
+  if (typeof st !== 'object' || st === null || !Array.isArray(st.ciphertexts) || !Array.isArray(st.commitments)) {
+    throw new ZkmeterError('INVALID_ARGUMENT', '"statement" expected {publicKey, ciphertexts, commitments}');
+  }
+  const K = st.ciphertexts.length;
+  if (K < 1 || K > MAX_AGGREGATE_PAIRS || st.commitments.length !== K) {
+    throw new ZkmeterError('INVALID_ARGUMENT', `"statement" expected 1 to ${MAX_AGGREGATE_PAIRS} ciphertexts and as many commitments, got ${K} and ${st.commitments.length}`);
+  }
+  const out = new Uint8Array(AFFINE_BYTES * (1 + 3 * K));
+  out.set(abytes(st.publicKey, 'statement.publicKey', AFFINE_BYTES));
+  for (let j = 0; j < K; j++) {
+    const ct = st.ciphertexts[j]!;
+    out.set(abytes(ct?.c1, `statement.ciphertexts[${j}].c1`, AFFINE_BYTES), AFFINE_BYTES * (1 + 3 * j));
+    out.set(abytes(ct.c2, `statement.ciphertexts[${j}].c2`, AFFINE_BYTES), AFFINE_BYTES * (2 + 3 * j));
+    out.set(abytes(st.commitments[j]!, `statement.commitments[${j}]`, AFFINE_BYTES), AFFINE_BYTES * (3 + 3 * j));
+  }
+  return out;
+}
+
+/** The transcript after the full statement and context, and the weights w_j = ω^j. */
+function aggregateTranscript(st33: Uint8Array, K: number, context: Uint8Array): { t: Transcript; w: bigint[] } {
+  const t = new Transcript(ZKPE_AGGREGATE_LABEL);
+  t.appendMessage('dst', DST_BYTES);
+  t.appendMessage('H', generatorH33());
+  t.appendMessage('Y', st33.subarray(0, POINT_LENGTH));
+  t.appendU64('K', K);
+  t.appendMessage('pairs', st33.subarray(POINT_LENGTH));
+  t.appendMessage('context', context);
+  const omega = t.challengeScalar('omega');
+  const w: bigint[] = [1n];
+  for (let j = 1; j < K; j++) w.push((w[j - 1]! * omega) % CURVE_ORDER);
+  return { t, w };
+}
+
+/**
+ * Proves that ciphertexts[j] and commitments[j] hold the same value for every j,
+ * given each encryption randomness r_j and blinding s_j. Returns 130 bytes.
+ */
+export function proveAggregateEquivalence(
+  statement: AggregateEquivalenceStatement,
+  witness: { readonly r: readonly bigint[]; readonly s: readonly bigint[] },
+  context: Uint8Array,
+  rng: RandomSource = cryptoRandom,
+): Uint8Array {
+  const packed = aggregateStatement(statement);
+  abytes(context, 'context');
+  const K = statement.ciphertexts.length;
+  if (!Array.isArray(witness?.r) || !Array.isArray(witness?.s) || witness.r.length !== K || witness.s.length !== K) {
+    throw new ZkmeterError('INVALID_ARGUMENT', `"witness" expected ${K} values r and ${K} values s`);
+  }
+  for (const k of ['r', 's'] as const) {
+    witness[k].forEach((v, j) => {
+      if (typeof v !== 'bigint' || v < 0n || v >= CURVE_ORDER) throw new ZkmeterError('INVALID_SCALAR', `"witness.${k}[${j}]" expected a scalar 0 <= x < n`);
+    });
+  }
+  const g = getGroup();
+  const st33 = encodePoints(packed, 'statement');
+  const { t, w } = aggregateTranscript(st33, K, context);
+  let r = 0n;
+  let s = 0n;
+  for (let j = 0; j < K; j++) {
+    r += w[j]! * witness.r[j]!;
+    s += w[j]! * witness.s[j]!;
+  }
+  r = modN(r);
+  s = modN(s);
+  const kr = randomScalar(rng);
+  const ks = randomScalar(rng);
+  const A1 = g.mulGen(scalarToBytes(kr));
+  const terms = g.mul(concatBytes(statement.publicKey, pedersenH()), scalarsToBytes([kr, CURVE_ORDER - ks]));
+  const A2 = g.add(terms.subarray(0, AFFINE_BYTES), terms.subarray(AFFINE_BYTES));
+  const A33 = encodePoints(concatBytes(A1, A2), 'A');
+  t.appendMessage('A1', A33.subarray(0, POINT_LENGTH));
+  t.appendMessage('A2', A33.subarray(POINT_LENGTH));
+  const e = t.challengeScalar('e');
+  return concatBytes(A33, scalarToBytes(modN(kr + e * r)), scalarToBytes(modN(ks + e * s)));
+}
+
+/** Verifies one aggregated proof: false if it does not verify; a ZkmeterError if malformed. */
+export function verifyAggregateEquivalence(statement: AggregateEquivalenceStatement, proof: Uint8Array, context: Uint8Array): boolean {
+  return verifyChecks(prepareAggregateEquivalenceChecks([{ statement, proof, context }], true)).valid;
+}
+
+/**
+ * Decodes aggregated proofs and replays their transcripts, for `findInvalid`
+ * (with any other checks in one MSM). Malformed items are listed as invalid;
+ * with `strict`, the first one throws.
+ */
+export function prepareAggregateEquivalenceChecks(items: readonly AggregateEquivalenceItem[], strict = false): PreparedChecks {
+  if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
+  const invalid: number[] = [];
+  const checks: PreparedChecks['checks'][number][] = [];
+  items.forEach((item, index) => {
+    if (typeof item !== 'object' || item === null) {
+      throw new ZkmeterError('INVALID_ARGUMENT', `"items[${index}]" expected {statement, proof, context}`);
+    }
+    const packed = aggregateStatement(item.statement);
+    abytes(item.context, 'context');
+    const K = item.statement.ciphertexts.length;
+    let proof: DecodedProof;
+    let e: bigint;
+    let w: bigint[];
+    try {
+      proof = decodeProof(abytes(item.proof, 'proof'));
+      const st33 = encodePoints(packed, 'statement');
+      const replay = aggregateTranscript(st33, K, item.context);
+      replay.t.appendMessage('A1', proof.A33.subarray(0, POINT_LENGTH));
+      replay.t.appendMessage('A2', proof.A33.subarray(POINT_LENGTH));
+      e = replay.t.challengeScalar('e');
+      w = replay.w;
+    } catch (err) {
+      if (strict) throw err;
+      invalid.push(index);
+      return;
+    }
+    checks.push({
+      index,
+      // a·(A1 + e·Σw_j·C1_j − z_r·G) + b·(A2 + e·Σw_j·(C2_j − V_j) − z_r·Y + z_s·H) = O
+      add: (acc, a, b) => {
+        acc.addG(-a * proof.zr);
+        acc.addH(b * proof.zs);
+        acc.addPoint(packed.subarray(0, AFFINE_BYTES), -b * proof.zr, true);
+        acc.addPoint(proof.A.subarray(0, AFFINE_BYTES), a);
+        acc.addPoint(proof.A.subarray(AFFINE_BYTES), b);
+        const ae = (a * e) % CURVE_ORDER;
+        const be = (b * e) % CURVE_ORDER;
+        for (let j = 0; j < K; j++) {
+          const at = AFFINE_BYTES * (1 + 3 * j);
+          acc.addPoint(packed.subarray(at, at + AFFINE_BYTES), ae * w[j]!);
+          acc.addPoint(packed.subarray(at + AFFINE_BYTES, at + 2 * AFFINE_BYTES), be * w[j]!);
+          acc.addPoint(packed.subarray(at + 2 * AFFINE_BYTES, at + 3 * AFFINE_BYTES), -be * w[j]!);
+        }
+      },
+    });
+  });
+  return { invalid, checks };
+}
