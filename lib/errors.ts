@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'VALUE_OUT_OF_RANGE'
   /** The requested backend is not available (for example, the addon did not load). */
   | 'BACKEND_UNAVAILABLE'
+  /** A meter record whose structure is malformed (bad magic, version, field values, lengths). */
+  | 'INVALID_RECORD'
+  /** A party's policy refuses the request (for example, decrypting too small an aggregate). */
+  | 'POLICY_REFUSED'
   /** The native kernel could not allocate memory. */
   | 'OUT_OF_MEMORY'
   /** libsecp256k1 reported an internal error; please report it. */

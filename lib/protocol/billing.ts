@@ -1,0 +1,129 @@
+/**
+ * Billing: Enc(bill) = Σ price_t · Enc(m_t) over a meter's accepted readings
+ * (one weighted homomorphic sum, two MSMs), decrypted by the control center and
+ * the privacy authority together, each with a DLEQ proof of its decryption
+ * share. The published bill carries the encrypted charge and both shares, so
+ * anyone holding the signed records can check that the amount is what those
+ * records encrypt, priced by the tariff (customer.ts). Feeder aggregates work
+ * the same way, with weights 1, per interval.
+ * @module
+ */
+import { ZkmeterError } from '../errors.js';
+import { weightedSum, type Ciphertext } from '../crypto/elgamal.js';
+import { cryptoRandom, type RandomSource } from '../crypto/random.js';
+import { partialDecrypt, thresholdDecrypt, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
+import { equalBytes } from '../backend/bytes.js';
+import type { PrivacyAuthority } from './authority.js';
+import type { ControlCenter } from './center.js';
+import { HOUSEHOLD, type MeterClass } from './meter.js';
+import { priceAt, standingCharge, type Tariff } from './tariff.js';
+
+export interface Bill {
+  readonly meterId: string;
+  /** Billing period [from, to), Unix seconds. */
+  readonly from: number;
+  readonly to: number;
+  readonly tariffVersion: number;
+  /** Start of every interval billed, ascending. */
+  readonly intervals: readonly number[];
+  /** Σ price_t · C_t over those intervals. */
+  readonly encryptedEnergyCharge: Ciphertext;
+  /** Its decryption, in the tariff's minor units. */
+  readonly energyCharge: bigint;
+  readonly standingCharge: bigint;
+  readonly total: bigint;
+  /** The decryption shares (with DLEQ proofs) that decrypt `encryptedEnergyCharge`. */
+  readonly decryptionShares: readonly DecryptionShare[];
+}
+
+const encoder = new TextEncoder();
+
+/** What decryption shares of a bill are bound to. */
+export function billContext(meterId: string, from: number, to: number, tariffVersion: number): Uint8Array {
+  return encoder.encode(`zkmeter/bill v1|${meterId}|${from}|${to}|${tariffVersion}`);
+}
+
+/** What decryption shares of a feeder aggregate are bound to. */
+export function feederContext(feeder: string, intervalStart: number): Uint8Array {
+  return encoder.encode(`zkmeter/feeder v1|${feeder}|${intervalStart}`);
+}
+
+/** Σ price_t · C_t for readings {intervalStart, ciphertext}. */
+export function encryptedEnergyCharge(readings: readonly { intervalStart: number; ciphertext: Ciphertext }[], tariff: Tariff): Ciphertext {
+  if (readings.length === 0) throw new ZkmeterError('INVALID_ARGUMENT', 'a bill needs at least one reading');
+  return weightedSum(
+    readings.map((r) => r.ciphertext),
+    readings.map((r) => priceAt(tariff, r.intervalStart)),
+  );
+}
+
+/** The largest energy charge `count` plausible readings can add up to: the decryption search bound. */
+export function maxEnergyCharge(count: number, tariff: Tariff, meterClass: MeterClass = HOUSEHOLD): bigint {
+  const top = tariff.bands.reduce((m, b) => (b.pricePerWh > m ? b.pricePerWh : m), 0n);
+  return BigInt(count) * meterClass.plausible.max * top;
+}
+
+/**
+ * Issues a meter's bill for [from, to): the center's weighted sum, its own
+ * decryption share and the authority's (which recomputes the sum from the
+ * signed records and applies its policy), then BSGS on the combination.
+ */
+export function issueBill(o: {
+  center: ControlCenter;
+  centerShare: KeyShare;
+  key: SharedKey;
+  authority: PrivacyAuthority;
+  tariff: Tariff;
+  meterId: string;
+  from: number;
+  to: number;
+  rng?: RandomSource;
+}): Bill {
+  const rng = o.rng ?? cryptoRandom;
+  const readings = o.center.readingsOf(o.meterId, o.from, o.to);
+  const encrypted = encryptedEnergyCharge(readings, o.tariff);
+  const context = billContext(o.meterId, o.from, o.to, o.tariff.version);
+  const own = partialDecrypt(o.key, o.centerShare, encrypted, context, rng);
+  const theirs = o.authority.billShare(
+    { meterId: o.meterId, from: o.from, to: o.to, tariffVersion: o.tariff.version, records: o.center.evidenceFor(readings) },
+    rng,
+  );
+  if (!equalBytes(theirs.encryptedCharge.c1, encrypted.c1) || !equalBytes(theirs.encryptedCharge.c2, encrypted.c2)) {
+    throw new ZkmeterError('INTERNAL', 'the authority computed a different encrypted charge from the same records');
+  }
+  const energyCharge = thresholdDecrypt(o.key, encrypted, [own, theirs.share], context, { max: maxEnergyCharge(readings.length, o.tariff) });
+  const standing = standingCharge(o.tariff, o.from, o.to);
+  return {
+    meterId: o.meterId,
+    from: o.from,
+    to: o.to,
+    tariffVersion: o.tariff.version,
+    intervals: readings.map((r) => r.intervalStart),
+    encryptedEnergyCharge: encrypted,
+    energyCharge,
+    standingCharge: standing,
+    total: energyCharge + standing,
+    decryptionShares: [own, theirs.share],
+  };
+}
+
+/** A feeder's total consumption (Wh) in one interval, released only with the authority's consent. */
+export function releaseFeederAggregate(o: {
+  center: ControlCenter;
+  centerShare: KeyShare;
+  key: SharedKey;
+  authority: PrivacyAuthority;
+  feeder: string;
+  intervalStart: number;
+  rng?: RandomSource;
+}): { feeder: string; intervalStart: number; meters: string[]; totalWh: bigint } {
+  const rng = o.rng ?? cryptoRandom;
+  const readings = o.center.feederReadings(o.feeder, o.intervalStart);
+  const context = feederContext(o.feeder, o.intervalStart);
+  // The authority refuses small feeders before the center spends anything.
+  const theirs = o.authority.feederShare({ feeder: o.feeder, intervalStart: o.intervalStart, records: o.center.evidenceFor(readings) }, rng);
+  const own = partialDecrypt(o.key, o.centerShare, theirs.encryptedTotal, context, rng);
+  const max = BigInt(theirs.meters.length) * HOUSEHOLD.plausible.max;
+  const totalWh = thresholdDecrypt(o.key, theirs.encryptedTotal, [own, theirs.share], context, { max });
+  return { feeder: o.feeder, intervalStart: o.intervalStart, meters: theirs.meters, totalWh };
+}

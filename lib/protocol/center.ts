@@ -1,0 +1,264 @@
+/**
+ * The control center's verification policy: it registers meters, verifies
+ * records in batches (signatures, range proofs and proofs of equivalence of a
+ * whole batch folded into one MSM, bisected on failure), rejects replays and
+ * duplicates by (meter, interval), classifies every reading as accepted,
+ * abnormal or invalid, and keeps the ciphertexts of what it accepted. Abnormal
+ * readings are accepted for billing and also queued for inspection: never
+ * dropped. Pure logic, no I/O: the server and the CLI persist what it returns.
+ * @module
+ */
+import { ZkmeterError } from '../errors.js';
+import { prepareRangeChecks } from '../crypto/bulletproofs/range.js';
+import { bytesToHex } from '../crypto/codec.js';
+import type { Ciphertext } from '../crypto/elgamal.js';
+import { verifyChecks, type PreparedChecks } from '../crypto/msm-accumulator.js';
+import { prepareSchnorrChecks } from '../crypto/schnorr.js';
+import { prepareAggregateEquivalenceChecks } from '../crypto/zkpe.js';
+import { HOUSEHOLD, type MeterClass } from './meter.js';
+import { decodeRecord, proofContext, recordIntervals, signedMessage, type MeterRecord } from './records.js';
+
+/** A registered meter. */
+export interface MeterRegistration {
+  readonly meterId: string;
+  /** 32-byte x-only BIP340 key. */
+  readonly publicKey: Uint8Array;
+  readonly meterClass?: MeterClass;
+  /** Grid feeder the meter hangs on, for feeder aggregates. */
+  readonly feeder?: string;
+  readonly keyEpoch?: number;
+}
+
+/** Why a record was not accepted. */
+export type RejectReason =
+  | 'malformed'
+  | 'unknown-meter'
+  | 'key-epoch'
+  | 'tariff-version'
+  | 'class-mismatch'
+  | 'misaligned-interval'
+  | 'signature'
+  | 'range-proof'
+  | 'equivalence-proof'
+  | 'duplicate';
+
+/** The outcome for one submitted record. */
+export type RecordOutcome =
+  | {
+      readonly status: 'accepted' | 'abnormal';
+      readonly meterId: string;
+      readonly intervals: number[];
+      /** True when this exact record had been accepted before (idempotent resubmission). */
+      readonly repeated: boolean;
+      /** Hex SHA-256-tagged id of the record (its signed message). */
+      readonly recordId: string;
+    }
+  | { readonly status: 'invalid'; readonly reason: RejectReason; readonly detail: string; readonly meterId?: string };
+
+/** One accepted reading's ciphertext, as stored. */
+export interface StoredReading {
+  readonly meterId: string;
+  readonly intervalStart: number;
+  readonly ciphertext: Ciphertext;
+  readonly abnormal: boolean;
+  readonly recordId: string;
+}
+
+export interface ControlCenterOptions {
+  /** The utility's ElGamal public key (64-byte affine). */
+  readonly utilityKey: Uint8Array;
+  /** Tariff versions meters may be configured with (default: any). */
+  readonly tariffVersions?: readonly number[];
+}
+
+export class ControlCenter {
+  private readonly utilityKey: Uint8Array;
+  private readonly tariffVersions: ReadonlySet<number> | undefined;
+  private readonly meters = new Map<string, Required<Omit<MeterRegistration, 'feeder'>> & { feeder: string | undefined }>();
+  /** meterId → intervalStart → stored reading. */
+  private readonly readings = new Map<string, Map<number, StoredReading>>();
+  private readonly inspection: StoredReading[] = [];
+  /** recordId → the record's bytes, kept as evidence (the authority and customers check signatures on them). */
+  private readonly evidence = new Map<string, Uint8Array>();
+
+  constructor(o: ControlCenterOptions) {
+    this.utilityKey = o.utilityKey;
+    this.tariffVersions = o.tariffVersions ? new Set(o.tariffVersions) : undefined;
+  }
+
+  /** Registers (or re-keys, with a new epoch) a meter. */
+  register(m: MeterRegistration): void {
+    if (typeof m?.meterId !== 'string' || !(m.publicKey instanceof Uint8Array) || m.publicKey.length !== 32) {
+      throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
+    }
+    this.meters.set(m.meterId, {
+      meterId: m.meterId,
+      publicKey: m.publicKey.slice(),
+      meterClass: m.meterClass ?? HOUSEHOLD,
+      feeder: m.feeder,
+      keyEpoch: m.keyEpoch ?? 0,
+    });
+  }
+
+  meterIds(): string[] {
+    return [...this.meters.keys()];
+  }
+
+  feederOf(meterId: string): string | undefined {
+    return this.meters.get(meterId)?.feeder;
+  }
+
+  /**
+   * Verifies a batch of encoded records and stores what is accepted. Returns one
+   * outcome per record, in order. Cryptographic checks of the whole batch share
+   * one MSM; a record that fails any of its three checks is invalid and does not
+   * affect its neighbours. Within a batch, the first valid record for an interval
+   * wins; later ones are duplicates.
+   */
+  submit(records: readonly Uint8Array[]): RecordOutcome[] {
+    if (!Array.isArray(records)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array of byte arrays');
+    const outcomes: (RecordOutcome | undefined)[] = new Array(records.length).fill(undefined);
+    const candidates: { index: number; record: MeterRecord; message: Uint8Array; publicKey: Uint8Array }[] = [];
+    records.forEach((bytes, index) => {
+      let record: MeterRecord;
+      try {
+        record = decodeRecord(bytes);
+      } catch (e) {
+        if (!(e instanceof ZkmeterError)) throw e;
+        outcomes[index] = { status: 'invalid', reason: 'malformed', detail: e.message };
+        return;
+      }
+      const policy = this.policyCheck(record);
+      if (policy !== undefined) {
+        outcomes[index] = { status: 'invalid', meterId: record.header.meterId, ...policy };
+        return;
+      }
+      const message = signedMessage(record.bytes.subarray(0, record.bytes.length - 64));
+      candidates.push({ index, record, message, publicKey: this.meters.get(record.header.meterId)!.publicKey });
+    });
+    // One MSM for every signature, range proof and proof of equivalence of the batch.
+    const sigs = prepareSchnorrChecks(candidates.map((c) => ({ publicKey: c.publicKey, message: c.message, signature: c.record.signature })));
+    const ranges = prepareRangeChecks(
+      candidates.map((c) => ({
+        statement: { commitments: c.record.commitments, bits: c.record.header.bits, bounds: c.record.header.bounds },
+        proof: c.record.rangeProof,
+        context: proofContext(c.record.headerBytes),
+      })),
+    );
+    const eqs = prepareAggregateEquivalenceChecks(
+      candidates.map((c) => ({
+        statement: { publicKey: this.utilityKey, ciphertexts: c.record.ciphertexts, commitments: c.record.commitments },
+        proof: c.record.equivalenceProof,
+        context: proofContext(c.record.headerBytes),
+      })),
+    );
+    const n = candidates.length;
+    const shift = (p: PreparedChecks, by: number): PreparedChecks => ({
+      invalid: p.invalid.map((i) => i + by),
+      checks: p.checks.map((c) => ({ index: c.index + by, add: c.add })),
+    });
+    const all = [shift(sigs, 0), shift(ranges, n), shift(eqs, 2 * n)];
+    const { invalid } = verifyChecks({ invalid: all.flatMap((p) => p.invalid), checks: all.flatMap((p) => p.checks) });
+    const failed = new Map<number, RejectReason>();
+    const reasons: RejectReason[] = ['signature', 'range-proof', 'equivalence-proof'];
+    for (const i of invalid) {
+      const c = i % n;
+      if (!failed.has(c)) failed.set(c, reasons[Math.floor(i / n)]!);
+    }
+    candidates.forEach((c, k) => {
+      const reason = failed.get(k);
+      const meterId = c.record.header.meterId;
+      if (reason !== undefined) {
+        outcomes[c.index] = { status: 'invalid', reason, meterId, detail: `the record's ${reason.replace('-', ' ')} does not verify` };
+        return;
+      }
+      outcomes[c.index] = this.store(c.record, bytesToHex(c.message));
+    });
+    return outcomes as RecordOutcome[];
+  }
+
+  /** Header checks against the registry and the meter's class. */
+  private policyCheck(record: MeterRecord): { reason: RejectReason; detail: string } | undefined {
+    const h = record.header;
+    const m = this.meters.get(h.meterId);
+    if (m === undefined) return { reason: 'unknown-meter', detail: `meter ${h.meterId} is not registered` };
+    if (h.keyEpoch !== m.keyEpoch) return { reason: 'key-epoch', detail: `key epoch ${h.keyEpoch}, registered ${m.keyEpoch}` };
+    if (this.tariffVersions !== undefined && !this.tariffVersions.has(h.tariffVersion)) {
+      return { reason: 'tariff-version', detail: `unknown tariff version ${h.tariffVersion}` };
+    }
+    const c = m.meterClass;
+    const expected = h.abnormal ? c.plausible : c.normal;
+    if (h.bits !== c.bits || h.intervalSeconds !== c.intervalSeconds || h.bounds.min !== expected.min || h.bounds.max !== expected.max) {
+      return { reason: 'class-mismatch', detail: `bits, interval or ${h.abnormal ? 'plausible' : 'normal'} bounds differ from class ${c.name}` };
+    }
+    if (h.intervalStart % h.intervalSeconds !== 0) return { reason: 'misaligned-interval', detail: `interval start ${h.intervalStart} is not a multiple of ${h.intervalSeconds} s` };
+    return undefined;
+  }
+
+  /** Stores a verified record unless one of its intervals is taken by another record. */
+  private store(record: MeterRecord, recordId: string): RecordOutcome {
+    const h = record.header;
+    const intervals = recordIntervals(h);
+    let byInterval = this.readings.get(h.meterId);
+    if (byInterval === undefined) this.readings.set(h.meterId, (byInterval = new Map()));
+    const taken = intervals.map((t) => byInterval!.get(t));
+    if (taken.every((s) => s !== undefined && s.recordId === recordId)) {
+      return { status: h.abnormal ? 'abnormal' : 'accepted', meterId: h.meterId, intervals, repeated: true, recordId };
+    }
+    const clash = taken.findIndex((s) => s !== undefined);
+    if (clash >= 0) {
+      return {
+        status: 'invalid',
+        reason: 'duplicate',
+        meterId: h.meterId,
+        detail: `interval ${intervals[clash]} of meter ${h.meterId} already has an accepted record`,
+      };
+    }
+    this.evidence.set(recordId, record.bytes);
+    intervals.forEach((t, j) => {
+      const stored: StoredReading = { meterId: h.meterId, intervalStart: t, ciphertext: record.ciphertexts[j]!, abnormal: h.abnormal, recordId };
+      byInterval!.set(t, stored);
+      if (h.abnormal) this.inspection.push(stored);
+    });
+    return { status: h.abnormal ? 'abnormal' : 'accepted', meterId: h.meterId, intervals, repeated: false, recordId };
+  }
+
+  /** Accepted readings of a meter in [from, to), ordered by interval. */
+  readingsOf(meterId: string, from: number, to: number): StoredReading[] {
+    const m = this.readings.get(meterId);
+    if (m === undefined) return [];
+    return [...m.values()].filter((r) => r.intervalStart >= from && r.intervalStart < to).sort((a, b) => a.intervalStart - b.intervalStart);
+  }
+
+
+  /** Accepted readings of every meter on `feeder` for the interval starting at `t`. */
+  feederReadings(feeder: string, t: number): StoredReading[] {
+    const out: StoredReading[] = [];
+    for (const m of this.meters.values()) {
+      const r = m.feeder === feeder ? this.readings.get(m.meterId)?.get(t) : undefined;
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  /** The signed records behind `readings`, each once. */
+  evidenceFor(readings: readonly StoredReading[]): Uint8Array[] {
+    return [...new Set(readings.map((r) => r.recordId))].map((id) => this.evidence.get(id)!);
+  }
+
+  /** Interval starts in [from, to) with no accepted reading: gaps to chase. */
+  gaps(meterId: string, from: number, to: number): number[] {
+    const m = this.meters.get(meterId);
+    if (m === undefined) throw new ZkmeterError('INVALID_ARGUMENT', `meter ${meterId} is not registered`);
+    const step = m.meterClass.intervalSeconds;
+    const have = this.readings.get(meterId);
+    const out: number[] = [];
+    for (let t = Math.ceil(from / step) * step; t < to; t += step) if (!have?.has(t)) out.push(t);
+    return out;
+  }
+
+  /** Abnormal readings awaiting inspection (accepted, billable). */
+  inspectionQueue(): StoredReading[] {
+    return this.inspection.slice();
+  }
+}

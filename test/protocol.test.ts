@@ -1,0 +1,224 @@
+/**
+ * The metering protocol end to end, on each backend: meters' signed records,
+ * the control center's batch verification and classification, replay and
+ * duplicate rejection, tampering, threshold billing with the authority's
+ * policy, feeder aggregates, and the customer's bill check.
+ */
+import { describe, expect, it } from 'vitest';
+import { getGroup } from '../lib/backend/index.js';
+import { concatBytes, scalarsToBytes } from '../lib/backend/bytes.js';
+import { randomScalar } from '../lib/crypto/random.js';
+import { signSchnorr } from '../lib/crypto/schnorr.js';
+import { distributedKeyGeneration, partialDecrypt } from '../lib/crypto/threshold.js';
+import { PrivacyAuthority } from '../lib/protocol/authority.js';
+import { issueBill, releaseFeederAggregate, type Bill } from '../lib/protocol/billing.js';
+import { ControlCenter } from '../lib/protocol/center.js';
+import { checkBill } from '../lib/protocol/customer.js';
+import { HOUSEHOLD, Meter } from '../lib/protocol/meter.js';
+import { decodeRecord, encodeHeader, proofContext, recordFromJson, recordToJson, signedMessage } from '../lib/protocol/records.js';
+import { verifyRange } from '../lib/crypto/bulletproofs/range.js';
+import { verifyAggregateEquivalence } from '../lib/crypto/zkpe.js';
+import { DEFAULT_TARIFF, priceAt } from '../lib/protocol/tariff.js';
+import { TestRng, testSeed } from './support/rng.js';
+import { errorCode } from './support/errors.js';
+import { compressedX, isCurveX } from './support/curve.js';
+
+const seed = testSeed();
+const rng = new TestRng(seed);
+const rand = (n: number) => rng.bytes(n);
+const g = getGroup();
+console.log(`protocol.test.ts on ${g.name}: seed ${seed}`);
+
+const DAY = 1_764_115_200; // 2025-11-26T00:00Z
+const T = (i: number) => DAY + 900 * i; // interval i of the day
+
+function setup(policy = { minIntervals: 4, minMeters: 3 }) {
+  const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
+  const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [1] });
+  const authority = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [DEFAULT_TARIFF], policy });
+  const meters = new Map<string, Meter>();
+  const addMeter = (id: string, feeder = 'F1', registered = true) => {
+    const m = new Meter({ meterId: id, signingKey: randomScalar(rand), utilityKey: key.publicKey, rng: rand });
+    if (registered) {
+      center.register({ meterId: id, publicKey: m.publicKey, feeder });
+      authority.register(id, m.publicKey, feeder);
+    }
+    meters.set(id, m);
+    return m;
+  };
+  return { key, centerShare: shares.get('control-center')!, center, authority, meters, addMeter };
+}
+
+describe(`records (${g.name})`, () => {
+  const { key } = setup();
+  const meter = new Meter({ meterId: 'MPAN-1', signingKey: randomScalar(rand), utilityKey: key.publicKey, rng: rand });
+  const rec = meter.reading(T(0), 321n);
+
+  it('decode(encode) is the identity, and the JSON form round-trips', () => {
+    const again = decodeRecord(rec.bytes.slice());
+    expect(again.header).toEqual(rec.header);
+    expect(recordFromJson(JSON.parse(JSON.stringify(recordToJson(rec)))).bytes).toEqual(rec.bytes);
+    expect(errorCode(() => recordFromJson({ ...recordToJson(rec), meterId: 'MPAN-2' }))).toBe('INVALID_RECORD');
+  });
+
+  it('rejects truncation, trailing bytes, bad magic, version, kind, flags and bit lengths', () => {
+    expect(errorCode(() => decodeRecord(rec.bytes.subarray(0, rec.bytes.length - 1)))).toBe('INVALID_RECORD');
+    expect(errorCode(() => decodeRecord(concatBytes(rec.bytes, new Uint8Array(1))))).toBe('INVALID_RECORD');
+    for (const [at, value] of [[0, 0x00], [4, 2], [5, 3], [6, 2], [7, 12]] as const) {
+      const b = rec.bytes.slice();
+      b[at] = value;
+      expect(errorCode(() => decodeRecord(b)), `byte ${at} = ${value}`).toBe('INVALID_RECORD');
+    }
+    expect(errorCode(() => encodeHeader({ ...rec.header, bounds: { min: 5n, max: 4n } }))).toBe('INVALID_RECORD');
+    expect(errorCode(() => encodeHeader({ ...rec.header, count: 2 }))).toBe('INVALID_RECORD');
+  });
+
+  it('a point in the payload that is off the curve is rejected', () => {
+    // x = 5 is not the x-coordinate of any secp256k1 point (x³ + 7 = 132 is a non-residue).
+    expect(isCurveX(5n)).toBe(false);
+    const b = rec.bytes.slice();
+    const at = rec.headerBytes.length; // C1's encoding
+    b.set(compressedX(5n), at);
+    expect(errorCode(() => decodeRecord(b))).toBe('INVALID_POINT');
+  });
+
+  it('the meter refuses implausible readings with a typed error', () => {
+    expect(errorCode(() => meter.reading(T(1), 70_000n))).toBe('VALUE_OUT_OF_RANGE');
+    expect(errorCode(() => meter.reading(T(1), -1n))).toBe('VALUE_OUT_OF_RANGE');
+  });
+});
+
+describe(`control center, billing and the customer (${g.name})`, () => {
+  it('classifies, bills exactly, and the customer’s check passes', () => {
+    const s = setup();
+    const a = s.addMeter('A');
+    const readings = [120n, 4800n, 0n, 950n, 310n]; // 4800 Wh is abnormal for a household
+    const records = readings.map((wh, i) => a.reading(T(60 + i), wh)); // from 15:00, across the peak band
+    const out = s.center.submit(records.map((r) => r.bytes));
+    expect(out.map((o) => o.status)).toEqual(['accepted', 'abnormal', 'accepted', 'accepted', 'accepted']);
+    expect(records[1]!.header.abnormal).toBe(true);
+    expect(records[1]!.header.bounds).toEqual(HOUSEHOLD.plausible);
+    expect(s.center.inspectionQueue().map((r) => r.intervalStart)).toEqual([T(61)]);
+    expect(s.center.gaps('A', T(58), T(66))).toEqual([T(58), T(59), T(65)]);
+
+    const bill = issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
+    const truth = readings.reduce((sum, wh, i) => sum + wh * priceAt(DEFAULT_TARIFF, T(60 + i)), 0n);
+    expect(bill.energyCharge).toBe(truth); // the abnormal reading is billed, not dropped
+    expect(bill.total).toBe(truth + DEFAULT_TARIFF.standingChargePerDay);
+    const check = checkBill({ bill, records: s.center.evidenceFor(s.center.readingsOf('A', DAY, DAY + 86_400)), openings: a.export(), tariff: DEFAULT_TARIFF, key: s.key, meterPublicKey: a.publicKey });
+    expect(check.problems).toEqual([]);
+    expect(check.disagreements).toEqual([]);
+    expect(check.ok).toBe(true);
+  });
+
+  it('replays are idempotent, duplicates and unknown meters are rejected, a daily record is accepted', () => {
+    const s = setup();
+    const a = s.addMeter('A');
+    const r0 = a.reading(T(0), 100n);
+    expect(s.center.submit([r0.bytes])[0]).toMatchObject({ status: 'accepted', repeated: false });
+    expect(s.center.submit([r0.bytes])[0]).toMatchObject({ status: 'accepted', repeated: true });
+    const again = a.reading(T(0), 100n); // a second, different record for the same interval
+    expect(s.center.submit([again.bytes])[0]).toMatchObject({ status: 'invalid', reason: 'duplicate' });
+    const day = a.daily(T(4), [10n, 20n, 30n, 40n]);
+    const both = s.center.submit([day.bytes, a.daily(T(6), [1n, 2n]).bytes]);
+    expect(both[0]).toMatchObject({ status: 'accepted', intervals: [T(4), T(5), T(6), T(7)] });
+    expect(both[1]).toMatchObject({ status: 'invalid', reason: 'duplicate' });
+    const stranger = s.addMeter('Z', 'F1', false);
+    expect(s.center.submit([stranger.reading(T(0), 5n).bytes])[0]).toMatchObject({ status: 'invalid', reason: 'unknown-meter' });
+    expect(s.center.submit([new Uint8Array(10)])[0]).toMatchObject({ status: 'invalid', reason: 'malformed' });
+  });
+
+  it('a tampered header fails the signature, and re-signed it still fails both proofs', () => {
+    const s = setup();
+    const signingKey = randomScalar(rand);
+    const a = new Meter({ meterId: 'A', signingKey, utilityKey: s.key.publicKey, rng: rand });
+    s.center.register({ meterId: 'A', publicKey: a.publicKey });
+    const rec = a.reading(T(8), 200n);
+    const idLen = rec.bytes[8]!;
+    // Header fields after the meter id: intervalStart u64 at +0, keyEpoch u32 at +22.
+    const cases: [string, (v: DataView) => void][] = [
+      ['interval', (v) => v.setBigUint64(9 + idLen, BigInt(T(9)))], // one interval later: still aligned
+      ['epoch', (v) => v.setUint32(9 + idLen + 22, 1)],
+    ];
+    for (const [name, tamper] of cases) {
+      const b = rec.bytes.slice();
+      tamper(new DataView(b.buffer));
+      const unsigned = b.subarray(0, b.length - 64);
+      if (name === 'epoch') s.center.register({ meterId: 'A', publicKey: a.publicKey, keyEpoch: 1 });
+      expect(s.center.submit([b])[0]).toMatchObject({ status: 'invalid', reason: 'signature' });
+      const resigned = concatBytes(unsigned, signSchnorr([signedMessage(unsigned)], signingKey, rand));
+      expect(s.center.submit([resigned])[0]).toMatchObject({ status: 'invalid', reason: 'range-proof' });
+      // Both proofs are bound to the header: each fails on its own.
+      const t = decodeRecord(resigned);
+      const ctx = proofContext(t.headerBytes);
+      expect(verifyRange({ commitments: t.commitments, bits: t.header.bits, bounds: t.header.bounds }, t.rangeProof, ctx)).toBe(false);
+      expect(verifyAggregateEquivalence({ publicKey: s.key.publicKey, ciphertexts: t.ciphertexts, commitments: t.commitments }, t.equivalenceProof, ctx)).toBe(false);
+      if (name === 'epoch') s.center.register({ meterId: 'A', publicKey: a.publicKey, keyEpoch: 0 });
+    }
+    // A meter id changed to another registered meter's: the other meter's key does not verify it.
+    const b = s.addMeter('B');
+    const forged = b.reading(T(10), 1n);
+    const asA = new Meter({ meterId: 'A', signingKey: randomScalar(rand), utilityKey: s.key.publicKey, rng: rand }).reading(T(11), 1n);
+    expect(s.center.submit([asA.bytes])[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'A' });
+    expect(s.center.submit([forged.bytes])[0]).toMatchObject({ status: 'accepted' });
+  });
+
+  it('one bad record in a batch is isolated; its neighbours are accepted', () => {
+    const s = setup();
+    const a = s.addMeter('A');
+    const recs = [0, 1, 2, 3].map((i) => a.reading(T(20 + i), BigInt(100 * i)).bytes);
+    const bad = recs[2]!.slice();
+    bad[bad.length - 100] = bad[bad.length - 100]! ^ 1; // inside the proof of equivalence's z_s
+    recs[2] = bad;
+    const out = s.center.submit(recs);
+    expect(out.map((o) => o.status)).toEqual(['accepted', 'accepted', 'invalid', 'accepted']);
+    expect(out[2]).toMatchObject({ reason: expect.stringMatching(/signature|equivalence-proof/) });
+  });
+
+  it('the authority refuses small bills, reuse and small feeders; one share alone never decrypts', () => {
+    const s = setup({ minIntervals: 4, minMeters: 3 });
+    const a = s.addMeter('A');
+    const b = s.addMeter('B');
+    s.center.submit([0, 1, 2].map((i) => a.reading(T(i), 50n).bytes));
+    expect(errorCode(() => issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand }))).toBe('POLICY_REFUSED');
+    s.center.submit([a.reading(T(3), 50n).bytes]);
+    const bill = issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
+    expect(bill.energyCharge).toBe(4n * 50n * priceAt(DEFAULT_TARIFF, T(0)));
+    // The same intervals again, in a differently bounded period: refused (differencing).
+    expect(errorCode(() => issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY - 900, to: DAY + 86_400, rng: rand }))).toBe('POLICY_REFUSED');
+    // The center's share alone: not a decryption (x_c·C1 ≠ x·C1).
+    const ct = s.center.readingsOf('A', DAY, DAY + 900)[0]!.ciphertext;
+    const lone = partialDecrypt(s.key, s.centerShare, ct, new Uint8Array(0), rand);
+    expect(g.add(ct.c2, g.negate(lone.share))).not.toEqual(g.mulGen(scalarsToBytes([50n])));
+    // A feeder with two meters reporting is below k = 3.
+    s.center.submit([b.reading(T(0), 70n).bytes]);
+    expect(errorCode(() => releaseFeederAggregate({ ...s, feeder: 'F1', intervalStart: T(0), rng: rand }))).toBe('POLICY_REFUSED');
+    const c = s.addMeter('C');
+    s.center.submit([c.reading(T(0), 30n).bytes]);
+    expect(releaseFeederAggregate({ ...s, feeder: 'F1', intervalStart: T(0), rng: rand }).totalWh).toBe(150n);
+  });
+
+  it('the customer’s check names a disagreeing interval and rejects a wrong decryption', () => {
+    const s = setup();
+    const a = s.addMeter('A');
+    const wh = [300n, 200n, 100n, 400n];
+    s.center.submit(wh.map((v, i) => a.reading(T(i), v).bytes));
+    const bill = issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
+    const records = s.center.evidenceFor(s.center.readingsOf('A', DAY, DAY + 86_400));
+    const base = { records, tariff: DEFAULT_TARIFF, key: s.key, meterPublicKey: a.publicKey };
+    expect(checkBill({ ...base, bill, openings: a.export() }).ok).toBe(true);
+    // The display says interval 2 was 100 Wh; suppose the record in the bill said otherwise.
+    const openings = a.export().map((o, i) => (i === 2 ? { ...o, reading: 150n } : o));
+    const c1 = checkBill({ ...base, bill, openings });
+    expect(c1.ok).toBe(false);
+    expect(c1.disagreements).toEqual([{ intervalStart: T(2), reason: 'reading-differs', reading: 150n }]);
+    // An inflated bill, or a forged decryption share, is caught.
+    const inflated: Bill = { ...bill, energyCharge: bill.energyCharge + 1n, total: bill.total + 1n };
+    expect(checkBill({ ...base, bill: inflated, openings: a.export() }).problems.join(' ')).toMatch(/do not decrypt/);
+    const forged: Bill = { ...bill, decryptionShares: [bill.decryptionShares[0]!, { ...bill.decryptionShares[1]!, share: g.add(bill.decryptionShares[1]!.share, g.mulGen(scalarsToBytes([1n]))) }] };
+    expect(checkBill({ ...base, bill: forged, openings: a.export() }).problems.join(' ')).toMatch(/decryption is not valid/);
+    // A bill missing one of the meter's records cannot hide it.
+    const c2 = checkBill({ ...base, bill, records: records.slice(1), openings: a.export() });
+    expect(c2.disagreements).toContainEqual({ intervalStart: T(0), reason: 'no-record', reading: 300n });
+  });
+});
