@@ -94,6 +94,97 @@ export function buildProgram(): Command {
     .description('cross-check the native and TypeScript backends on random inputs and time them')
     .action(() => print(runSelfcheck((line) => process.stderr.write(line + '\n'))));
 
+  // The protocol across processes, with files (docs/protocol.md).
+  const keys = program.command('keys').description('key management');
+  keys
+    .command('dkg')
+    .description('distributed key generation of the utility key: writes shared-key.json and one <party>.share.json per party')
+    .requiredOption('--out <dir>', 'directory for the key files')
+    .option('--parties <names>', 'comma-separated party names (default control-center,privacy-authority)')
+    .option('--threshold <t>', 'shares needed to decrypt (default 2)')
+    .action(async (o) => print((await import('./protocol.js')).keysDkgCommand(o)));
+  const meter = program.command('meter').description('meter side');
+  meter
+    .command('keygen')
+    .description('make a meter signing key: {"signingKey","publicKey"} (BIP340, x-only)')
+    .option('--meter-id <id>', 'echoed in the output')
+    .action(async (o) => print((await import('./protocol.js')).meterKeygenCommand(o)));
+  meter
+    .command('seal')
+    .description('seal readings into signed records, appended to --out as JSON lines')
+    .requiredOption('--meter-id <id>', 'the meter id')
+    .requiredOption('--signing-key <hex>', "the meter's 32-byte signing key, hex")
+    .requiredOption('--utility-key <hex>', "the utility's 33-byte public key, hex")
+    .requiredOption('--start <time>', 'start of the first interval: Unix seconds or ISO 8601 UTC')
+    .requiredOption('--readings <list>', 'comma-separated Wh per 15-minute interval')
+    .requiredOption('--out <file>', 'records file (JSON lines), appended to')
+    .option('--daily', 'one daily record for all readings (default: one record per reading)')
+    .option('--sequence <n>', 'first sequence number (default 0)')
+    .option('--export <file>', "the customer's export (readings and blindings, JSON lines), appended to")
+    .action(async (o) => print((await import('./protocol.js')).meterSealCommand(o)));
+  const center = program.command('center').description('control-center side');
+  center
+    .command('verify')
+    .description('verify a records file: summary and one outcome per record; exit 1 if any is invalid')
+    .requiredOption('--registry <file>', 'meters (JSON lines: {"meterId","publicKey","feeder"?,"keyEpoch"?})')
+    .requiredOption('--records <file>', 'records (JSON lines)')
+    .option('--utility-key <hex>', "the utility's 33-byte public key, hex")
+    .option('--key <file>', 'or: shared-key.json')
+    .action(async (o) => {
+      const r = (await import('./protocol.js')).centerVerifyCommand(o);
+      print(r.result);
+      if (!r.allValid) process.exitCode = 1;
+    });
+  center
+    .command('bill')
+    .description("verify a meter's records and issue its bill with threshold decryption (both shares' files)")
+    .requiredOption('--key <file>', 'shared-key.json')
+    .requiredOption('--center-share <file>', "the control center's share file")
+    .requiredOption('--authority-share <file>', "the privacy authority's share file")
+    .requiredOption('--registry <file>', 'meters (JSON lines)')
+    .requiredOption('--records <file>', 'records (JSON lines)')
+    .requiredOption('--meter <id>', 'the meter to bill')
+    .requiredOption('--from <time>', 'start of the period: Unix seconds or ISO 8601 UTC')
+    .requiredOption('--to <time>', 'end of the period (exclusive)')
+    .option('--tariff <file>', 'tariff JSON (default: the built-in three-rate tariff)')
+    .option('--min-intervals <n>', "the authority's policy: fewest intervals in a bill (default 48)")
+    .option('--out <file>', 'also write the bill JSON here')
+    .action(async (o) => print((await import('./protocol.js')).centerBillCommand(o)));
+  program
+    .command('check-bill')
+    .description("the customer's check of a bill against their meter's export; exit 1 if it is wrong")
+    .requiredOption('--bill <file>', 'the bill JSON')
+    .requiredOption('--records <file>', 'the signed records (JSON lines)')
+    .requiredOption('--export <file>', "the meter's export (JSON lines)")
+    .requiredOption('--key <file>', 'shared-key.json')
+    .requiredOption('--meter-key <hex>', "the meter's 32-byte public key, hex")
+    .option('--tariff <file>', 'tariff JSON (default: the built-in tariff)')
+    .action(async (o) => {
+      const r = (await import('./protocol.js')).customerCheckCommand(o);
+      print(r.result);
+      if (!r.ok) process.exitCode = 1;
+    });
+
+  program
+    .command('demo')
+    .description('run a full billing cycle: meters, verification, threshold billing, customer checks (what npm start runs)')
+    .option('--meters <n>', 'number of meters (default 200)', '200')
+    .option('--days <n>', 'days of readings (default 1)', '1')
+    .option('--interval <minutes>', 'reading interval in minutes: 15 or 30 (default 15)', '15')
+    .option('--bits <n>', 'range proof bit length: 16 or 32 (default 16)', '16')
+    .option('--mode <mode>', 'record mode: daily (one record per meter-day, recommended) or reading', 'daily')
+    .option('--abnormal <share>', 'share of readings that are abnormal spikes (default 0.002)', '0.002')
+    .option('--tampered <share>', 'attacks mixed in, as a share of honest records (default 0.02)', '0.02')
+    .option('--workers <n>', 'worker threads (default: the number of cores)')
+    .option('--seed <n>', 'seed of the simulated load (default 1)', '1')
+    .option('--backend <name>', 'native or js (same as ZKMETER_BACKEND)')
+    .action(async (o: Record<string, string | undefined>) => {
+      const { demoCommand } = await import('./demo-command.js');
+      const { ok, summary } = await demoCommand(o);
+      print(summary);
+      if (!ok) process.exitCode = 1;
+    });
+
   program
     .command('bench')
     .description('run the benchmark suite; the last stdout line is {"machine","metrics"}')

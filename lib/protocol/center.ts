@@ -116,88 +116,22 @@ export class ControlCenter {
    * wins; later ones are duplicates.
    */
   submit(records: readonly Uint8Array[]): RecordOutcome[] {
-    if (!Array.isArray(records)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array of byte arrays');
-    const outcomes: (RecordOutcome | undefined)[] = new Array(records.length).fill(undefined);
-    const candidates: { index: number; record: MeterRecord; message: Uint8Array; publicKey: Uint8Array }[] = [];
-    records.forEach((bytes, index) => {
-      let record: MeterRecord;
-      try {
-        record = decodeRecord(bytes);
-      } catch (e) {
-        if (!(e instanceof ZkmeterError)) throw e;
-        outcomes[index] = { status: 'invalid', reason: 'malformed', detail: e.message };
-        return;
-      }
-      const policy = this.policyCheck(record);
-      if (policy !== undefined) {
-        outcomes[index] = { status: 'invalid', meterId: record.header.meterId, ...policy };
-        return;
-      }
-      const message = signedMessage(record.bytes.subarray(0, record.bytes.length - 64));
-      candidates.push({ index, record, message, publicKey: this.meters.get(record.header.meterId)!.publicKey });
-    });
-    // One MSM for every signature, range proof and proof of equivalence of the batch.
-    const sigs = prepareSchnorrChecks(candidates.map((c) => ({ publicKey: c.publicKey, message: c.message, signature: c.record.signature })));
-    const ranges = prepareRangeChecks(
-      candidates.map((c) => ({
-        statement: { commitments: c.record.commitments, bits: c.record.header.bits, bounds: c.record.header.bounds },
-        proof: c.record.rangeProof,
-        context: proofContext(c.record.headerBytes),
-      })),
-    );
-    const eqs = prepareAggregateEquivalenceChecks(
-      candidates.map((c) => ({
-        statement: { publicKey: this.utilityKey, ciphertexts: c.record.ciphertexts, commitments: c.record.commitments },
-        proof: c.record.equivalenceProof,
-        context: proofContext(c.record.headerBytes),
-      })),
-    );
-    const n = candidates.length;
-    const shift = (p: PreparedChecks, by: number): PreparedChecks => ({
-      invalid: p.invalid.map((i) => i + by),
-      checks: p.checks.map((c) => ({ index: c.index + by, add: c.add })),
-    });
-    const all = [shift(sigs, 0), shift(ranges, n), shift(eqs, 2 * n)];
-    const { invalid } = verifyChecks({ invalid: all.flatMap((p) => p.invalid), checks: all.flatMap((p) => p.checks) });
-    const failed = new Map<number, RejectReason>();
-    const reasons: RejectReason[] = ['signature', 'range-proof', 'equivalence-proof'];
-    for (const i of invalid) {
-      const c = i % n;
-      if (!failed.has(c)) failed.set(c, reasons[Math.floor(i / n)]!);
-    }
-    candidates.forEach((c, k) => {
-      const reason = failed.get(k);
-      const meterId = c.record.header.meterId;
-      if (reason !== undefined) {
-        outcomes[c.index] = { status: 'invalid', reason, meterId, detail: `the record's ${reason.replace('-', ' ')} does not verify` };
-        return;
-      }
-      outcomes[c.index] = this.store(c.record, bytesToHex(c.message));
-    });
-    return outcomes as RecordOutcome[];
+    return this.accept(verifyRecordBatch(records, (id) => this.meters.get(id), this.utilityKey, this.tariffVersions));
   }
 
-  /** Header checks against the registry and the meter's class. */
-  private policyCheck(record: MeterRecord): { reason: RejectReason; detail: string } | undefined {
-    const h = record.header;
-    const m = this.meters.get(h.meterId);
-    if (m === undefined) return { reason: 'unknown-meter', detail: `meter ${h.meterId} is not registered` };
-    if (h.keyEpoch !== m.keyEpoch) return { reason: 'key-epoch', detail: `key epoch ${h.keyEpoch}, registered ${m.keyEpoch}` };
-    if (this.tariffVersions !== undefined && !this.tariffVersions.has(h.tariffVersion)) {
-      return { reason: 'tariff-version', detail: `unknown tariff version ${h.tariffVersion}` };
-    }
-    const c = m.meterClass;
-    const expected = h.abnormal ? c.plausible : c.normal;
-    if (h.bits !== c.bits || h.intervalSeconds !== c.intervalSeconds || h.bounds.min !== expected.min || h.bounds.max !== expected.max) {
-      return { reason: 'class-mismatch', detail: `bits, interval or ${h.abnormal ? 'plausible' : 'normal'} bounds differ from class ${c.name}` };
-    }
-    if (h.intervalStart % h.intervalSeconds !== 0) return { reason: 'misaligned-interval', detail: `interval start ${h.intervalStart} is not a multiple of ${h.intervalSeconds} s` };
-    return undefined;
+  /** The registration `verifyRecordBatch` needs, for a verifier running elsewhere (a worker thread). */
+  registration(meterId: string): VerifierRegistration | undefined {
+    return this.meters.get(meterId);
+  }
+
+  /** Stores verdicts from `verifyRecordBatch` (run here or in a worker) and returns the outcomes. */
+  accept(verdicts: readonly Verdict[]): RecordOutcome[] {
+    return verdicts.map((v) => (v.ok ? this.store(v) : { status: 'invalid', reason: v.reason, detail: v.detail, ...(v.meterId ? { meterId: v.meterId } : {}) }));
   }
 
   /** Stores a verified record unless one of its intervals is taken by another record. */
-  private store(record: MeterRecord, recordId: string): RecordOutcome {
-    const h = record.header;
+  private store(record: VerifiedRecord): RecordOutcome {
+    const { header: h, recordId } = record;
     const intervals = recordIntervals(h);
     let byInterval = this.readings.get(h.meterId);
     if (byInterval === undefined) this.readings.set(h.meterId, (byInterval = new Map()));
@@ -261,4 +195,115 @@ export class ControlCenter {
   inspectionQueue(): StoredReading[] {
     return this.inspection.slice();
   }
+}
+
+/** What a verifier needs to know about a meter. */
+export interface VerifierRegistration {
+  readonly publicKey: Uint8Array;
+  readonly meterClass: MeterClass;
+  readonly keyEpoch: number;
+}
+
+/** A record whose signature and proofs verified: what the center stores. */
+export interface VerifiedRecord {
+  readonly header: MeterRecord['header'];
+  readonly ciphertexts: readonly Ciphertext[];
+  readonly bytes: Uint8Array;
+  /** Hex of the record's signed message (a tagged hash of its bytes): its identity. */
+  readonly recordId: string;
+}
+
+/** The verdict on one record, before replay and duplicate checks. */
+export type Verdict = ({ readonly ok: true } & VerifiedRecord) | { readonly ok: false; readonly reason: RejectReason; readonly detail: string; readonly meterId?: string };
+
+/**
+ * Verifies encoded records against a registry, statelessly (so it can run in
+ * worker threads): decoding, header policy, and every signature, range proof
+ * and proof of equivalence of the batch in one MSM, bisected on failure.
+ */
+export function verifyRecordBatch(
+  records: readonly Uint8Array[],
+  lookup: (meterId: string) => VerifierRegistration | undefined,
+  utilityKey: Uint8Array,
+  tariffVersions?: ReadonlySet<number>,
+): Verdict[] {
+  if (!Array.isArray(records)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array of byte arrays');
+  const verdicts: Verdict[] = new Array(records.length);
+  const candidates: { index: number; record: MeterRecord; message: Uint8Array; publicKey: Uint8Array }[] = [];
+  records.forEach((bytes, index) => {
+    let record: MeterRecord;
+    try {
+      record = decodeRecord(bytes);
+    } catch (e) {
+      if (!(e instanceof ZkmeterError)) throw e;
+      verdicts[index] = { ok: false, reason: 'malformed', detail: e.message };
+      return;
+    }
+    const m = lookup(record.header.meterId);
+    const policy = policyCheck(record, m, tariffVersions);
+    if (policy !== undefined) {
+      verdicts[index] = { ok: false, meterId: record.header.meterId, ...policy };
+      return;
+    }
+    const message = signedMessage(record.bytes.subarray(0, record.bytes.length - 64));
+    candidates.push({ index, record, message, publicKey: m!.publicKey });
+  });
+  const sigs = prepareSchnorrChecks(candidates.map((c) => ({ publicKey: c.publicKey, message: c.message, signature: c.record.signature })));
+  const ranges = prepareRangeChecks(
+    candidates.map((c) => ({
+      statement: { commitments: c.record.commitments, bits: c.record.header.bits, bounds: c.record.header.bounds },
+      proof: c.record.rangeProof,
+      context: proofContext(c.record.headerBytes),
+    })),
+  );
+  const eqs = prepareAggregateEquivalenceChecks(
+    candidates.map((c) => ({
+      statement: { publicKey: utilityKey, ciphertexts: c.record.ciphertexts, commitments: c.record.commitments },
+      proof: c.record.equivalenceProof,
+      context: proofContext(c.record.headerBytes),
+    })),
+  );
+  const n = candidates.length;
+  const shift = (p: PreparedChecks, by: number): PreparedChecks => ({
+    invalid: p.invalid.map((i) => i + by),
+    checks: p.checks.map((c) => ({ index: c.index + by, add: c.add })),
+  });
+  const all = [shift(sigs, 0), shift(ranges, n), shift(eqs, 2 * n)];
+  const { invalid } = verifyChecks({ invalid: all.flatMap((p) => p.invalid), checks: all.flatMap((p) => p.checks) });
+  const failed = new Map<number, RejectReason>();
+  const reasons: RejectReason[] = ['signature', 'range-proof', 'equivalence-proof'];
+  for (const i of invalid) {
+    const c = i % n;
+    if (!failed.has(c)) failed.set(c, reasons[Math.floor(i / n)]!);
+  }
+  candidates.forEach((c, k) => {
+    const reason = failed.get(k);
+    const meterId = c.record.header.meterId;
+    verdicts[c.index] =
+      reason !== undefined
+        ? { ok: false, reason, meterId, detail: `the record's ${reason.replace('-', ' ')} does not verify` }
+        : { ok: true, header: c.record.header, ciphertexts: c.record.ciphertexts, bytes: c.record.bytes, recordId: bytesToHex(c.message) };
+  });
+  return verdicts;
+}
+
+/** Header checks against the registry and the meter's class. */
+function policyCheck(
+  record: MeterRecord,
+  m: VerifierRegistration | undefined,
+  tariffVersions: ReadonlySet<number> | undefined,
+): { reason: RejectReason; detail: string } | undefined {
+  const h = record.header;
+  if (m === undefined) return { reason: 'unknown-meter', detail: `meter ${h.meterId} is not registered` };
+  if (h.keyEpoch !== m.keyEpoch) return { reason: 'key-epoch', detail: `key epoch ${h.keyEpoch}, registered ${m.keyEpoch}` };
+  if (tariffVersions !== undefined && !tariffVersions.has(h.tariffVersion)) {
+    return { reason: 'tariff-version', detail: `unknown tariff version ${h.tariffVersion}` };
+  }
+  const c = m.meterClass;
+  const expected = h.abnormal ? c.plausible : c.normal;
+  if (h.bits !== c.bits || h.intervalSeconds !== c.intervalSeconds || h.bounds.min !== expected.min || h.bounds.max !== expected.max) {
+    return { reason: 'class-mismatch', detail: `bits, interval or ${h.abnormal ? 'plausible' : 'normal'} bounds differ from class ${c.name}` };
+  }
+  if (h.intervalStart % h.intervalSeconds !== 0) return { reason: 'misaligned-interval', detail: `interval start ${h.intervalStart} is not a multiple of ${h.intervalSeconds} s` };
+  return undefined;
 }

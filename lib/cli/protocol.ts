@@ -1,0 +1,234 @@
+/**
+ * CLI commands that run the protocol across processes with files:
+ *   keys dkg · meter keygen · meter seal · center verify · center bill · customer check
+ * Files are JSON (keys, bills, tariffs) or JSON lines (records, registries,
+ * exports). Each command prints one JSON object; exit 1 when a record or bill
+ * does not verify, 2 for bad usage or input.
+ * @module
+ */
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ZkmeterError } from '../errors.js';
+import { scalarToBytes } from '../backend/bytes.js';
+import { bytesToHex, encodePoints } from '../crypto/codec.js';
+import { randomScalar } from '../crypto/random.js';
+import { schnorrPublicKey } from '../crypto/schnorr.js';
+import { distributedKeyGeneration } from '../crypto/threshold.js';
+import { PrivacyAuthority } from '../protocol/authority.js';
+import { issueBill } from '../protocol/billing.js';
+import { ControlCenter } from '../protocol/center.js';
+import { checkBill } from '../protocol/customer.js';
+import {
+  billFromJson,
+  billToJson,
+  keyShareFromJson,
+  keyShareToJson,
+  openingFromJson,
+  openingToJson,
+  registrationFromJson,
+  sharedKeyFromJson,
+  sharedKeyToJson,
+  tariffFromJson,
+} from '../protocol/json.js';
+import { Meter } from '../protocol/meter.js';
+import { recordFromJson, recordToJson } from '../protocol/records.js';
+import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
+import { decodeHexPoint } from '../server/wire.js';
+import { parseHex, parseInteger, parseSmallInt, UsageError } from './parse.js';
+
+type Options = Record<string, string | boolean | undefined>;
+
+function need(o: Options, name: string, flag: string): string {
+  const v = o[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`${flag} is required`);
+  return v;
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function readJson(file: string, flag: string): unknown {
+  try {
+    return JSON.parse(readText(file, flag));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${flag}: ${file} is not valid JSON`);
+  }
+}
+
+/** JSON lines: one value per non-empty line; errors name the line. */
+function readJsonLines<T>(file: string, flag: string, parse: (v: unknown, line: number) => T): T[] {
+  return readText(file, flag)
+    .split('\n')
+    .map((l, i) => [l.trim(), i + 1] as const)
+    .filter(([l]) => l !== '')
+    .map(([l, n]) => {
+      let v: unknown;
+      try {
+        v = JSON.parse(l);
+      } catch {
+        throw new UsageError(`${flag}: ${file} line ${n} is not valid JSON`);
+      }
+      try {
+        return parse(v, n);
+      } catch (e) {
+        if (e instanceof ZkmeterError) throw new UsageError(`${flag}: ${file} line ${n}: ${e.message}`);
+        throw e;
+      }
+    });
+}
+
+/** Unix seconds, or an ISO 8601 UTC time such as 2026-11-26T00:00:00Z. */
+function parseTime(text: string | undefined, flag: string): number {
+  if (typeof text === 'string' && /^[0-9]+$/.test(text)) return Number(parseInteger(text, flag));
+  if (typeof text === 'string' && /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?Z)?$/.test(text)) return Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text) / 1000;
+  throw new UsageError(`${flag} expected Unix seconds or an ISO 8601 UTC time like 2026-11-26T00:00:00Z, got '${text ?? ''}'`);
+}
+
+function readTariff(o: Options): Tariff {
+  return typeof o.tariff === 'string' ? tariffFromJson(readJson(o.tariff, '--tariff')) : DEFAULT_TARIFF;
+}
+
+function readRecords(file: string) {
+  return readJsonLines(file, '--records', (v) => recordFromJson(v));
+}
+
+function readRegistry(file: string) {
+  return readJsonLines(file, '--registry', (v, n) => registrationFromJson(v, `meter on line ${n}`));
+}
+
+export function keysDkgCommand(o: Options): Record<string, unknown> {
+  const dir = need(o, 'out', '--out');
+  const parties = (typeof o.parties === 'string' ? o.parties : 'control-center,privacy-authority').split(',').map((p) => p.trim());
+  const threshold = parseSmallInt(typeof o.threshold === 'string' ? o.threshold : '2', '--threshold', 2, 255);
+  const { key, shares } = distributedKeyGeneration(parties, threshold);
+  mkdirSync(dir, { recursive: true });
+  const files = [path.join(dir, 'shared-key.json')];
+  writeFileSync(files[0]!, JSON.stringify(sharedKeyToJson(key), null, 2) + '\n');
+  for (const s of shares.values()) {
+    const f = path.join(dir, `${s.party}.share.json`);
+    writeFileSync(f, JSON.stringify(keyShareToJson(s)) + '\n', { mode: 0o600 });
+    files.push(f);
+  }
+  return { publicKey: bytesToHex(encodePoints(key.publicKey)), threshold, parties, files };
+}
+
+export function meterKeygenCommand(o: Options): Record<string, unknown> {
+  const d = randomScalar();
+  return {
+    ...(typeof o.meterId === 'string' ? { meterId: o.meterId } : {}),
+    signingKey: bytesToHex(scalarToBytes(d)),
+    publicKey: bytesToHex(schnorrPublicKey(d)),
+  };
+}
+
+export function meterSealCommand(o: Options): Record<string, unknown> {
+  const readingsText = need(o, 'readings', '--readings');
+  const readings = readingsText.split(',').map((r, i) => parseInteger(r.trim(), `--readings item ${i + 1}`));
+  const signingKey = BigInt('0x' + bytesToHex(parseHex(need(o, 'signingKey', '--signing-key'), '--signing-key', 32)));
+  const meter = new Meter({
+    meterId: need(o, 'meterId', '--meter-id'),
+    signingKey,
+    utilityKey: decodeHexPoint(need(o, 'utilityKey', '--utility-key'), '--utility-key'),
+    sequence: typeof o.sequence === 'string' ? parseSmallInt(o.sequence, '--sequence', 0, Number.MAX_SAFE_INTEGER) : 0,
+  });
+  const start = parseTime(need(o, 'start', '--start'), '--start');
+  const records = o.daily === true ? [meter.daily(start, readings)] : readings.map((wh, i) => meter.reading(start + i * meter.meterClass.intervalSeconds, wh));
+  const out = need(o, 'out', '--out');
+  appendFileSync(out, records.map((r) => JSON.stringify(recordToJson(r)) + '\n').join(''));
+  if (typeof o.export === 'string') appendFileSync(o.export, meter.export().map((x) => JSON.stringify(openingToJson(x)) + '\n').join(''), { mode: 0o600 });
+  return { meterId: meter.meterId, records: records.length, readings: readings.length, abnormal: records.filter((r) => r.header.abnormal).length, out };
+}
+
+function centerFrom(o: Options): ControlCenter {
+  const keyFile = typeof o.key === 'string' ? o.key : undefined;
+  const utilityKey =
+    typeof o.utilityKey === 'string'
+      ? decodeHexPoint(o.utilityKey, '--utility-key')
+      : keyFile !== undefined
+        ? sharedKeyFromJson(readJson(keyFile, '--key')).publicKey
+        : (() => {
+            throw new UsageError('--utility-key or --key is required');
+          })();
+  const center = new ControlCenter({ utilityKey });
+  for (const m of readRegistry(need(o, 'registry', '--registry'))) center.register(m);
+  return center;
+}
+
+export function centerVerifyCommand(o: Options): { result: Record<string, unknown>; allValid: boolean } {
+  const center = centerFrom(o);
+  const records = readRecords(need(o, 'records', '--records'));
+  const outcomes = center.submit(records.map((r) => r.bytes));
+  const reasons: Record<string, number> = {};
+  let accepted = 0;
+  let abnormal = 0;
+  for (const x of outcomes) {
+    if (x.status === 'invalid') reasons[x.reason] = (reasons[x.reason] ?? 0) + 1;
+    else if (x.status === 'accepted') accepted++;
+    else abnormal++;
+  }
+  const invalid = outcomes.length - accepted - abnormal;
+  return {
+    result: { records: outcomes.length, accepted, abnormal, invalid, reasons, outcomes },
+    allValid: invalid === 0,
+  };
+}
+
+export function centerBillCommand(o: Options): Record<string, unknown> {
+  const key = sharedKeyFromJson(readJson(need(o, 'key', '--key'), '--key'));
+  const centerShare = keyShareFromJson(readJson(need(o, 'centerShare', '--center-share'), '--center-share'));
+  const authorityShare = keyShareFromJson(readJson(need(o, 'authorityShare', '--authority-share'), '--authority-share'));
+  const tariff = readTariff(o);
+  const center = centerFrom({ ...o, utilityKey: undefined });
+  // The authority's side runs here from its own share file; in a deployment it is a separate service.
+  const minIntervals = typeof o.minIntervals === 'string' ? parseSmallInt(o.minIntervals, '--min-intervals', 1, 1_000_000) : undefined;
+  const authority = new PrivacyAuthority({ key, share: authorityShare, tariffs: [tariff], ...(minIntervals ? { policy: { minIntervals } } : {}) });
+  for (const m of readRegistry(need(o, 'registry', '--registry'))) authority.register(m.meterId, m.publicKey, m.feeder);
+  const records = readRecords(need(o, 'records', '--records'));
+  const rejected = center.submit(records.map((r) => r.bytes)).filter((x) => x.status === 'invalid').length;
+  const bill = issueBill({
+    center,
+    centerShare,
+    key,
+    authority,
+    tariff,
+    meterId: need(o, 'meter', '--meter'),
+    from: parseTime(need(o, 'from', '--from'), '--from'),
+    to: parseTime(need(o, 'to', '--to'), '--to'),
+  });
+  const json = billToJson(bill);
+  if (typeof o.out === 'string') writeFileSync(o.out, JSON.stringify(json, null, 2) + '\n');
+  return { ...json, display: `${formatAmount(tariff, bill.total)} ${tariff.currency}`, recordsRejected: rejected };
+}
+
+export function customerCheckCommand(o: Options): { result: Record<string, unknown>; ok: boolean } {
+  const bill = billFromJson(readJson(need(o, 'bill', '--bill'), '--bill'));
+  const key = sharedKeyFromJson(readJson(need(o, 'key', '--key'), '--key'));
+  const tariff = readTariff(o);
+  const records = readRecords(need(o, 'records', '--records'));
+  const openings = readJsonLines(need(o, 'export', '--export'), '--export', (v, n) => openingFromJson(v, `opening on line ${n}`));
+  const c = checkBill({
+    bill,
+    records: records.map((r) => r.bytes),
+    openings,
+    tariff,
+    key,
+    meterPublicKey: parseHex(need(o, 'meterKey', '--meter-key'), '--meter-key', 32),
+  });
+  return {
+    ok: c.ok,
+    result: {
+      ok: c.ok,
+      billedTotal: c.billedTotal.toString(),
+      expectedTotal: c.expectedTotal.toString(),
+      display: `${formatAmount(tariff, c.billedTotal)} ${tariff.currency} billed, ${formatAmount(tariff, c.expectedTotal)} ${tariff.currency} expected`,
+      problems: c.problems,
+      disagreements: c.disagreements.map((d) => ({ ...d, ...(d.reading !== undefined ? { reading: d.reading.toString() } : {}) })),
+    },
+  };
+}

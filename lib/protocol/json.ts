@@ -1,0 +1,171 @@
+/**
+ * JSON forms of the protocol's objects, for files, the CLI and the HTTP API
+ * (SPEC.md: hex lowercase without 0x, integers that may exceed 2^53 as decimal
+ * strings, points 33-byte compressed). Every parser is strict: unknown or
+ * missing fields, bad hex, points off the curve and non-canonical numbers are
+ * rejected with a ZkmeterError naming the field.
+ * @module
+ */
+import { ZkmeterError } from '../errors.js';
+import { bytesToBigint, scalarToBytes } from '../backend/bytes.js';
+import { bytesToHex, decodePoint, encodePoints, hexToBytes } from '../crypto/codec.js';
+import { decodeCiphertext, encodeCiphertext } from '../crypto/elgamal.js';
+import type { DecryptionShare, KeyShare, SharedKey } from '../crypto/threshold.js';
+import type { Bill } from './billing.js';
+import type { MeterRegistration } from './center.js';
+import type { ReadingOpening } from './meter.js';
+import { validateTariff, type Tariff } from './tariff.js';
+
+type Json = Record<string, unknown>;
+
+function obj(v: unknown, what: string, fields: readonly string[], optional: readonly string[] = []): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ZkmeterError('INVALID_ARGUMENT', `${what} expected a JSON object`);
+  const o = v as Json;
+  for (const f of fields) if (!(f in o)) throw new ZkmeterError('INVALID_ARGUMENT', `${what} is missing "${f}"`);
+  for (const k of Object.keys(o)) if (!fields.includes(k) && !optional.includes(k)) throw new ZkmeterError('INVALID_ARGUMENT', `${what} has an unknown field "${k}"`);
+  return o;
+}
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw new ZkmeterError('INVALID_ARGUMENT', `${what} expected a string`);
+  return v;
+}
+
+/** A decimal string (no sign, no leading zeros) as a bigint. */
+export function decimal(v: unknown, what: string): bigint {
+  if (typeof v !== 'string' || !/^(0|[1-9][0-9]*)$/.test(v)) throw new ZkmeterError('INVALID_ARGUMENT', `${what} expected a decimal string`);
+  return BigInt(v);
+}
+
+function int(v: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) throw new ZkmeterError('INVALID_ARGUMENT', `${what} expected an integer ${min} to ${max}`);
+  return v as number;
+}
+
+const point = (p: Uint8Array) => bytesToHex(encodePoints(p));
+const readPoint = (v: unknown, what: string) => decodePoint(hexToBytes(str(v, what), what, 33), what);
+
+export function sharedKeyToJson(k: SharedKey): Json {
+  return {
+    publicKey: point(k.publicKey),
+    threshold: k.threshold,
+    parties: [...k.parties].map(([party, p]) => ({ party, id: bytesToHex(scalarToBytes(p.id)), verifyingShare: point(p.verifyingShare) })),
+  };
+}
+
+export function sharedKeyFromJson(v: unknown): SharedKey {
+  const o = obj(v, 'shared key', ['publicKey', 'threshold', 'parties']);
+  if (!Array.isArray(o.parties) || o.parties.length < 2) throw new ZkmeterError('INVALID_ARGUMENT', 'shared key "parties" expected at least 2 entries');
+  const parties = new Map<string, { id: bigint; verifyingShare: Uint8Array }>();
+  o.parties.forEach((p, i) => {
+    const e = obj(p, `shared key parties[${i}]`, ['party', 'id', 'verifyingShare']);
+    parties.set(str(e.party, 'party'), {
+      id: bytesToBigint(hexToBytes(str(e.id, 'id'), 'id', 32), 0, 32),
+      verifyingShare: readPoint(e.verifyingShare, `parties[${i}].verifyingShare`),
+    });
+  });
+  return { publicKey: readPoint(o.publicKey, 'publicKey'), threshold: int(o.threshold, 'threshold', 2, parties.size), parties };
+}
+
+export function keyShareToJson(s: KeyShare): Json {
+  return { party: s.party, id: bytesToHex(scalarToBytes(s.id)), secret: bytesToHex(scalarToBytes(s.secret)) };
+}
+
+export function keyShareFromJson(v: unknown): KeyShare {
+  const o = obj(v, 'key share', ['party', 'id', 'secret']);
+  return {
+    party: str(o.party, 'party'),
+    id: bytesToBigint(hexToBytes(str(o.id, 'id'), 'id', 32), 0, 32),
+    secret: bytesToBigint(hexToBytes(str(o.secret, 'secret'), 'secret', 32), 0, 32),
+  };
+}
+
+function shareToJson(d: DecryptionShare): Json {
+  return { party: d.party, share: point(d.share), proof: bytesToHex(d.proof) };
+}
+
+function shareFromJson(v: unknown, what: string): DecryptionShare {
+  const o = obj(v, what, ['party', 'share', 'proof']);
+  return { party: str(o.party, `${what}.party`), share: readPoint(o.share, `${what}.share`), proof: hexToBytes(str(o.proof, `${what}.proof`), `${what}.proof`, 64) };
+}
+
+export function billToJson(b: Bill): Json {
+  return {
+    meterId: b.meterId,
+    from: b.from,
+    to: b.to,
+    tariffVersion: b.tariffVersion,
+    intervals: b.intervals,
+    encryptedEnergyCharge: bytesToHex(encodeCiphertext(b.encryptedEnergyCharge)),
+    energyCharge: b.energyCharge.toString(),
+    standingCharge: b.standingCharge.toString(),
+    total: b.total.toString(),
+    decryptionShares: b.decryptionShares.map(shareToJson),
+  };
+}
+
+export function billFromJson(v: unknown): Bill {
+  const o = obj(v, 'bill', ['meterId', 'from', 'to', 'tariffVersion', 'intervals', 'encryptedEnergyCharge', 'energyCharge', 'standingCharge', 'total', 'decryptionShares']);
+  if (!Array.isArray(o.intervals)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "intervals" expected an array');
+  if (!Array.isArray(o.decryptionShares)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "decryptionShares" expected an array');
+  return {
+    meterId: str(o.meterId, 'meterId'),
+    from: int(o.from, 'from'),
+    to: int(o.to, 'to'),
+    tariffVersion: int(o.tariffVersion, 'tariffVersion', 0, 2 ** 32 - 1),
+    intervals: o.intervals.map((t, i) => int(t, `intervals[${i}]`)),
+    encryptedEnergyCharge: decodeCiphertext(hexToBytes(str(o.encryptedEnergyCharge, 'encryptedEnergyCharge'), 'encryptedEnergyCharge', 66)),
+    energyCharge: decimal(o.energyCharge, 'energyCharge'),
+    standingCharge: decimal(o.standingCharge, 'standingCharge'),
+    total: decimal(o.total, 'total'),
+    decryptionShares: o.decryptionShares.map((s, i) => shareFromJson(s, `decryptionShares[${i}]`)),
+  };
+}
+
+export function openingToJson(x: ReadingOpening): Json {
+  return { intervalStart: x.intervalStart, reading: x.reading.toString(), blinding: bytesToHex(scalarToBytes(x.blinding)) };
+}
+
+export function openingFromJson(v: unknown, what = 'opening'): ReadingOpening {
+  const o = obj(v, what, ['intervalStart', 'reading', 'blinding']);
+  return {
+    intervalStart: int(o.intervalStart, `${what}.intervalStart`),
+    reading: decimal(o.reading, `${what}.reading`),
+    blinding: bytesToBigint(hexToBytes(str(o.blinding, `${what}.blinding`), `${what}.blinding`, 32), 0, 32),
+  };
+}
+
+export function registrationFromJson(v: unknown, what = 'meter'): MeterRegistration {
+  const o = obj(v, what, ['meterId', 'publicKey'], ['feeder', 'keyEpoch']);
+  return {
+    meterId: str(o.meterId, `${what}.meterId`),
+    publicKey: hexToBytes(str(o.publicKey, `${what}.publicKey`), `${what}.publicKey`, 32),
+    ...(o.feeder !== undefined ? { feeder: str(o.feeder, `${what}.feeder`) } : {}),
+    ...(o.keyEpoch !== undefined ? { keyEpoch: int(o.keyEpoch, `${what}.keyEpoch`, 0, 2 ** 32 - 1) } : {}),
+  };
+}
+
+export function tariffToJson(t: Tariff): Json {
+  return {
+    version: t.version,
+    currency: t.currency,
+    minorPerMajor: t.minorPerMajor.toString(),
+    standingChargePerDay: t.standingChargePerDay.toString(),
+    bands: t.bands.map((b) => ({ name: b.name, fromHour: b.fromHour, pricePerWh: b.pricePerWh.toString() })),
+  };
+}
+
+export function tariffFromJson(v: unknown): Tariff {
+  const o = obj(v, 'tariff', ['version', 'currency', 'minorPerMajor', 'standingChargePerDay', 'bands']);
+  if (!Array.isArray(o.bands)) throw new ZkmeterError('INVALID_ARGUMENT', 'tariff "bands" expected an array');
+  return validateTariff({
+    version: int(o.version, 'version', 0, 2 ** 32 - 1),
+    currency: str(o.currency, 'currency'),
+    minorPerMajor: decimal(o.minorPerMajor, 'minorPerMajor'),
+    standingChargePerDay: decimal(o.standingChargePerDay, 'standingChargePerDay'),
+    bands: o.bands.map((b, i) => {
+      const e = obj(b, `bands[${i}]`, ['name', 'fromHour', 'pricePerWh']);
+      return { name: str(e.name, 'name'), fromHour: int(e.fromHour, 'fromHour', 0, 23), pricePerWh: decimal(e.pricePerWh, 'pricePerWh') };
+    }),
+  });
+}
