@@ -124,26 +124,26 @@ export function strauss(terms: readonly StraussTerm[]): { x: bigint; y: bigint }
   let X = 0n;
   let Y = 0n;
   let Z = 0n;
+  // dbl-2009-l: A = X², B = Y², C = B², D = 2((X+B)² − A − C), E = 3A,
+  // X3 = E² − 2D, Y3 = E(D − X3) − 8C, Z3 = 2YZ.
+  const double = () => {
+    const A = (X * X) % P;
+    const B = (Y * Y) % P;
+    const C = (B * B) % P;
+    const XB = X + B;
+    let D = (2n * ((XB * XB) % P - A - C)) % P;
+    if (D < 0n) D += P;
+    const E = 3n * A;
+    let X3 = (((E * E) % P) - 2n * D) % P;
+    if (X3 < 0n) X3 += P;
+    let Y3 = (E * (D - X3) - 8n * C) % P;
+    if (Y3 < 0n) Y3 += P;
+    Z = (2n * Y * Z) % P;
+    X = X3;
+    Y = Y3;
+  };
   for (let b = top; b >= 0; b--) {
-    if (Z !== 0n) {
-      // dbl-2009-l: A = X², B = Y², C = B², D = 2((X+B)² − A − C), E = 3A,
-      // X3 = E² − 2D, Y3 = E(D − X3) − 8C, Z3 = 2YZ.
-      const A = (X * X) % P;
-      const B = (Y * Y) % P;
-      const C = (B * B) % P;
-      const XB = X + B;
-      let D = (2n * ((XB * XB) % P - A - C)) % P;
-      if (D < 0n) D += P;
-      const E = 3n * A;
-      let X3 = ((E * E) % P) - 2n * D;
-      X3 %= P;
-      if (X3 < 0n) X3 += P;
-      let Y3 = (E * (D - X3) - 8n * C) % P;
-      if (Y3 < 0n) Y3 += P;
-      Z = (2n * Y * Z) % P;
-      X = X3;
-      Y = Y3;
-    }
+    if (Z !== 0n) double();
     for (let t = 0; t < n; t++) {
       const d = digits[t * DIGITS + b]!;
       if (d === 0) continue;
@@ -169,21 +169,11 @@ export function strauss(terms: readonly StraussTerm[]): { x: bigint; y: bigint }
           Z = 0n; // P + (−P)
           continue;
         }
-        // The same point: double the affine (x2, y2) (Z = 1).
-        const A = (x2 * x2) % P;
-        const B = (y2 * y2) % P;
-        const C = (B * B) % P;
-        const XB = x2 + B;
-        let D = (2n * ((XB * XB) % P - A - C)) % P;
-        if (D < 0n) D += P;
-        const E = 3n * A;
-        let X3 = (((E * E) % P) - 2n * D) % P;
-        if (X3 < 0n) X3 += P;
-        let Y3 = (E * (D - X3) - 8n * C) % P;
-        if (Y3 < 0n) Y3 += P;
-        X = X3;
-        Y = Y3;
-        Z = (2n * y2) % P;
+        // The same point: double it.
+        X = x2;
+        Y = y2;
+        Z = 1n;
+        double();
         continue;
       }
       const HH = (H * H) % P;

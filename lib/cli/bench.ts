@@ -33,6 +33,7 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
     Object.assign(metrics, runWorker('crypto.js', backend, opts.quick, log));
     Object.assign(metrics, runWorker('rangeproof.js', backend, opts.quick, log));
   }
+  if (nativeAvailable()) Object.assign(metrics, runWorker('e2e.js', 'native', opts.quick, log));
   Object.assign(metrics, runWorker('peers.js', 'js', opts.quick, log));
   const bpjs = ratio('js.rp64.verify.ms', 'bulletproofjs.rp64.verify.ms');
   if (bpjs !== undefined) metrics['js.rp64.verify.speedupOverBulletproofjs'] = bpjs;
@@ -78,6 +79,8 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
       platform: `${process.platform}-${process.arch}`,
       zkmeter: VERSION,
       mode: opts.quick ? 'quick' : 'full',
+      // SPEC.md: native.e2e.readingsPerSec is measured in this record mode.
+      e2eRecordMode: 'daily',
     },
     reference,
     metrics,

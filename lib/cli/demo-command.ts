@@ -2,6 +2,7 @@
  * Parses `zkmeter demo` options (see main.ts) and runs the demo.
  * @module
  */
+import { readTariff } from './protocol.js';
 import { parseSmallInt, UsageError } from './parse.js';
 
 function parseShare(text: string | undefined, flag: string): number {
@@ -36,6 +37,7 @@ export async function demoCommand(o: Record<string, string | undefined>): Promis
       workers: o.workers !== undefined ? parseSmallInt(o.workers, '--workers', 1, 256) : defaultWorkers(),
       seed: parseSmallInt(o.seed, '--seed', 0, 2 ** 31),
       start: today - 86_400 * parseSmallInt(o.days, '--days', 1, 366),
+      tariff: readTariff(o),
     },
     (line) => process.stderr.write(line + '\n'),
   );

@@ -24,7 +24,7 @@ import { HOUSEHOLD, type MeterClass } from '../protocol/meter.js';
 import { schnorrPublicKey } from '../crypto/schnorr.js';
 import { signedMessage } from '../protocol/records.js';
 import { householdDay, seededUniform } from '../protocol/simulation.js';
-import { DEFAULT_TARIFF, formatAmount, priceAt } from '../protocol/tariff.js';
+import { formatAmount, priceAt, type Tariff } from '../protocol/tariff.js';
 import { WorkerPool } from '../server/pool.js';
 import type { WorkerResult, WorkerTask } from '../server/worker.js';
 import { unpackVerdicts } from '../server/wire.js';
@@ -42,6 +42,7 @@ export interface DemoOptions {
   seed: number;
   /** First day, Unix seconds at 00:00 UTC. */
   start: number;
+  tariff: Tariff;
 }
 
 interface SimMeter {
@@ -68,8 +69,8 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
   let t0 = t();
   const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
   const utilityKeyHex = bytesToHex(encodePoints(key.publicKey));
-  const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [DEFAULT_TARIFF.version] });
-  const authority = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [DEFAULT_TARIFF], policy: { minIntervals: Math.min(48, perDay), minMeters: 5 } });
+  const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [o.tariff.version] });
+  const authority = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [o.tariff], policy: { minIntervals: Math.min(48, perDay), minMeters: 5 } });
   const random = seededUniform(o.seed);
   const meters: SimMeter[] = [];
   let abnormalReadings = 0;
@@ -114,6 +115,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
           signingKey: m.signingKey,
           utilityKey: utilityKeyHex,
           meterClass,
+          tariffVersion: o.tariff.version,
           sequence: d * (o.mode === 'daily' ? 1 : perDay),
           dayStart,
           readings,
@@ -164,7 +166,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     for (let i = 0; i < submissions.length; i += batchSize) batches.push(submissions.slice(i, i + batchSize));
     const registry = meters.map((m) => ({ meterId: m.meterId, publicKey: m.publicKey, meterClass, keyEpoch: 0 }));
     const pending = batches.map((batch) =>
-      pool.run({ type: 'verify', records: batch.map((s) => s.bytes), registry, utilityKey: utilityKeyHex, tariffVersions: [DEFAULT_TARIFF.version] }),
+      pool.run({ type: 'verify', records: batch.map((s) => s.bytes), registry, utilityKey: utilityKeyHex, tariffVersions: [o.tariff.version] }),
     );
     const outcomes: { honest: boolean; outcome: RecordOutcome }[] = [];
     for (let b = 0; b < batches.length; b++) {
@@ -205,9 +207,9 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     let wrongBills = 0;
     let energyTotal = 0n;
     for (const m of meters) {
-      const bill = issueBill({ center, centerShare: shares.get('control-center')!, key, authority, tariff: DEFAULT_TARIFF, meterId: m.meterId, from, to });
+      const bill = issueBill({ center, centerShare: shares.get('control-center')!, key, authority, tariff: o.tariff, meterId: m.meterId, from, to });
       let truth = 0n;
-      for (const [ts, wh] of m.readings) truth += wh * priceAt(DEFAULT_TARIFF, ts);
+      for (const [ts, wh] of m.readings) truth += wh * priceAt(o.tariff, ts);
       if (bill.energyCharge !== truth) wrongBills++;
       energyTotal += bill.energyCharge;
       bills.set(m.meterId, bill);
@@ -224,7 +226,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     for (const m of meters) {
       const bill = bills.get(m.meterId)!;
       const records = center.evidenceFor(center.readingsOf(m.meterId, from, to));
-      const c = checkBill({ bill, records, openings: m.openings, tariff: DEFAULT_TARIFF, key, meterPublicKey: m.publicKey });
+      const c = checkBill({ bill, records, openings: m.openings, tariff: o.tariff, key, meterPublicKey: m.publicKey });
       if (!c.ok) failedChecks++;
       checking.tick();
     }
@@ -233,7 +235,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     if (failedChecks > 0) failures.push(`${failedChecks} customers found their correct bill wrong`);
     const victim = meters[0]!;
     const inflated = { ...bills.get(victim.meterId)!, energyCharge: bills.get(victim.meterId)!.energyCharge + 1000n, total: bills.get(victim.meterId)!.total + 1000n };
-    const caught = !checkBill({ bill: inflated, records: center.evidenceFor(center.readingsOf(victim.meterId, from, to)), openings: victim.openings, tariff: DEFAULT_TARIFF, key, meterPublicKey: victim.publicKey }).ok;
+    const caught = !checkBill({ bill: inflated, records: center.evidenceFor(center.readingsOf(victim.meterId, from, to)), openings: victim.openings, tariff: o.tariff, key, meterPublicKey: victim.publicKey }).ok;
     if (!caught) failures.push('an inflated bill passed the customer check');
     log(`bills: ${meters.length} issued, ${meters.length - wrongBills} equal to the plaintext truth; ${meters.length - failedChecks} verified by their customers; an inflated bill was ${caught ? 'caught' : 'NOT caught'}`);
 
@@ -265,7 +267,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
       records: { honest: honest.length, accepted, abnormal, invalid, rejectedBy: reasons, attacks: attacks.length, resubmissions: repeated },
       abnormalReadings,
       bills: { issued: meters.length, matchingTruth: meters.length - wrongBills, customerVerified: meters.length - failedChecks, inflatedBillCaught: caught },
-      energyCharges: formatAmount(DEFAULT_TARIFF, energyTotal) + ' ' + DEFAULT_TARIFF.currency,
+      energyCharges: formatAmount(o.tariff, energyTotal) + ' ' + o.tariff.currency,
       feeders: { released, refused },
       phases,
       failures,

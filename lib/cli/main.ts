@@ -177,6 +177,7 @@ export function buildProgram(): Command {
     .option('--tampered <share>', 'attacks mixed in, as a share of honest records (default 0.02)', '0.02')
     .option('--workers <n>', 'worker threads (default: the number of cores)')
     .option('--seed <n>', 'seed of the simulated load (default 1)', '1')
+    .option('--tariff <file>', 'tariff JSON (default: the built-in three-rate tariff)')
     .option('--backend <name>', 'native or js (same as ZKMETER_BACKEND)')
     .action(async (o: Record<string, string | undefined>) => {
       const { demoCommand } = await import('./demo-command.js');

@@ -90,7 +90,8 @@ function parseTime(text: string | undefined, flag: string): number {
   throw new UsageError(`${flag} expected Unix seconds or an ISO 8601 UTC time like 2026-11-26T00:00:00Z, got '${text ?? ''}'`);
 }
 
-function readTariff(o: Options): Tariff {
+/** --tariff FILE, or the built-in tariff. */
+export function readTariff(o: Options): Tariff {
   return typeof o.tariff === 'string' ? tariffFromJson(readJson(o.tariff, '--tariff')) : DEFAULT_TARIFF;
 }
 

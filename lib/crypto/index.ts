@@ -60,3 +60,34 @@ export { POINT_LENGTH, SCALAR_LENGTH, bytesToHex, decodePoint, decodeScalar, enc
 export { GENERATOR_DST, MAX_VECTOR_GENERATORS, pedersenH, vectorGenerators } from './generators.js';
 export { batchWeights, cryptoRandom, randomScalar, randomScalars, type RandomSource } from './random.js';
 export { MsmAccumulator } from './msm-accumulator.js';
+export {
+  MAX_AGGREGATE_PAIRS,
+  ZKPE_AGGREGATE_LABEL,
+  prepareAggregateEquivalenceChecks,
+  proveAggregateEquivalence,
+  verifyAggregateEquivalence,
+  type AggregateEquivalenceItem,
+  type AggregateEquivalenceStatement,
+} from './zkpe.js';
+export { DLEQ_LABEL, DLEQ_LENGTH, proveDleq, verifyDleq, type DleqStatement } from './dleq.js';
+export {
+  SCHNORR_PUBLIC_KEY_LENGTH,
+  SCHNORR_SIGNATURE_LENGTH,
+  batchVerifySchnorr,
+  schnorrPublicKey,
+  signSchnorr,
+  taggedHash,
+  verifySchnorr,
+  type SignatureItem,
+} from './schnorr.js';
+export {
+  combineDecryptionShares,
+  distributedKeyGeneration,
+  lagrangeAtZero,
+  partialDecrypt,
+  thresholdDecrypt,
+  verifyDecryptionShare,
+  type DecryptionShare,
+  type KeyShare,
+  type SharedKey,
+} from './threshold.js';

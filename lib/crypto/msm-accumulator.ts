@@ -47,6 +47,7 @@ export class MsmAccumulator {
   private hScalar = 0n;
   private readonly points: Uint8Array[] = [];
   private readonly scalars: bigint[] = [];
+  private readonly byObject = new Map<Uint8Array, number>();
   /** Points expected to repeat (a public key shared by a batch), merged by value. */
   private readonly shared = new Map<string, { point: Uint8Array; scalar: bigint }>();
   private lastShared: { point: Uint8Array; scalar: bigint } | undefined;
@@ -98,6 +99,14 @@ export class MsmAccumulator {
       this.lastShared = entry;
       return;
     }
+    // The same array object added twice (a commitment V in both a range proof and a proof of
+    // equivalence) is one MSM term: a Map lookup is far cheaper than an MSM point.
+    const at = this.byObject.get(point);
+    if (at !== undefined) {
+      this.scalars[at]! += k;
+      return;
+    }
+    this.byObject.set(point, this.points.length);
     this.points.push(point);
     this.scalars.push(k);
   }

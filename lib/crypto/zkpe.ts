@@ -461,11 +461,13 @@ export function prepareAggregateEquivalenceChecks(items: readonly AggregateEquiv
         acc.addPoint(proof.A.subarray(AFFINE_BYTES), b);
         const ae = (a * e) % CURVE_ORDER;
         const be = (b * e) % CURVE_ORDER;
+        // The caller's own point objects: a V_j that a range proof in the same MSM also uses
+        // then merges into one term (MsmAccumulator merges by object).
+        const { ciphertexts, commitments } = item.statement;
         for (let j = 0; j < K; j++) {
-          const at = AFFINE_BYTES * (1 + 3 * j);
-          acc.addPoint(packed.subarray(at, at + AFFINE_BYTES), ae * w[j]!);
-          acc.addPoint(packed.subarray(at + AFFINE_BYTES, at + 2 * AFFINE_BYTES), be * w[j]!);
-          acc.addPoint(packed.subarray(at + 2 * AFFINE_BYTES, at + 3 * AFFINE_BYTES), -be * w[j]!);
+          acc.addPoint(ciphertexts[j]!.c1, ae * w[j]!);
+          acc.addPoint(ciphertexts[j]!.c2, be * w[j]!);
+          acc.addPoint(commitments[j]!, -be * w[j]!);
         }
       },
     });

@@ -25,6 +25,7 @@ export type WorkerTask =
       signingKey: bigint;
       utilityKey: string;
       meterClass: MeterClass;
+      tariffVersion: number;
       sequence: number;
       dayStart: number;
       readings: bigint[];
@@ -45,6 +46,7 @@ export function handle(task: WorkerTask): WorkerResult {
     signingKey: task.signingKey,
     utilityKey: decodeHexPoint(task.utilityKey, 'utilityKey'),
     meterClass: task.meterClass,
+    tariffVersion: task.tariffVersion,
     sequence: task.sequence,
   });
   const records =

@@ -1,0 +1,53 @@
+/**
+ * The metering protocol (`zkmeter/protocol`): meters and their signed records,
+ * the control center's verification policy, tariffs, threshold billing with the
+ * privacy authority, and the customer's bill check. Design: docs/protocol.md.
+ * @module
+ */
+export { HOUSEHOLD, Meter, type MeterClass, type MeterOptions, type ReadingOpening } from './meter.js';
+export {
+  MAX_RECORD_READINGS,
+  RECORD_TAG,
+  RECORD_VERSION,
+  decodeRecord,
+  encodeHeader,
+  proofContext,
+  recordFromJson,
+  recordIntervals,
+  recordToJson,
+  signedMessage,
+  type MeterRecord,
+  type RecordHeader,
+  type RecordKind,
+} from './records.js';
+export {
+  ControlCenter,
+  verifyRecordBatch,
+  type ControlCenterOptions,
+  type MeterRegistration,
+  type RecordOutcome,
+  type RejectReason,
+  type StoredReading,
+  type Verdict,
+  type VerifiedRecord,
+  type VerifierRegistration,
+} from './center.js';
+export { DEFAULT_POLICY, PrivacyAuthority, type AuthorityPolicy } from './authority.js';
+export { billContext, encryptedEnergyCharge, feederContext, issueBill, maxEnergyCharge, releaseFeederAggregate, type Bill } from './billing.js';
+export { checkBill, type BillCheck, type IntervalDisagreement } from './customer.js';
+export { DEFAULT_TARIFF, bandAt, formatAmount, priceAt, standingCharge, validateTariff, type Tariff, type TariffBand } from './tariff.js';
+export {
+  billFromJson,
+  billToJson,
+  keyShareFromJson,
+  keyShareToJson,
+  openingFromJson,
+  openingToJson,
+  registrationFromJson,
+  sharedKeyFromJson,
+  sharedKeyToJson,
+  tariffFromJson,
+  tariffToJson,
+} from './json.js';
+export { householdDay, seededUniform } from './simulation.js';
+export { distributedKeyGeneration, partialDecrypt, thresholdDecrypt, verifyDecryptionShare, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
