@@ -538,18 +538,31 @@ int zk_scalar_invert(unsigned char *out32, const unsigned char *in32, size_t n, 
 
 int zk_scalar_tensor_acc(unsigned char *acc32, size_t acc_len, size_t offset, size_t stride, size_t k,
                          const unsigned char *pairs32, const unsigned char *w32, const unsigned char *c32, size_t *bad) {
-    size_t N = (size_t)1 << k, i, j, len;
-    secp256k1_scalar *t, w, c, a;
-    int status = ZK_OK;
+    size_t N = (size_t)1 << k, i, j;
+    secp256k1_scalar *t, *p0 = NULL, *ratio = NULL, w, c, a;
+    int status = ZK_OK, walk = 1;
     if (k > 30 || offset + stride * (N - 1) >= acc_len || stride == 0) return ZK_ERR_INTERNAL;
     t = (secp256k1_scalar *)malloc(N * sizeof(secp256k1_scalar));
-    if (t == NULL) return ZK_ERR_MEMORY;
-    for (i = 0; i < N; i++) {
-        if (!zk_scalar_load(&a, acc32 + 32 * (offset + stride * i))) {
-            *bad = i;
+    p0 = (secp256k1_scalar *)malloc((k ? k : 1) * sizeof(secp256k1_scalar));
+    ratio = (secp256k1_scalar *)malloc((k ? k : 1) * sizeof(secp256k1_scalar));
+    if (t == NULL || p0 == NULL || ratio == NULL) {
+        status = ZK_ERR_MEMORY;
+        goto done;
+    }
+    /* Round j owns bit b = k-1-j of the index: p0[b], p1[b] (p1 is kept in `ratio` until
+     * it becomes p1/p0 below). */
+    for (j = 0; j < k; j++) {
+        if (!zk_scalar_load(&p0[k - 1 - j], pairs32 + 64 * j)) {
+            *bad = N + 2 * j;
             status = ZK_ERR_SCALAR;
             goto done;
         }
+        if (!zk_scalar_load(&ratio[k - 1 - j], pairs32 + 64 * j + 32)) {
+            *bad = N + 2 * j + 1;
+            status = ZK_ERR_SCALAR;
+            goto done;
+        }
+        if (secp256k1_scalar_is_zero(&p0[k - 1 - j])) walk = 0;
     }
     if (!zk_scalar_load(&w, w32)) {
         *bad = N + 2 * k;
@@ -561,36 +574,50 @@ int zk_scalar_tensor_acc(unsigned char *acc32, size_t acc_len, size_t offset, si
         status = ZK_ERR_SCALAR;
         goto done;
     }
-    /* Tensor product by doubling: after round j, t[0 .. 2^(j+1)) holds the products over
-     * rounds 0..j, with round j's choice in the lowest bit so far; the final layout puts
-     * round 0 in the top bit of i. */
-    t[0] = w;
-    for (j = 0, len = 1; j < k; j++, len *= 2) {
-        secp256k1_scalar p0, p1;
-        if (!zk_scalar_load(&p0, pairs32 + 64 * j)) {
-            *bad = N + 2 * j;
-            status = ZK_ERR_SCALAR;
-            goto done;
-        }
-        if (!zk_scalar_load(&p1, pairs32 + 64 * j + 32)) {
-            *bad = N + 2 * j + 1;
-            status = ZK_ERR_SCALAR;
-            goto done;
-        }
-        for (i = len; i-- > 0;) {
-            secp256k1_scalar_mul(&t[2 * i + 1], &t[i], &p1);
-            secp256k1_scalar_mul(&t[2 * i], &t[i], &p0);
+    if (walk) {
+        for (j = 0; j < k; j++) {
+            secp256k1_scalar inv;
+            secp256k1_scalar_inverse_var(&inv, &p0[j]);
+            secp256k1_scalar_mul(&ratio[j], &ratio[j], &inv);
         }
     }
+    if (walk) {
+        /* t[0] = w·Π p0; then t[i] = t[i − 2^b]·ratio[b] with b the top bit of i: one
+         * multiplication per element (the doubling construction below needs two). */
+        t[0] = w;
+        for (j = 0; j < k; j++) secp256k1_scalar_mul(&t[0], &t[0], &p0[j]);
+        for (j = 0; j < k; j++) {
+            size_t half = (size_t)1 << j;
+            for (i = 0; i < half; i++) secp256k1_scalar_mul(&t[half + i], &t[i], &ratio[j]);
+        }
+    } else {
+        /* Some p0 is zero: the doubling construction, level by level from the top bit. */
+        size_t len;
+        t[0] = w;
+        for (len = 1, j = k; j-- > 0; len *= 2) {
+            /* Bit j: children 2i (p0) and 2i+1 (p1, in `ratio`) keep the earlier bits above. */
+            for (i = len; i-- > 0;) {
+                secp256k1_scalar_mul(&t[2 * i + 1], &t[i], &ratio[j]);
+                secp256k1_scalar_mul(&t[2 * i], &t[i], &p0[j]);
+            }
+        }
+    }
+    /* Checked in the order pairs, w, c, acc entries (as js.ts does). Accumulate into t
+     * first and write back only when every entry parsed, so a bad entry leaves acc untouched. */
     for (i = 0; i < N; i++) {
-        unsigned char *o = acc32 + 32 * (offset + stride * i);
-        zk_scalar_load(&a, o);
-        secp256k1_scalar_add(&a, &a, &t[i]);
-        if (c32 != NULL) secp256k1_scalar_add(&a, &a, &c);
-        secp256k1_scalar_get_b32(o, &a);
+        if (!zk_scalar_load(&a, acc32 + 32 * (offset + stride * i))) {
+            *bad = i;
+            status = ZK_ERR_SCALAR;
+            goto done;
+        }
+        secp256k1_scalar_add(&t[i], &t[i], &a);
+        if (c32 != NULL) secp256k1_scalar_add(&t[i], &t[i], &c);
     }
+    for (i = 0; i < N; i++) secp256k1_scalar_get_b32(acc32 + 32 * (offset + stride * i), &t[i]);
 done:
     free(t);
+    free(p0);
+    free(ratio);
     return status;
 }
 

@@ -51,7 +51,7 @@ export interface RawGroup {
   selectSum(out: Uint8Array, a: Uint8Array, b: Uint8Array, sel: Uint8Array, n: number): Status;
   /**
    * acc[offset + stride·i] += c + w·Π_j pairs[j][bit (k−1−j) of i], i < 2^k, all mod n.
-   * Bad index over [acc entries | pairs | w | c] (STATUS_SCALAR).
+   * Bad index over [acc entries | pairs | w | c] (STATUS_SCALAR), checked in the order pairs, w, c, acc entries.
    */
   scalarTensorAcc(acc: Uint8Array, offset: number, stride: number, k: number, pairs: Uint8Array | null, w: Uint8Array, c: Uint8Array | null): Status;
   /** out[i] = in[i]⁻¹ mod n, variable time. Bad index: i for in[i] ≥ n or 0 (STATUS_SCALAR). */

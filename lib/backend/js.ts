@@ -239,13 +239,8 @@ export function createJsRaw(): RawGroup {
     },
 
     scalarTensorAcc(acc, offset, stride, k, pairs, w, c): Status {
+      // Checked in the order pairs, w, c, acc entries, as the native kernel does.
       const N = 2 ** k;
-      const entries: bigint[] = [];
-      for (let i = 0; i < N; i++) {
-        const v = loadScalar(acc, 32 * (offset + stride * i));
-        if (v === undefined) return status(STATUS_SCALAR, i);
-        entries.push(v);
-      }
       const ps: bigint[] = [];
       for (let j = 0; j < 2 * k; j++) {
         const v = loadScalar(pairs!, 32 * j);
@@ -259,6 +254,12 @@ export function createJsRaw(): RawGroup {
         const v = loadScalar(c, 0);
         if (v === undefined) return status(STATUS_SCALAR, N + 2 * k + 1);
         cv = v;
+      }
+      const entries: bigint[] = [];
+      for (let i = 0; i < N; i++) {
+        const v = loadScalar(acc, 32 * (offset + stride * i));
+        if (v === undefined) return status(STATUS_SCALAR, i);
+        entries.push(v);
       }
       // Same doubling construction as the native kernel: round j's choice enters as the
       // lowest bit and ends up at bit k−1−j.

@@ -6,7 +6,7 @@
  * @module
  */
 import { getGroup, type PointTable } from '../backend/index.js';
-import { AFFINE_BYTES, SCALAR_BYTES, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { AFFINE_BYTES, CURVE_ORDER, SCALAR_BYTES, equalBytes, scalarToBytes, scalarsToBytes, writeBigint } from '../backend/bytes.js';
 import { bytesToHex } from './codec.js';
 import { pedersenH, vectorGenerators } from './generators.js';
 import { batchWeights } from './random.js';
@@ -121,19 +121,23 @@ export class MsmAccumulator {
   isIdentity(): boolean {
     const count = this.size;
     const points = new Uint8Array(AFFINE_BYTES * count);
-    const scalars: bigint[] = [];
+    const scalars = new Uint8Array(SCALAR_BYTES * count);
     let i = 0;
-    for (const p of this.points) points.set(p, AFFINE_BYTES * i++);
-    for (const { point } of this.shared.values()) points.set(point, AFFINE_BYTES * i++);
-    points.set(pedersenH(), AFFINE_BYTES * i);
-    for (const k of this.scalars) scalars.push(modN(k));
-    for (const { scalar } of this.shared.values()) scalars.push(modN(scalar));
-    scalars.push(modN(this.hScalar));
+    // Coefficients are unreduced (sums of products, possibly negative): reduce and encode in one pass.
+    const put = (point: Uint8Array, k: bigint) => {
+      points.set(point, AFFINE_BYTES * i);
+      let r = k % CURVE_ORDER;
+      if (r < 0n) r += CURVE_ORDER;
+      writeBigint(scalars, SCALAR_BYTES * i++, SCALAR_BYTES, r);
+    };
+    for (let j = 0; j < this.points.length; j++) put(this.points[j]!, this.scalars[j]!);
+    for (const { point, scalar } of this.shared.values()) put(point, scalar);
+    put(pedersenH(), this.hScalar);
     const table = this.vecCount > 0 ? vectorTable(this.vecCount) : undefined;
     const result = getGroup().msm({
       ...(table ? { table, tableScalars: this.vec } : {}),
       points,
-      scalars: scalarsToBytes(scalars),
+      scalars,
       gScalar: scalarToBytes(modN(this.gScalar)),
     });
     return result.every((b) => b === 0);

@@ -3,13 +3,13 @@
  * @module
  */
 import { decodePoint, hexToBytes } from '../crypto/codec.js';
+import type { Verdict } from '../protocol/center.js';
 
 /** A 33-byte compressed point given as hex, decoded to 64-byte affine. */
 export function decodeHexPoint(hex: string, title: string): Uint8Array {
   return decodePoint(hexToBytes(hex, title, 33), title);
 }
 
-import type { Verdict } from '../protocol/center.js';
 
 /** A verdict as it crosses a thread boundary: points packed in one buffer (a view would clone its whole backing buffer). */
 export type PackedVerdict = Exclude<Verdict, { ok: true }> | { ok: true; header: Extract<Verdict, { ok: true }>['header']; recordId: string; bytes: Uint8Array; points: Uint8Array };

@@ -154,8 +154,7 @@ function statementTranscript(shape: Shape, V33: Uint8Array, context: Uint8Array)
  * z-weights of the sub-value commitments: sub-value j carries z^(2+j). Returns
  * each commitment's coefficient and the G coefficient that bounds contribute.
  */
-function commitmentWeights(shape: Shape, z: bigint): { perCommitment: bigint[]; g: bigint } {
-  const zp = powers(z, shape.sub + 2);
+function commitmentWeights(shape: Shape, zp: readonly bigint[]): { perCommitment: bigint[]; g: bigint } {
   const perCommitment: bigint[] = [];
   let g = 0n;
   for (let k = 0; k < shape.count; k++) {
@@ -176,14 +175,13 @@ function commitmentWeights(shape: Shape, z: bigint): { perCommitment: bigint[]; 
  * δ(y, z) = (z − z²)·⟨1, y^N⟩ − Σ_{j<m} z^(3+j)·⟨1, 2^n⟩ (§4.3), with
  * ⟨1, y^N⟩ = Π_{j<log₂N} (1 + y^(2^j)) since N is a power of two.
  */
-function delta(shape: Shape, y: bigint, z: bigint): bigint {
+function delta(shape: Shape, y: bigint, zp: readonly bigint[]): bigint {
   let sumY = 1n;
   for (let yp = y, len = 1; len < shape.N; len *= 2, yp = Fn.sqr(yp)) sumY = Fn.mul(sumY, 1n + yp);
   const sum2 = (1n << BigInt(shape.bits)) - 1n;
-  const zp = powers(z, shape.m + 3);
-  let acc = (z - zp[2]!) * sumY;
-  for (let j = 0; j < shape.m; j++) acc -= zp[3 + j]! * sum2;
-  return modN(acc);
+  let sumZ = 0n;
+  for (let j = 0; j < shape.m; j++) sumZ += zp[3 + j]!;
+  return modN((zp[1]! - zp[2]!) * sumY - sumZ * sum2);
 }
 
 /**
@@ -436,9 +434,10 @@ function accumulate(
     acc.addPoint(pt(4 + 2 * j), rho * uSq[j]!);
     acc.addPoint(pt(5 + 2 * j), rho * uInvSq[j]!);
   }
-  const cw = commitmentWeights(shape, z);
+  const zp = powers(z, shape.m + 3); // z^0 … z^(m+2): δ and the commitment weights share them
+  const cw = commitmentWeights(shape, zp);
   p.item.statement.commitments.forEach((V, k) => acc.addPoint(V, rc * cw.perCommitment[k]!));
-  acc.addG(rho * (w * (d.tHat - d.a * d.b)) + rc * (delta(shape, y, z) - d.tHat + cw.g));
+  acc.addG(rho * (w * (d.tHat - d.a * d.b)) + rc * (delta(shape, y, zp) - d.tHat + cw.g));
   acc.addH(-rho * d.mu - rc * d.taux);
 }
 
