@@ -155,9 +155,22 @@ describe(`control center, billing and the customer (${g.name})`, () => {
       expect(verifyAggregateEquivalence({ publicKey: s.key.publicKey, ciphertexts: t.ciphertexts, commitments: t.commitments }, t.equivalenceProof, ctx)).toBe(false);
       if (name === 'epoch') s.center.register({ meterId: 'A', publicKey: a.publicKey, keyEpoch: 0 });
     }
+    // The meter id changed to another registered meter's ('A' → 'B'): B's key does not verify A's
+    // signature, and if B re-signs the record as its own, both proofs still fail.
+    const bKey = randomScalar(rand);
+    const meterB = new Meter({ meterId: 'B', signingKey: bKey, utilityKey: s.key.publicKey, rng: rand });
+    s.center.register({ meterId: 'B', publicKey: meterB.publicKey });
+    const moved = rec.bytes.slice();
+    moved[9] = 0x42; // 'A' → 'B' (both ids are one character)
+    expect(s.center.submit([moved])[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'B' });
+    const claimed = concatBytes(moved.subarray(0, moved.length - 64), signSchnorr([signedMessage(moved.subarray(0, moved.length - 64))], bKey, rand));
+    expect(s.center.submit([claimed])[0]).toMatchObject({ status: 'invalid', reason: 'range-proof', meterId: 'B' });
+    const c = decodeRecord(claimed);
+    expect(verifyRange({ commitments: c.commitments, bits: c.header.bits, bounds: c.header.bounds }, c.rangeProof, proofContext(c.headerBytes))).toBe(false);
+    expect(verifyAggregateEquivalence({ publicKey: s.key.publicKey, ciphertexts: c.ciphertexts, commitments: c.commitments }, c.equivalenceProof, proofContext(c.headerBytes))).toBe(false);
     // A meter id changed to another registered meter's: the other meter's key does not verify it.
-    const b = s.addMeter('B');
-    const forged = b.reading(T(10), 1n);
+    const other = s.addMeter('C');
+    const forged = other.reading(T(10), 1n);
     const asA = new Meter({ meterId: 'A', signingKey: randomScalar(rand), utilityKey: s.key.publicKey, rng: rand }).reading(T(11), 1n);
     expect(s.center.submit([asA.bytes])[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'A' });
     expect(s.center.submit([forged.bytes])[0]).toMatchObject({ status: 'accepted' });

@@ -193,9 +193,11 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     if (tamperedAccepted > 0) failures.push(`${tamperedAccepted} tampered records were accepted`);
     if (abnormal !== abnormalRecords) failures.push(`${abnormal} abnormal records, expected ${abnormalRecords}`);
     if (invalid !== attacks.length) failures.push(`${invalid} invalid records, expected ${attacks.length}`);
+    const gaps = meters.reduce((n, m) => n + center.gaps(m.meterId, o.start, o.start + o.days * 86_400).length, 0);
+    if (gaps > 0) failures.push(`${gaps} intervals have no accepted reading`);
     log(
       `classified: ${accepted} accepted, ${abnormal} abnormal (${abnormalReadings} abnormal readings, in the inspection queue and billed), ` +
-        `${invalid} invalid (${Object.entries(reasons).map(([r, n]) => `${n} ${r}`).join(', ')}; ${attacks.length} attacks), ${repeated} resubmissions recognised`,
+        `${invalid} invalid (${Object.entries(reasons).map(([r, n]) => `${n} ${r}`).join(', ')}; ${attacks.length} attacks), ${repeated} resubmissions recognised, ${gaps} gaps`,
     );
 
     // 5. Bills: threshold decryption with the authority, checked against the plaintext.
@@ -264,7 +266,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
       days: o.days,
       mode: o.mode,
       readings: totalReadings,
-      records: { honest: honest.length, accepted, abnormal, invalid, rejectedBy: reasons, attacks: attacks.length, resubmissions: repeated },
+      records: { honest: honest.length, accepted, abnormal, invalid, rejectedBy: reasons, attacks: attacks.length, resubmissions: repeated, gaps },
       abnormalReadings,
       bills: { issued: meters.length, matchingTruth: meters.length - wrongBills, customerVerified: meters.length - failedChecks, inflatedBillCaught: caught },
       energyCharges: formatAmount(o.tariff, energyTotal) + ' ' + o.tariff.currency,
