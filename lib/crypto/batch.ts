@@ -5,7 +5,7 @@
  * @module
  */
 import { prepareRangeChecks, type RangeItem } from './bulletproofs/range.js';
-import { verifyChecks } from './msm-accumulator.js';
+import { joinChecks, verifyChecks } from './msm-accumulator.js';
 import { prepareEquivalenceChecks, type EquivalenceItem } from './zkpe.js';
 
 export interface MixedBatchResult {
@@ -25,10 +25,7 @@ export function batchVerifyProofs(input: {
   const eqs = prepareEquivalenceChecks(input.equivalences ?? []);
   // One index space: range proofs first, then proofs of equivalence.
   const offset = (input.ranges ?? []).length;
-  const { valid, invalid } = verifyChecks({
-    invalid: [...ranges.invalid, ...eqs.invalid.map((i) => offset + i)],
-    checks: [...ranges.checks, ...eqs.checks.map((c) => ({ index: offset + c.index, add: c.add }))],
-  });
+  const { valid, invalid } = verifyChecks(joinChecks([{ checks: ranges, offset: 0 }, { checks: eqs, offset }]));
   return {
     valid,
     invalidRanges: invalid.filter((i) => i < offset),

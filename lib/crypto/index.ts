@@ -59,7 +59,7 @@ export { Transcript } from './transcript.js';
 export { POINT_LENGTH, SCALAR_LENGTH, bytesToHex, decodePoint, decodeScalar, encodePoints, encodeScalar, hexToBytes } from './codec.js';
 export { GENERATOR_DST, MAX_VECTOR_GENERATORS, pedersenH, vectorGenerators } from './generators.js';
 export { batchWeights, cryptoRandom, randomScalar, randomScalars, type RandomSource } from './random.js';
-export { MsmAccumulator } from './msm-accumulator.js';
+export { MsmAccumulator, joinChecks, verifyChecks, type PreparedCheck, type PreparedChecks } from './msm-accumulator.js';
 export {
   MAX_AGGREGATE_PAIRS,
   ZKPE_AGGREGATE_LABEL,

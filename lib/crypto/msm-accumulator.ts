@@ -175,6 +175,17 @@ export function findInvalid(group: readonly PreparedCheck[]): number[] {
   return findInvalid(group.slice(0, mid)).concat(findInvalid(group.slice(mid)));
 }
 
+/**
+ * Several kinds of prepared checks in one index space: part p's item i becomes
+ * index `offset + i`, so one `verifyChecks` (one MSM) covers them all.
+ */
+export function joinChecks(parts: readonly { readonly checks: PreparedChecks; readonly offset: number }[]): PreparedChecks {
+  return {
+    invalid: parts.flatMap(({ checks, offset }) => checks.invalid.map((i) => i + offset)),
+    checks: parts.flatMap(({ checks, offset }) => checks.checks.map((c) => ({ index: c.index + offset, add: c.add }))),
+  };
+}
+
 /** The outcome of a batch verification. */
 export interface BatchResult {
   /** True when every item verified. */

@@ -20,7 +20,7 @@ import { prepareSchnorrChecks } from '../crypto/schnorr.js';
 import { partialDecrypt, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { cryptoRandom, type RandomSource } from '../crypto/random.js';
 import { billContext, encryptedEnergyCharge, feederContext } from './billing.js';
-import { decodeRecord, recordIntervals, signedMessage } from './records.js';
+import { decodeRecord, recordIntervals, recordSignatureItem } from './records.js';
 import type { Tariff } from './tariff.js';
 
 export interface AuthorityPolicy {
@@ -115,13 +115,7 @@ export class PrivacyAuthority {
     decoded.forEach((r) => {
       if (!this.meters.has(r.header.meterId)) refuse(`meter ${r.header.meterId} is not registered with the authority`);
     });
-    const sigs = prepareSchnorrChecks(
-      decoded.map((r) => ({
-        publicKey: this.meters.get(r.header.meterId)!.publicKey,
-        message: signedMessage(r.bytes.subarray(0, r.bytes.length - 64)),
-        signature: r.signature,
-      })),
-    );
+    const sigs = prepareSchnorrChecks(decoded.map((r) => recordSignatureItem(r, this.meters.get(r.header.meterId)!.publicKey)));
     const { invalid } = verifyChecks(sigs);
     if (invalid.length > 0) refuse(`record ${invalid[0]} is not signed by its meter`);
     const out: VerifiedReading[] = [];

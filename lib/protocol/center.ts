@@ -12,11 +12,11 @@ import { ZkmeterError } from '../errors.js';
 import { prepareRangeChecks } from '../crypto/bulletproofs/range.js';
 import { bytesToHex } from '../crypto/codec.js';
 import type { Ciphertext } from '../crypto/elgamal.js';
-import { verifyChecks, type PreparedChecks } from '../crypto/msm-accumulator.js';
-import { prepareSchnorrChecks } from '../crypto/schnorr.js';
+import { joinChecks, verifyChecks } from '../crypto/msm-accumulator.js';
+import { prepareSchnorrChecks, type SignatureItem } from '../crypto/schnorr.js';
 import { prepareAggregateEquivalenceChecks } from '../crypto/zkpe.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
-import { decodeRecord, proofContext, recordIntervals, signedMessage, type MeterRecord } from './records.js';
+import { decodeRecord, proofContext, recordIntervals, recordSignatureItem, type MeterRecord } from './records.js';
 
 /** A registered meter. */
 export interface MeterRegistration {
@@ -229,7 +229,7 @@ export function verifyRecordBatch(
 ): Verdict[] {
   if (!Array.isArray(records)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array of byte arrays');
   const verdicts: Verdict[] = new Array(records.length);
-  const candidates: { index: number; record: MeterRecord; message: Uint8Array; publicKey: Uint8Array }[] = [];
+  const candidates: { index: number; record: MeterRecord; signature: SignatureItem }[] = [];
   records.forEach((bytes, index) => {
     let record: MeterRecord;
     try {
@@ -245,10 +245,9 @@ export function verifyRecordBatch(
       verdicts[index] = { ok: false, meterId: record.header.meterId, ...policy };
       return;
     }
-    const message = signedMessage(record.bytes.subarray(0, record.bytes.length - 64));
-    candidates.push({ index, record, message, publicKey: m!.publicKey });
+    candidates.push({ index, record, signature: recordSignatureItem(record, m!.publicKey) });
   });
-  const sigs = prepareSchnorrChecks(candidates.map((c) => ({ publicKey: c.publicKey, message: c.message, signature: c.record.signature })));
+  const sigs = prepareSchnorrChecks(candidates.map((c) => c.signature));
   const ranges = prepareRangeChecks(
     candidates.map((c) => ({
       statement: { commitments: c.record.commitments, bits: c.record.header.bits, bounds: c.record.header.bounds },
@@ -264,12 +263,7 @@ export function verifyRecordBatch(
     })),
   );
   const n = candidates.length;
-  const shift = (p: PreparedChecks, by: number): PreparedChecks => ({
-    invalid: p.invalid.map((i) => i + by),
-    checks: p.checks.map((c) => ({ index: c.index + by, add: c.add })),
-  });
-  const all = [shift(sigs, 0), shift(ranges, n), shift(eqs, 2 * n)];
-  const { invalid } = verifyChecks({ invalid: all.flatMap((p) => p.invalid), checks: all.flatMap((p) => p.checks) });
+  const { invalid } = verifyChecks(joinChecks([{ checks: sigs, offset: 0 }, { checks: ranges, offset: n }, { checks: eqs, offset: 2 * n }]));
   const failed = new Map<number, RejectReason>();
   const reasons: RejectReason[] = ['signature', 'range-proof', 'equivalence-proof'];
   for (const i of invalid) {
@@ -282,7 +276,7 @@ export function verifyRecordBatch(
     verdicts[c.index] =
       reason !== undefined
         ? { ok: false, reason, meterId, detail: `the record's ${reason.replace('-', ' ')} does not verify` }
-        : { ok: true, header: c.record.header, ciphertexts: c.record.ciphertexts, bytes: c.record.bytes, recordId: bytesToHex(c.message) };
+        : { ok: true, header: c.record.header, ciphertexts: c.record.ciphertexts, bytes: c.record.bytes, recordId: bytesToHex(c.signature.message) };
   });
   return verdicts;
 }

@@ -19,14 +19,14 @@
 import { getGroup } from '../backend/index.js';
 import { equalBytes, scalarToBytes } from '../backend/bytes.js';
 import { commit } from '../crypto/pedersen.js';
-import { verifyChecks } from '../crypto/msm-accumulator.js';
+import { joinChecks, verifyChecks } from '../crypto/msm-accumulator.js';
 import { prepareSchnorrChecks } from '../crypto/schnorr.js';
 import { prepareAggregateEquivalenceChecks } from '../crypto/zkpe.js';
 import { combineDecryptionShares, type SharedKey } from '../crypto/threshold.js';
 import { ZkmeterError } from '../errors.js';
 import { billContext, encryptedEnergyCharge, type Bill } from './billing.js';
 import type { ReadingOpening } from './meter.js';
-import { decodeRecord, proofContext, recordIntervals, signedMessage, type MeterRecord } from './records.js';
+import { decodeRecord, proofContext, recordIntervals, recordSignatureItem, type MeterRecord } from './records.js';
 import { priceAt, standingCharge, type Tariff } from './tariff.js';
 
 export interface IntervalDisagreement {
@@ -81,9 +81,7 @@ export function checkBill(o: {
       problems.push(`record ${i} is malformed: ${(e as Error).message}`);
     }
   });
-  const sigs = prepareSchnorrChecks(
-    records.map((r) => ({ publicKey: o.meterPublicKey, message: signedMessage(r.bytes.subarray(0, r.bytes.length - 64)), signature: r.signature })),
-  );
+  const sigs = prepareSchnorrChecks(records.map((r) => recordSignatureItem(r, o.meterPublicKey)));
   const eqs = prepareAggregateEquivalenceChecks(
     records.map((r) => ({
       statement: { publicKey: o.utilityKey ?? o.key.publicKey, ciphertexts: r.ciphertexts, commitments: r.commitments },
@@ -92,12 +90,7 @@ export function checkBill(o: {
     })),
   );
   const n = records.length;
-  const bad = new Set(
-    verifyChecks({
-      invalid: [...sigs.invalid, ...eqs.invalid.map((i) => i + n)],
-      checks: [...sigs.checks, ...eqs.checks.map((c) => ({ index: c.index + n, add: c.add }))],
-    }).invalid.map((i) => i % n),
-  );
+  const bad = new Set(verifyChecks(joinChecks([{ checks: sigs, offset: 0 }, { checks: eqs, offset: n }])).invalid.map((i) => i % n));
   // 2. Each billed interval against the customer's own reading.
   const byInterval = new Map<number, { record: MeterRecord; j: number; bad: boolean }>();
   records.forEach((r, k) => recordIntervals(r.header).forEach((t, j) => byInterval.set(t, { record: r, j, bad: bad.has(k) })));

@@ -14,6 +14,7 @@ export {
   proofContext,
   recordFromJson,
   recordIntervals,
+  recordSignatureItem,
   recordToJson,
   signedMessage,
   type MeterRecord,

@@ -19,7 +19,7 @@ import { AFFINE_BYTES, concatBytes } from '../backend/bytes.js';
 import { RANGE_BITS, rangeProofLength, type RangeBits } from '../crypto/bulletproofs/range.js';
 import { POINT_LENGTH, bytesToHex, decodePoints, encodePoints, hexToBytes } from '../crypto/codec.js';
 import type { Ciphertext } from '../crypto/elgamal.js';
-import { taggedHash } from '../crypto/schnorr.js';
+import { taggedHash, type SignatureItem } from '../crypto/schnorr.js';
 import { ZKPE_LENGTH } from '../crypto/zkpe.js';
 
 /** The first bytes of every record. */
@@ -93,6 +93,11 @@ export function signedMessage(signedBytes: Uint8Array): Uint8Array {
 
 function fail(message: string): never {
   throw new ZkmeterError('INVALID_RECORD', message);
+}
+
+/** The record's signature as a verification item under the meter's 32-byte x-only key. */
+export function recordSignatureItem(record: MeterRecord, publicKey: Uint8Array): SignatureItem {
+  return { publicKey, message: signedMessage(record.bytes.subarray(0, record.bytes.length - 64)), signature: record.signature };
 }
 
 /** Checks a header's fields; returns it. */
