@@ -17,6 +17,9 @@ import { prepareSchnorrChecks, type SignatureItem } from '../crypto/schnorr.js';
 import { prepareAggregateEquivalenceChecks } from '../crypto/zkpe.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
 import { decodeRecord, proofContext, recordIntervals, recordSignatureItem, type MeterRecord } from './records.js';
+import { MemoryStore, type CenterStore, type StoredReading } from './store.js';
+
+export type { StoredReading } from './store.js';
 
 /** A registered meter. */
 export interface MeterRegistration {
@@ -55,35 +58,25 @@ export type RecordOutcome =
     }
   | { readonly status: 'invalid'; readonly reason: RejectReason; readonly detail: string; readonly meterId?: string };
 
-/** One accepted reading's ciphertext, as stored. */
-export interface StoredReading {
-  readonly meterId: string;
-  readonly intervalStart: number;
-  readonly ciphertext: Ciphertext;
-  readonly abnormal: boolean;
-  readonly recordId: string;
-}
 
 export interface ControlCenterOptions {
   /** The utility's ElGamal public key (64-byte affine). */
   readonly utilityKey: Uint8Array;
   /** Tariff versions meters may be configured with (default: any). */
   readonly tariffVersions?: readonly number[];
+  /** Where state lives (default: in memory). */
+  readonly store?: CenterStore;
 }
 
 export class ControlCenter {
   private readonly utilityKey: Uint8Array;
   private readonly tariffVersions: ReadonlySet<number> | undefined;
-  private readonly meters = new Map<string, Required<Omit<MeterRegistration, 'feeder'>> & { feeder: string | undefined }>();
-  /** meterId → intervalStart → stored reading. */
-  private readonly readings = new Map<string, Map<number, StoredReading>>();
-  private readonly inspection: StoredReading[] = [];
-  /** recordId → the record's bytes, kept as evidence (the authority and customers check signatures on them). */
-  private readonly evidence = new Map<string, Uint8Array>();
+  private readonly store: CenterStore;
 
   constructor(o: ControlCenterOptions) {
     this.utilityKey = o.utilityKey;
     this.tariffVersions = o.tariffVersions ? new Set(o.tariffVersions) : undefined;
+    this.store = o.store ?? new MemoryStore();
   }
 
   /** Registers (or re-keys, with a new epoch) a meter. */
@@ -91,7 +84,7 @@ export class ControlCenter {
     if (typeof m?.meterId !== 'string' || !(m.publicKey instanceof Uint8Array) || m.publicKey.length !== 32) {
       throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
     }
-    this.meters.set(m.meterId, {
+    this.store.putMeter({
       meterId: m.meterId,
       publicKey: m.publicKey.slice(),
       meterClass: m.meterClass ?? HOUSEHOLD,
@@ -101,11 +94,11 @@ export class ControlCenter {
   }
 
   meterIds(): string[] {
-    return [...this.meters.keys()];
+    return this.store.meterIds();
   }
 
   feederOf(meterId: string): string | undefined {
-    return this.meters.get(meterId)?.feeder;
+    return this.store.getMeter(meterId)?.feeder;
   }
 
   /**
@@ -116,84 +109,56 @@ export class ControlCenter {
    * wins; later ones are duplicates.
    */
   submit(records: readonly Uint8Array[]): RecordOutcome[] {
-    return this.accept(verifyRecordBatch(records, (id) => this.meters.get(id), this.utilityKey, this.tariffVersions));
+    return this.accept(verifyRecordBatch(records, (id) => this.store.getMeter(id), this.utilityKey, this.tariffVersions));
   }
 
   /** The registration `verifyRecordBatch` needs, for a verifier running elsewhere (a worker thread). */
   registration(meterId: string): VerifierRegistration | undefined {
-    return this.meters.get(meterId);
+    return this.store.getMeter(meterId);
   }
 
   /** Stores verdicts from `verifyRecordBatch` (run here or in a worker) and returns the outcomes. */
   accept(verdicts: readonly Verdict[]): RecordOutcome[] {
-    return verdicts.map((v) => (v.ok ? this.store(v) : { status: 'invalid', reason: v.reason, detail: v.detail, ...(v.meterId ? { meterId: v.meterId } : {}) }));
-  }
-
-  /** Stores a verified record unless one of its intervals is taken by another record. */
-  private store(record: VerifiedRecord): RecordOutcome {
-    const { header: h, recordId } = record;
-    const intervals = recordIntervals(h);
-    let byInterval = this.readings.get(h.meterId);
-    if (byInterval === undefined) this.readings.set(h.meterId, (byInterval = new Map()));
-    const taken = intervals.map((t) => byInterval!.get(t));
-    if (taken.every((s) => s !== undefined && s.recordId === recordId)) {
-      return { status: h.abnormal ? 'abnormal' : 'accepted', meterId: h.meterId, intervals, repeated: true, recordId };
-    }
-    const clash = taken.findIndex((s) => s !== undefined);
-    if (clash >= 0) {
-      return {
-        status: 'invalid',
-        reason: 'duplicate',
-        meterId: h.meterId,
-        detail: `interval ${intervals[clash]} of meter ${h.meterId} already has an accepted record`,
-      };
-    }
-    this.evidence.set(recordId, record.bytes);
-    intervals.forEach((t, j) => {
-      const stored: StoredReading = { meterId: h.meterId, intervalStart: t, ciphertext: record.ciphertexts[j]!, abnormal: h.abnormal, recordId };
-      byInterval!.set(t, stored);
-      if (h.abnormal) this.inspection.push(stored);
+    return verdicts.map((v) => {
+      if (!v.ok) return { status: 'invalid', reason: v.reason, detail: v.detail, ...(v.meterId ? { meterId: v.meterId } : {}) };
+      const h = v.header;
+      const put = this.store.putRecord(v);
+      if (put.status === 'taken') {
+        return { status: 'invalid', reason: 'duplicate', meterId: h.meterId, detail: `interval ${put.intervalStart} of meter ${h.meterId} already has an accepted record` };
+      }
+      return { status: h.abnormal ? 'abnormal' : 'accepted', meterId: h.meterId, intervals: recordIntervals(h), repeated: put.status === 'repeated', recordId: v.recordId };
     });
-    return { status: h.abnormal ? 'abnormal' : 'accepted', meterId: h.meterId, intervals, repeated: false, recordId };
   }
 
   /** Accepted readings of a meter in [from, to), ordered by interval. */
   readingsOf(meterId: string, from: number, to: number): StoredReading[] {
-    const m = this.readings.get(meterId);
-    if (m === undefined) return [];
-    return [...m.values()].filter((r) => r.intervalStart >= from && r.intervalStart < to).sort((a, b) => a.intervalStart - b.intervalStart);
+    return this.store.readings(meterId, from, to);
   }
-
 
   /** Accepted readings of every meter on `feeder` for the interval starting at `t`. */
   feederReadings(feeder: string, t: number): StoredReading[] {
-    const out: StoredReading[] = [];
-    for (const m of this.meters.values()) {
-      const r = m.feeder === feeder ? this.readings.get(m.meterId)?.get(t) : undefined;
-      if (r !== undefined) out.push(r);
-    }
-    return out;
+    return this.store.feederReadings(feeder, t);
   }
 
   /** The signed records behind `readings`, each once. */
   evidenceFor(readings: readonly StoredReading[]): Uint8Array[] {
-    return [...new Set(readings.map((r) => r.recordId))].map((id) => this.evidence.get(id)!);
+    return [...new Set(readings.map((r) => r.recordId))].map((id) => this.store.evidence(id)!);
   }
 
   /** Interval starts in [from, to) with no accepted reading: gaps to chase. */
   gaps(meterId: string, from: number, to: number): number[] {
-    const m = this.meters.get(meterId);
+    const m = this.store.getMeter(meterId);
     if (m === undefined) throw new ZkmeterError('INVALID_ARGUMENT', `meter ${meterId} is not registered`);
     const step = m.meterClass.intervalSeconds;
-    const have = this.readings.get(meterId);
+    const have = new Set(this.store.readings(meterId, from, to).map((r) => r.intervalStart));
     const out: number[] = [];
-    for (let t = Math.ceil(from / step) * step; t < to; t += step) if (!have?.has(t)) out.push(t);
+    for (let t = Math.ceil(from / step) * step; t < to; t += step) if (!have.has(t)) out.push(t);
     return out;
   }
 
   /** Abnormal readings awaiting inspection (accepted, billable). */
   inspectionQueue(): StoredReading[] {
-    return this.inspection.slice();
+    return this.store.inspectionQueue();
   }
 }
 

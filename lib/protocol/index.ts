@@ -33,6 +33,7 @@ export {
   type VerifiedRecord,
   type VerifierRegistration,
 } from './center.js';
+export { MemoryStore, type CenterStore, type PutOutcome, type RecordToStore, type StoredMeter } from './store.js';
 export { DEFAULT_POLICY, PrivacyAuthority, type AuthorityPolicy } from './authority.js';
 export { billContext, encryptedEnergyCharge, feederContext, issueBill, maxEnergyCharge, releaseFeederAggregate, type Bill } from './billing.js';
 export { checkBill, type BillCheck, type IntervalDisagreement } from './customer.js';

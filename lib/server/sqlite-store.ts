@@ -1,0 +1,192 @@
+/**
+ * The control center's state in SQLite (better-sqlite3), zero setup: one file,
+ * WAL mode, synchronous = FULL, versioned migrations. The database enforces
+ * (meter, interval) uniqueness with the readings table's primary key, and a
+ * record's readings are written in one IMMEDIATE transaction, so a record is
+ * stored whole or not at all and, once `putRecord` returns, it survives a crash.
+ * @module
+ */
+import Database from 'better-sqlite3';
+import { ZkmeterError } from '../errors.js';
+import type { MeterClass } from '../protocol/meter.js';
+import { recordIntervals } from '../protocol/records.js';
+import type { CenterStore, PutOutcome, RecordToStore, StoredMeter, StoredReading } from '../protocol/store.js';
+
+/** Versioned schema changes, applied in order, each once, in its own transaction. */
+const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE meters (
+        meter_id   TEXT PRIMARY KEY,
+        public_key BLOB NOT NULL,
+        class_json TEXT NOT NULL,
+        feeder     TEXT,
+        key_epoch  INTEGER NOT NULL
+      );
+      CREATE INDEX meters_by_feeder ON meters (feeder);
+      CREATE TABLE records (
+        record_id  TEXT PRIMARY KEY,
+        meter_id   TEXT NOT NULL,
+        bytes      BLOB NOT NULL
+      );
+      CREATE TABLE readings (
+        meter_id       TEXT NOT NULL,
+        interval_start INTEGER NOT NULL,
+        c1             BLOB NOT NULL,
+        c2             BLOB NOT NULL,
+        abnormal       INTEGER NOT NULL,
+        record_id      TEXT NOT NULL REFERENCES records (record_id),
+        PRIMARY KEY (meter_id, interval_start)
+      ) WITHOUT ROWID;
+      CREATE TABLE inspection (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        meter_id       TEXT NOT NULL,
+        interval_start INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+interface ReadingRow {
+  meter_id: string;
+  interval_start: number;
+  c1: Buffer;
+  c2: Buffer;
+  abnormal: number;
+  record_id: string;
+}
+
+const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
+
+function toReading(r: ReadingRow): StoredReading {
+  return { meterId: r.meter_id, intervalStart: r.interval_start, ciphertext: { c1: bytes(r.c1), c2: bytes(r.c2) }, abnormal: r.abnormal === 1, recordId: r.record_id };
+}
+
+function classToJson(c: MeterClass): string {
+  return JSON.stringify(c, (_, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
+}
+
+function classFromJson(s: string): MeterClass {
+  return JSON.parse(s, (_, v: unknown) => (v !== null && typeof v === 'object' && '$bigint' in v ? BigInt((v as { $bigint: string }).$bigint) : v)) as MeterClass;
+}
+
+export class SqliteStore implements CenterStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly q: Record<string, Database.Statement>;
+
+  /** Opens (creating if needed) the database at `path` (`:memory:` for tests) and migrates it. */
+  constructor(path: string) {
+    this.path = path;
+    try {
+      this.db = new Database(path);
+    } catch (e) {
+      throw new ZkmeterError('INVALID_ARGUMENT', `cannot open database ${path}: ${(e as Error).message}`);
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.q = {
+      putMeter: this.db.prepare(
+        `INSERT INTO meters (meter_id, public_key, class_json, feeder, key_epoch) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (meter_id) DO UPDATE SET public_key = excluded.public_key, class_json = excluded.class_json,
+           feeder = excluded.feeder, key_epoch = excluded.key_epoch`,
+      ),
+      getMeter: this.db.prepare('SELECT * FROM meters WHERE meter_id = ?'),
+      meterIds: this.db.prepare('SELECT meter_id FROM meters ORDER BY meter_id').pluck(),
+      held: this.db.prepare('SELECT interval_start, record_id FROM readings WHERE meter_id = ? AND interval_start >= ? AND interval_start <= ?'),
+      putRecord: this.db.prepare('INSERT INTO records (record_id, meter_id, bytes) VALUES (?, ?, ?)'),
+      putReading: this.db.prepare('INSERT INTO readings (meter_id, interval_start, c1, c2, abnormal, record_id) VALUES (?, ?, ?, ?, ?, ?)'),
+      putInspection: this.db.prepare('INSERT INTO inspection (meter_id, interval_start) VALUES (?, ?)'),
+      readings: this.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND interval_start >= ? AND interval_start < ? ORDER BY interval_start'),
+      feeder: this.db.prepare('SELECT r.* FROM readings r JOIN meters m ON m.meter_id = r.meter_id WHERE m.feeder = ? AND r.interval_start = ? ORDER BY r.meter_id'),
+      evidence: this.db.prepare('SELECT bytes FROM records WHERE record_id = ?').pluck(),
+      inspection: this.db.prepare(
+        'SELECT r.* FROM inspection i JOIN readings r ON r.meter_id = i.meter_id AND r.interval_start = i.interval_start ORDER BY i.seq',
+      ),
+    };
+  }
+
+  /** The schema version of the open database. */
+  schemaVersion(): number {
+    return (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const current = this.schemaVersion();
+    if (current > SCHEMA_VERSION) {
+      throw new ZkmeterError('INVALID_ARGUMENT', `database ${this.path} has schema version ${current}, newer than this zkmeter (${SCHEMA_VERSION})`);
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Math.floor(Date.now() / 1000));
+      })();
+    }
+  }
+
+  putMeter(m: StoredMeter): void {
+    this.q.putMeter!.run(m.meterId, Buffer.from(m.publicKey), classToJson(m.meterClass), m.feeder ?? null, m.keyEpoch);
+  }
+
+  getMeter(meterId: string): StoredMeter | undefined {
+    const r = this.q.getMeter!.get(meterId) as { meter_id: string; public_key: Buffer; class_json: string; feeder: string | null; key_epoch: number } | undefined;
+    if (r === undefined) return undefined;
+    return { meterId: r.meter_id, publicKey: bytes(r.public_key), meterClass: classFromJson(r.class_json), feeder: r.feeder ?? undefined, keyEpoch: r.key_epoch };
+  }
+
+  meterIds(): string[] {
+    return this.q.meterIds!.all() as string[];
+  }
+
+  putRecord(r: RecordToStore): PutOutcome {
+    const h = r.header;
+    const intervals = recordIntervals(h);
+    const write = this.db.transaction((): PutOutcome => {
+      const held = new Map(
+        (this.q.held!.all(h.meterId, intervals[0], intervals[intervals.length - 1]) as { interval_start: number; record_id: string }[]).map((x) => [x.interval_start, x.record_id]),
+      );
+      const mine = intervals.filter((t) => held.get(t) === r.recordId).length;
+      if (mine === intervals.length) return { status: 'repeated' };
+      const clash = intervals.find((t) => held.has(t));
+      if (clash !== undefined) return { status: 'taken', intervalStart: clash };
+      this.q.putRecord!.run(r.recordId, h.meterId, Buffer.from(r.bytes));
+      intervals.forEach((t, j) => {
+        // The primary key (meter_id, interval_start) is the last word on uniqueness.
+        this.q.putReading!.run(h.meterId, t, Buffer.from(r.ciphertexts[j]!.c1), Buffer.from(r.ciphertexts[j]!.c2), h.abnormal ? 1 : 0, r.recordId);
+        if (h.abnormal) this.q.putInspection!.run(h.meterId, t);
+      });
+      return { status: 'stored' };
+    });
+    return write.immediate();
+  }
+
+  readings(meterId: string, from: number, to: number): StoredReading[] {
+    return (this.q.readings!.all(meterId, from, to) as ReadingRow[]).map(toReading);
+  }
+
+  feederReadings(feeder: string, intervalStart: number): StoredReading[] {
+    return (this.q.feeder!.all(feeder, intervalStart) as ReadingRow[]).map(toReading);
+  }
+
+  evidence(recordId: string): Uint8Array | undefined {
+    const b = this.q.evidence!.get(recordId) as Buffer | undefined;
+    return b === undefined ? undefined : bytes(b);
+  }
+
+  inspectionQueue(): StoredReading[] {
+    return (this.q.inspection!.all() as ReadingRow[]).map(toReading);
+  }
+}
