@@ -90,10 +90,14 @@ export function encryptWithRandomness(publicKey: Uint8Array, m: bigint, r: bigin
 
 /** M = C2 − x·C1 = m·G, the decrypted point. */
 export function decryptToPoint(secretKey: bigint, ct: Ciphertext): Uint8Array {
-  const g = getGroup();
   aciphertext(ct);
-  const xC1 = g.mul(ct.c1, scalarToBytes(asecret(secretKey, 'secretKey')));
-  return g.add(ct.c2, g.negate(xC1));
+  return unmask(ct, getGroup().mul(ct.c1, scalarToBytes(asecret(secretKey, 'secretKey'))));
+}
+
+/** C2 − xC1 = m·G, given x·C1 (computed here, or combined from threshold decryption shares). */
+export function unmask(ct: Ciphertext, xC1: Uint8Array): Uint8Array {
+  const g = getGroup();
+  return g.add(abytes(ct.c2, 'ciphertext.c2', AFFINE_BYTES), g.negate(abytes(xC1, 'xC1', AFFINE_BYTES)));
 }
 
 export interface DecryptOptions {

@@ -23,6 +23,7 @@ export {
   rerandomize,
   scale,
   subtract,
+  unmask,
   weightedSum,
   type Ciphertext,
   type DecryptOptions,

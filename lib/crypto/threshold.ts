@@ -26,7 +26,7 @@ import { AFFINE_BYTES, abytes, bytesToBigint, concatBytes, equalBytes, scalarToB
 import { DEFAULT_TABLE_BITS, discreteLog } from './bsgs.js';
 import { decodePoint } from './codec.js';
 import { proveDleq, verifyDleq } from './dleq.js';
-import { DEFAULT_MAX, type Ciphertext, type DecryptOptions } from './elgamal.js';
+import { DEFAULT_MAX, unmask, type Ciphertext, type DecryptOptions } from './elgamal.js';
 import { cryptoRandom, type RandomSource } from './random.js';
 import { invertPublic, modN } from './scalar.js';
 
@@ -172,9 +172,7 @@ export function thresholdDecrypt(
   context: Uint8Array,
   options: DecryptOptions = {},
 ): bigint {
-  const xC1 = combineDecryptionShares(key, ct, shares, context);
-  const g = getGroup();
-  const M = g.add(abytes(ct.c2, 'ciphertext.c2', AFFINE_BYTES), g.negate(xC1));
+  const M = unmask(ct, combineDecryptionShares(key, ct, shares, context));
   return discreteLog(M, options.max ?? DEFAULT_MAX, options.tableBits ?? DEFAULT_TABLE_BITS);
 }
 

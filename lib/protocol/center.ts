@@ -194,7 +194,7 @@ export function verifyRecordBatch(
 ): Verdict[] {
   if (!Array.isArray(records)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array of byte arrays');
   const verdicts: Verdict[] = new Array(records.length);
-  const candidates: { index: number; record: MeterRecord; signature: SignatureItem }[] = [];
+  const candidates: { index: number; record: MeterRecord; signature: SignatureItem; context: Uint8Array }[] = [];
   records.forEach((bytes, index) => {
     let record: MeterRecord;
     try {
@@ -210,21 +210,21 @@ export function verifyRecordBatch(
       verdicts[index] = { ok: false, meterId: record.header.meterId, ...policy };
       return;
     }
-    candidates.push({ index, record, signature: recordSignatureItem(record, m!.publicKey) });
+    candidates.push({ index, record, signature: recordSignatureItem(record, m!.publicKey), context: proofContext(record.headerBytes) });
   });
   const sigs = prepareSchnorrChecks(candidates.map((c) => c.signature));
   const ranges = prepareRangeChecks(
     candidates.map((c) => ({
       statement: { commitments: c.record.commitments, bits: c.record.header.bits, bounds: c.record.header.bounds },
       proof: c.record.rangeProof,
-      context: proofContext(c.record.headerBytes),
+      context: c.context,
     })),
   );
   const eqs = prepareAggregateEquivalenceChecks(
     candidates.map((c) => ({
       statement: { publicKey: utilityKey, ciphertexts: c.record.ciphertexts, commitments: c.record.commitments },
       proof: c.record.equivalenceProof,
-      context: proofContext(c.record.headerBytes),
+      context: c.context,
     })),
   );
   const n = candidates.length;

@@ -18,6 +18,7 @@
  */
 import { getGroup } from '../backend/index.js';
 import { equalBytes, scalarToBytes } from '../backend/bytes.js';
+import { unmask } from '../crypto/elgamal.js';
 import { commit } from '../crypto/pedersen.js';
 import { joinChecks, verifyChecks } from '../crypto/msm-accumulator.js';
 import { prepareSchnorrChecks } from '../crypto/schnorr.js';
@@ -113,12 +114,12 @@ export function checkBill(o: {
     }
   }
   // 3. The encrypted charge is the tariff-weighted sum of exactly those records' ciphertexts.
-  const billed = bill.intervals.map((t) => byInterval.get(t)).filter((e) => e !== undefined);
+  const billed = bill.intervals.flatMap((t) => {
+    const e = byInterval.get(t);
+    return e === undefined ? [] : [{ intervalStart: t, ciphertext: e.record.ciphertexts[e.j]! }];
+  });
   if (billed.length === bill.intervals.length && billed.length > 0) {
-    const recomputed = encryptedEnergyCharge(
-      billed.map((e) => ({ intervalStart: recordIntervals(e.record.header)[e.j]!, ciphertext: e.record.ciphertexts[e.j]! })),
-      tariff,
-    );
+    const recomputed = encryptedEnergyCharge(billed, tariff);
     if (!equalBytes(recomputed.c1, bill.encryptedEnergyCharge.c1) || !equalBytes(recomputed.c2, bill.encryptedEnergyCharge.c2)) {
       problems.push('the encrypted charge is not the tariff-weighted sum of the billed records');
     }
@@ -127,9 +128,8 @@ export function checkBill(o: {
   try {
     const ct = bill.encryptedEnergyCharge;
     const xC1 = combineDecryptionShares(o.key, ct, bill.decryptionShares, billContext(bill.meterId, bill.from, bill.to, bill.tariffVersion));
-    const g = getGroup();
-    const M = g.add(ct.c2, g.negate(xC1));
-    const claimed = bill.energyCharge === 0n ? new Uint8Array(64) : g.mulGen(scalarToBytes(bill.energyCharge));
+    const M = unmask(ct, xC1);
+    const claimed = bill.energyCharge === 0n ? new Uint8Array(64) : getGroup().mulGen(scalarToBytes(bill.energyCharge));
     if (!equalBytes(M, claimed)) problems.push('the decryption shares do not decrypt to the billed energy charge');
   } catch (e) {
     if (!(e instanceof ZkmeterError)) throw e;
