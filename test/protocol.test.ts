@@ -20,7 +20,7 @@ import { verifyRange } from '../lib/crypto/bulletproofs/range.js';
 import { verifyAggregateEquivalence } from '../lib/crypto/zkpe.js';
 import { DEFAULT_TARIFF, priceAt } from '../lib/protocol/tariff.js';
 import { TestRng, testSeed } from './support/rng.js';
-import { errorCode } from './support/errors.js';
+import { asyncErrorCode, errorCode } from './support/errors.js';
 import { compressedX, isCurveX } from './support/curve.js';
 
 const seed = testSeed();
@@ -37,10 +37,10 @@ function setup(policy = { minIntervals: 4, minMeters: 3 }) {
   const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [1] });
   const authority = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [DEFAULT_TARIFF], policy });
   const meters = new Map<string, Meter>();
-  const addMeter = (id: string, feeder = 'F1', registered = true) => {
+  const addMeter = async (id: string, feeder = 'F1', registered = true) => {
     const m = new Meter({ meterId: id, signingKey: randomScalar(rand), utilityKey: key.publicKey, rng: rand });
     if (registered) {
-      center.register({ meterId: id, publicKey: m.publicKey, feeder });
+      await center.register({ meterId: id, publicKey: m.publicKey, feeder });
       authority.register(id, m.publicKey, feeder);
     }
     meters.set(id, m);
@@ -89,50 +89,50 @@ describe(`records (${g.name})`, () => {
 });
 
 describe(`control center, billing and the customer (${g.name})`, () => {
-  it('classifies, bills exactly, and the customer’s check passes', () => {
+  it('classifies, bills exactly, and the customer’s check passes', async () => {
     const s = setup();
-    const a = s.addMeter('A');
+    const a = await s.addMeter('A');
     const readings = [120n, 4800n, 0n, 950n, 310n]; // 4800 Wh is abnormal for a household
     const records = readings.map((wh, i) => a.reading(T(60 + i), wh)); // from 15:00, across the peak band
-    const out = s.center.submit(records.map((r) => r.bytes));
+    const out = await s.center.submit(records.map((r) => r.bytes));
     expect(out.map((o) => o.status)).toEqual(['accepted', 'abnormal', 'accepted', 'accepted', 'accepted']);
     expect(records[1]!.header.abnormal).toBe(true);
     expect(records[1]!.header.bounds).toEqual(HOUSEHOLD.plausible);
-    expect(s.center.inspectionQueue().map((r) => r.intervalStart)).toEqual([T(61)]);
-    expect(s.center.gaps('A', T(58), T(66))).toEqual([T(58), T(59), T(65)]);
+    expect((await s.center.inspectionQueue()).map((r) => r.intervalStart)).toEqual([T(61)]);
+    expect(await s.center.gaps('A', T(58), T(66))).toEqual([T(58), T(59), T(65)]);
 
-    const bill = issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
+    const bill = await issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
     const truth = readings.reduce((sum, wh, i) => sum + wh * priceAt(DEFAULT_TARIFF, T(60 + i)), 0n);
     expect(bill.energyCharge).toBe(truth); // the abnormal reading is billed, not dropped
     expect(bill.total).toBe(truth + DEFAULT_TARIFF.standingChargePerDay);
-    const check = checkBill({ bill, records: s.center.evidenceFor(s.center.readingsOf('A', DAY, DAY + 86_400)), openings: a.export(), tariff: DEFAULT_TARIFF, key: s.key, meterPublicKey: a.publicKey });
+    const check = checkBill({ bill, records: await s.center.evidenceFor(await s.center.readingsOf('A', DAY, DAY + 86_400)), openings: a.export(), tariff: DEFAULT_TARIFF, key: s.key, meterPublicKey: a.publicKey });
     expect(check.problems).toEqual([]);
     expect(check.disagreements).toEqual([]);
     expect(check.ok).toBe(true);
   });
 
-  it('replays are idempotent, duplicates and unknown meters are rejected, a daily record is accepted', () => {
+  it('replays are idempotent, duplicates and unknown meters are rejected, a daily record is accepted', async () => {
     const s = setup();
-    const a = s.addMeter('A');
+    const a = await s.addMeter('A');
     const r0 = a.reading(T(0), 100n);
-    expect(s.center.submit([r0.bytes])[0]).toMatchObject({ status: 'accepted', repeated: false });
-    expect(s.center.submit([r0.bytes])[0]).toMatchObject({ status: 'accepted', repeated: true });
+    expect((await s.center.submit([r0.bytes]))[0]).toMatchObject({ status: 'accepted', repeated: false });
+    expect((await s.center.submit([r0.bytes]))[0]).toMatchObject({ status: 'accepted', repeated: true });
     const again = a.reading(T(0), 100n); // a second, different record for the same interval
-    expect(s.center.submit([again.bytes])[0]).toMatchObject({ status: 'invalid', reason: 'duplicate' });
+    expect((await s.center.submit([again.bytes]))[0]).toMatchObject({ status: 'invalid', reason: 'duplicate' });
     const day = a.daily(T(4), [10n, 20n, 30n, 40n]);
-    const both = s.center.submit([day.bytes, a.daily(T(6), [1n, 2n]).bytes]);
+    const both = await s.center.submit([day.bytes, a.daily(T(6), [1n, 2n]).bytes]);
     expect(both[0]).toMatchObject({ status: 'accepted', intervals: [T(4), T(5), T(6), T(7)] });
     expect(both[1]).toMatchObject({ status: 'invalid', reason: 'duplicate' });
-    const stranger = s.addMeter('Z', 'F1', false);
-    expect(s.center.submit([stranger.reading(T(0), 5n).bytes])[0]).toMatchObject({ status: 'invalid', reason: 'unknown-meter' });
-    expect(s.center.submit([new Uint8Array(10)])[0]).toMatchObject({ status: 'invalid', reason: 'malformed' });
+    const stranger = await s.addMeter('Z', 'F1', false);
+    expect((await s.center.submit([stranger.reading(T(0), 5n).bytes]))[0]).toMatchObject({ status: 'invalid', reason: 'unknown-meter' });
+    expect((await s.center.submit([new Uint8Array(10)]))[0]).toMatchObject({ status: 'invalid', reason: 'malformed' });
   });
 
-  it('a tampered header fails the signature, and re-signed it still fails both proofs', () => {
+  it('a tampered header fails the signature, and re-signed it still fails both proofs', async () => {
     const s = setup();
     const signingKey = randomScalar(rand);
     const a = new Meter({ meterId: 'A', signingKey, utilityKey: s.key.publicKey, rng: rand });
-    s.center.register({ meterId: 'A', publicKey: a.publicKey });
+    await s.center.register({ meterId: 'A', publicKey: a.publicKey });
     const rec = a.reading(T(8), 200n);
     const idLen = rec.bytes[8]!;
     // Header fields after the meter id: intervalStart u64 at +0, keyEpoch u32 at +22.
@@ -144,80 +144,80 @@ describe(`control center, billing and the customer (${g.name})`, () => {
       const b = rec.bytes.slice();
       tamper(new DataView(b.buffer));
       const unsigned = b.subarray(0, b.length - 64);
-      if (name === 'epoch') s.center.register({ meterId: 'A', publicKey: a.publicKey, keyEpoch: 1 });
-      expect(s.center.submit([b])[0]).toMatchObject({ status: 'invalid', reason: 'signature' });
+      if (name === 'epoch') await s.center.register({ meterId: 'A', publicKey: a.publicKey, keyEpoch: 1 });
+      expect((await s.center.submit([b]))[0]).toMatchObject({ status: 'invalid', reason: 'signature' });
       const resigned = concatBytes(unsigned, signSchnorr([signedMessage(unsigned)], signingKey, rand));
-      expect(s.center.submit([resigned])[0]).toMatchObject({ status: 'invalid', reason: 'range-proof' });
+      expect((await s.center.submit([resigned]))[0]).toMatchObject({ status: 'invalid', reason: 'range-proof' });
       // Both proofs are bound to the header: each fails on its own.
       const t = decodeRecord(resigned);
       const ctx = proofContext(t.headerBytes);
       expect(verifyRange({ commitments: t.commitments, bits: t.header.bits, bounds: t.header.bounds }, t.rangeProof, ctx)).toBe(false);
       expect(verifyAggregateEquivalence({ publicKey: s.key.publicKey, ciphertexts: t.ciphertexts, commitments: t.commitments }, t.equivalenceProof, ctx)).toBe(false);
-      if (name === 'epoch') s.center.register({ meterId: 'A', publicKey: a.publicKey, keyEpoch: 0 });
+      if (name === 'epoch') await s.center.register({ meterId: 'A', publicKey: a.publicKey, keyEpoch: 0 });
     }
     // The meter id changed to another registered meter's ('A' → 'B'): B's key does not verify A's
     // signature, and if B re-signs the record as its own, both proofs still fail.
     const bKey = randomScalar(rand);
     const meterB = new Meter({ meterId: 'B', signingKey: bKey, utilityKey: s.key.publicKey, rng: rand });
-    s.center.register({ meterId: 'B', publicKey: meterB.publicKey });
+    await s.center.register({ meterId: 'B', publicKey: meterB.publicKey });
     const moved = rec.bytes.slice();
     moved[9] = 0x42; // 'A' → 'B' (both ids are one character)
-    expect(s.center.submit([moved])[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'B' });
+    expect((await s.center.submit([moved]))[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'B' });
     const claimed = concatBytes(moved.subarray(0, moved.length - 64), signSchnorr([signedMessage(moved.subarray(0, moved.length - 64))], bKey, rand));
-    expect(s.center.submit([claimed])[0]).toMatchObject({ status: 'invalid', reason: 'range-proof', meterId: 'B' });
+    expect((await s.center.submit([claimed]))[0]).toMatchObject({ status: 'invalid', reason: 'range-proof', meterId: 'B' });
     const c = decodeRecord(claimed);
     expect(verifyRange({ commitments: c.commitments, bits: c.header.bits, bounds: c.header.bounds }, c.rangeProof, proofContext(c.headerBytes))).toBe(false);
     expect(verifyAggregateEquivalence({ publicKey: s.key.publicKey, ciphertexts: c.ciphertexts, commitments: c.commitments }, c.equivalenceProof, proofContext(c.headerBytes))).toBe(false);
     // A meter id changed to another registered meter's: the other meter's key does not verify it.
-    const other = s.addMeter('C');
+    const other = await s.addMeter('C');
     const forged = other.reading(T(10), 1n);
     const asA = new Meter({ meterId: 'A', signingKey: randomScalar(rand), utilityKey: s.key.publicKey, rng: rand }).reading(T(11), 1n);
-    expect(s.center.submit([asA.bytes])[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'A' });
-    expect(s.center.submit([forged.bytes])[0]).toMatchObject({ status: 'accepted' });
+    expect((await s.center.submit([asA.bytes]))[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'A' });
+    expect((await s.center.submit([forged.bytes]))[0]).toMatchObject({ status: 'accepted' });
   });
 
-  it('one bad record in a batch is isolated; its neighbours are accepted', () => {
+  it('one bad record in a batch is isolated; its neighbours are accepted', async () => {
     const s = setup();
-    const a = s.addMeter('A');
+    const a = await s.addMeter('A');
     const recs = [0, 1, 2, 3].map((i) => a.reading(T(20 + i), BigInt(100 * i)).bytes);
     const bad = recs[2]!.slice();
     bad[bad.length - 100] = bad[bad.length - 100]! ^ 1; // inside the proof of equivalence's z_s
     recs[2] = bad;
-    const out = s.center.submit(recs);
+    const out = await s.center.submit(recs);
     expect(out.map((o) => o.status)).toEqual(['accepted', 'accepted', 'invalid', 'accepted']);
     expect(out[2]).toMatchObject({ reason: expect.stringMatching(/signature|equivalence-proof/) });
   });
 
-  it('the authority refuses small bills, reuse and small feeders; one share alone never decrypts', () => {
+  it('the authority refuses small bills, reuse and small feeders; one share alone never decrypts', async () => {
     const s = setup({ minIntervals: 4, minMeters: 3 });
-    const a = s.addMeter('A');
-    const b = s.addMeter('B');
-    s.center.submit([0, 1, 2].map((i) => a.reading(T(i), 50n).bytes));
-    expect(errorCode(() => issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand }))).toBe('POLICY_REFUSED');
-    s.center.submit([a.reading(T(3), 50n).bytes]);
-    const bill = issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
+    const a = await s.addMeter('A');
+    const b = await s.addMeter('B');
+    await s.center.submit([0, 1, 2].map((i) => a.reading(T(i), 50n).bytes));
+    expect(await asyncErrorCode(() => issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand }))).toBe('POLICY_REFUSED');
+    await s.center.submit([a.reading(T(3), 50n).bytes]);
+    const bill = await issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
     expect(bill.energyCharge).toBe(4n * 50n * priceAt(DEFAULT_TARIFF, T(0)));
     // The same intervals again, in a differently bounded period: refused (differencing).
-    expect(errorCode(() => issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY - 900, to: DAY + 86_400, rng: rand }))).toBe('POLICY_REFUSED');
+    expect(await asyncErrorCode(() => issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY - 900, to: DAY + 86_400, rng: rand }))).toBe('POLICY_REFUSED');
     // The center's share alone: not a decryption (x_c·C1 ≠ x·C1).
-    const ct = s.center.readingsOf('A', DAY, DAY + 900)[0]!.ciphertext;
+    const ct = (await s.center.readingsOf('A', DAY, DAY + 900))[0]!.ciphertext;
     const lone = partialDecrypt(s.key, s.centerShare, ct, new Uint8Array(0), rand);
     expect(g.add(ct.c2, g.negate(lone.share))).not.toEqual(g.mulGen(scalarsToBytes([50n])));
     // A feeder with two meters reporting is below k = 3.
-    s.center.submit([b.reading(T(0), 70n).bytes]);
-    expect(errorCode(() => releaseFeederAggregate({ ...s, feeder: 'F1', intervalStart: T(0), rng: rand }))).toBe('POLICY_REFUSED');
-    const c = s.addMeter('C');
-    s.center.submit([c.reading(T(0), 30n).bytes]);
-    expect(releaseFeederAggregate({ ...s, feeder: 'F1', intervalStart: T(0), rng: rand }).totalWh).toBe(150n);
+    await s.center.submit([b.reading(T(0), 70n).bytes]);
+    expect(await asyncErrorCode(() => releaseFeederAggregate({ ...s, feeder: 'F1', intervalStart: T(0), rng: rand }))).toBe('POLICY_REFUSED');
+    const c = await s.addMeter('C');
+    await s.center.submit([c.reading(T(0), 30n).bytes]);
+    expect((await releaseFeederAggregate({ ...s, feeder: 'F1', intervalStart: T(0), rng: rand })).totalWh).toBe(150n);
   });
 
-  it('the customer’s check names a disagreeing interval and rejects a wrong decryption', () => {
+  it('the customer’s check names a disagreeing interval and rejects a wrong decryption', async () => {
     const s = setup();
-    const a = s.addMeter('A');
+    const a = await s.addMeter('A');
     const wh = [300n, 200n, 100n, 400n];
-    s.center.submit(wh.map((v, i) => a.reading(T(i), v).bytes));
-    const bill = issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
-    const records = s.center.evidenceFor(s.center.readingsOf('A', DAY, DAY + 86_400));
+    await s.center.submit(wh.map((v, i) => a.reading(T(i), v).bytes));
+    const bill = await issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
+    const records = await s.center.evidenceFor(await s.center.readingsOf('A', DAY, DAY + 86_400));
     const base = { records, tariff: DEFAULT_TARIFF, key: s.key, meterPublicKey: a.publicKey };
     expect(checkBill({ ...base, bill, openings: a.export() }).ok).toBe(true);
     // The display says interval 2 was 100 Wh; suppose the record in the bill said otherwise.

@@ -86,7 +86,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
       openings: [],
       records: [],
     };
-    center.register({ meterId: m.meterId, publicKey: m.publicKey, feeder: m.feeder, meterClass });
+    await center.register({ meterId: m.meterId, publicKey: m.publicKey, feeder: m.feeder, meterClass });
     authority.register(m.meterId, m.publicKey, m.feeder);
     meters.push(m);
   }
@@ -173,7 +173,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
       const r = await pending[b]!;
       if (r.type !== 'verify') throw new Error('unexpected worker result');
       // Stored in submission order, so the first record for an interval wins.
-      center.accept(unpackVerdicts(r.verdicts)).forEach((outcome, i) => outcomes.push({ honest: batches[b]![i]!.honest, outcome }));
+      (await center.accept(unpackVerdicts(r.verdicts))).forEach((outcome, i) => outcomes.push({ honest: batches[b]![i]!.honest, outcome }));
       verifying.tick(batches[b]!.length * perRecord);
     }
     verifying.done();
@@ -193,7 +193,8 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     if (tamperedAccepted > 0) failures.push(`${tamperedAccepted} tampered records were accepted`);
     if (abnormal !== abnormalRecords) failures.push(`${abnormal} abnormal records, expected ${abnormalRecords}`);
     if (invalid !== attacks.length) failures.push(`${invalid} invalid records, expected ${attacks.length}`);
-    const gaps = meters.reduce((n, m) => n + center.gaps(m.meterId, o.start, o.start + o.days * 86_400).length, 0);
+    let gaps = 0;
+    for (const m of meters) gaps += (await center.gaps(m.meterId, o.start, o.start + o.days * 86_400)).length;
     if (gaps > 0) failures.push(`${gaps} intervals have no accepted reading`);
     log(
       `classified: ${accepted} accepted, ${abnormal} abnormal (${abnormalReadings} abnormal readings, in the inspection queue and billed), ` +
@@ -209,7 +210,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     let wrongBills = 0;
     let energyTotal = 0n;
     for (const m of meters) {
-      const bill = issueBill({ center, centerShare: shares.get('control-center')!, key, authority, tariff: o.tariff, meterId: m.meterId, from, to });
+      const bill = await issueBill({ center, centerShare: shares.get('control-center')!, key, authority, tariff: o.tariff, meterId: m.meterId, from, to });
       let truth = 0n;
       for (const [ts, wh] of m.readings) truth += wh * priceAt(o.tariff, ts);
       if (bill.energyCharge !== truth) wrongBills++;
@@ -227,7 +228,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     let failedChecks = 0;
     for (const m of meters) {
       const bill = bills.get(m.meterId)!;
-      const records = center.evidenceFor(center.readingsOf(m.meterId, from, to));
+      const records = await center.evidenceFor(await center.readingsOf(m.meterId, from, to));
       const c = checkBill({ bill, records, openings: m.openings, tariff: o.tariff, key, meterPublicKey: m.publicKey });
       if (!c.ok) failedChecks++;
       checking.tick();
@@ -237,7 +238,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     if (failedChecks > 0) failures.push(`${failedChecks} customers found their correct bill wrong`);
     const victim = meters[0]!;
     const inflated = { ...bills.get(victim.meterId)!, energyCharge: bills.get(victim.meterId)!.energyCharge + 1000n, total: bills.get(victim.meterId)!.total + 1000n };
-    const caught = !checkBill({ bill: inflated, records: center.evidenceFor(center.readingsOf(victim.meterId, from, to)), openings: victim.openings, tariff: o.tariff, key, meterPublicKey: victim.publicKey }).ok;
+    const caught = !checkBill({ bill: inflated, records: await center.evidenceFor(await center.readingsOf(victim.meterId, from, to)), openings: victim.openings, tariff: o.tariff, key, meterPublicKey: victim.publicKey }).ok;
     if (!caught) failures.push('an inflated bill passed the customer check');
     log(`bills: ${meters.length} issued, ${meters.length - wrongBills} equal to the plaintext truth; ${meters.length - failedChecks} verified by their customers; an inflated bill was ${caught ? 'caught' : 'NOT caught'}`);
 
@@ -248,7 +249,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     let refused = 0;
     for (const f of feeders) {
       try {
-        const agg = releaseFeederAggregate({ center, centerShare: shares.get('control-center')!, key, authority, feeder: f, intervalStart: at });
+        const agg = await releaseFeederAggregate({ center, centerShare: shares.get('control-center')!, key, authority, feeder: f, intervalStart: at });
         const truth = meters.filter((m) => m.feeder === f).reduce((s, m) => s + (m.readings.get(at) ?? 0n), 0n);
         if (agg.totalWh !== truth) failures.push(`feeder ${f}: ${agg.totalWh} Wh, expected ${truth}`);
         released++;

@@ -131,7 +131,7 @@ export function buildProgram(): Command {
     .option('--utility-key <hex>', "the utility's 33-byte public key, hex")
     .option('--key <file>', 'or: shared-key.json')
     .action(async (o) => {
-      const r = (await import('./protocol.js')).centerVerifyCommand(o);
+      const r = await (await import('./protocol.js')).centerVerifyCommand(o);
       print(r.result);
       if (!r.allValid) process.exitCode = 1;
     });
@@ -149,7 +149,7 @@ export function buildProgram(): Command {
     .option('--tariff <file>', 'tariff JSON (default: the built-in three-rate tariff)')
     .option('--min-intervals <n>', "the authority's policy: fewest intervals in a bill (default 48)")
     .option('--out <file>', 'also write the bill JSON here')
-    .action(async (o) => print((await import('./protocol.js')).centerBillCommand(o)));
+    .action(async (o) => print(await (await import('./protocol.js')).centerBillCommand(o)));
   program
     .command('check-bill')
     .description("the customer's check of a bill against their meter's export; exit 1 if it is wrong")

@@ -146,7 +146,7 @@ export function meterSealCommand(o: Options): Record<string, unknown> {
   return { meterId: meter.meterId, records: records.length, readings: readings.length, abnormal: records.filter((r) => r.header.abnormal).length, out };
 }
 
-function centerFrom(o: Options): ControlCenter {
+async function centerFrom(o: Options): Promise<ControlCenter> {
   const keyFile = typeof o.key === 'string' ? o.key : undefined;
   const utilityKey =
     typeof o.utilityKey === 'string'
@@ -157,14 +157,14 @@ function centerFrom(o: Options): ControlCenter {
             throw new UsageError('--utility-key or --key is required');
           })();
   const center = new ControlCenter({ utilityKey });
-  for (const m of readRegistry(need(o, 'registry', '--registry'))) center.register(m);
+  for (const m of readRegistry(need(o, 'registry', '--registry'))) await center.register(m);
   return center;
 }
 
-export function centerVerifyCommand(o: Options): { result: Record<string, unknown>; allValid: boolean } {
-  const center = centerFrom(o);
+export async function centerVerifyCommand(o: Options): Promise<{ result: Record<string, unknown>; allValid: boolean }> {
+  const center = await centerFrom(o);
   const records = readRecords(need(o, 'records', '--records'));
-  const outcomes = center.submit(records.map((r) => r.bytes));
+  const outcomes = await center.submit(records.map((r) => r.bytes));
   const reasons: Record<string, number> = {};
   let accepted = 0;
   let abnormal = 0;
@@ -180,19 +180,19 @@ export function centerVerifyCommand(o: Options): { result: Record<string, unknow
   };
 }
 
-export function centerBillCommand(o: Options): Record<string, unknown> {
+export async function centerBillCommand(o: Options): Promise<Record<string, unknown>> {
   const key = sharedKeyFromJson(readJson(need(o, 'key', '--key'), '--key'));
   const centerShare = keyShareFromJson(readJson(need(o, 'centerShare', '--center-share'), '--center-share'));
   const authorityShare = keyShareFromJson(readJson(need(o, 'authorityShare', '--authority-share'), '--authority-share'));
   const tariff = readTariff(o);
-  const center = centerFrom({ ...o, utilityKey: undefined });
+  const center = await centerFrom({ ...o, utilityKey: undefined });
   // The authority's side runs here from its own share file; in a deployment it is a separate service.
   const minIntervals = typeof o.minIntervals === 'string' ? parseSmallInt(o.minIntervals, '--min-intervals', 1, 1_000_000) : undefined;
   const authority = new PrivacyAuthority({ key, share: authorityShare, tariffs: [tariff], ...(minIntervals ? { policy: { minIntervals } } : {}) });
   for (const m of readRegistry(need(o, 'registry', '--registry'))) authority.register(m.meterId, m.publicKey, m.feeder);
   const records = readRecords(need(o, 'records', '--records'));
-  const rejected = center.submit(records.map((r) => r.bytes)).filter((x) => x.status === 'invalid').length;
-  const bill = issueBill({
+  const rejected = (await center.submit(records.map((r) => r.bytes))).filter((x) => x.status === 'invalid').length;
+  const bill = await issueBill({
     center,
     centerShare,
     key,

@@ -68,7 +68,7 @@ export function maxEnergyCharge(count: number, tariff: Tariff, meterClass: Meter
  * decryption share and the authority's (which recomputes the sum from the
  * signed records and applies its policy), then BSGS on the combination.
  */
-export function issueBill(o: {
+export async function issueBill(o: {
   center: ControlCenter;
   centerShare: KeyShare;
   key: SharedKey;
@@ -78,14 +78,14 @@ export function issueBill(o: {
   from: number;
   to: number;
   rng?: RandomSource;
-}): Bill {
+}): Promise<Bill> {
   const rng = o.rng ?? cryptoRandom;
-  const readings = o.center.readingsOf(o.meterId, o.from, o.to);
+  const readings = await o.center.readingsOf(o.meterId, o.from, o.to);
   const encrypted = encryptedEnergyCharge(readings, o.tariff);
   const context = billContext(o.meterId, o.from, o.to, o.tariff.version);
   const own = partialDecrypt(o.key, o.centerShare, encrypted, context, rng);
   const theirs = o.authority.billShare(
-    { meterId: o.meterId, from: o.from, to: o.to, tariffVersion: o.tariff.version, records: o.center.evidenceFor(readings) },
+    { meterId: o.meterId, from: o.from, to: o.to, tariffVersion: o.tariff.version, records: await o.center.evidenceFor(readings) },
     rng,
   );
   if (!equalBytes(theirs.encryptedCharge.c1, encrypted.c1) || !equalBytes(theirs.encryptedCharge.c2, encrypted.c2)) {
@@ -108,7 +108,7 @@ export function issueBill(o: {
 }
 
 /** A feeder's total consumption (Wh) in one interval, released only with the authority's consent. */
-export function releaseFeederAggregate(o: {
+export async function releaseFeederAggregate(o: {
   center: ControlCenter;
   centerShare: KeyShare;
   key: SharedKey;
@@ -116,12 +116,12 @@ export function releaseFeederAggregate(o: {
   feeder: string;
   intervalStart: number;
   rng?: RandomSource;
-}): { feeder: string; intervalStart: number; meters: string[]; totalWh: bigint } {
+}): Promise<{ feeder: string; intervalStart: number; meters: string[]; totalWh: bigint }> {
   const rng = o.rng ?? cryptoRandom;
-  const readings = o.center.feederReadings(o.feeder, o.intervalStart);
+  const readings = await o.center.feederReadings(o.feeder, o.intervalStart);
   const context = feederContext(o.feeder, o.intervalStart);
   // The authority refuses small feeders before the center spends anything.
-  const theirs = o.authority.feederShare({ feeder: o.feeder, intervalStart: o.intervalStart, records: o.center.evidenceFor(readings) }, rng);
+  const theirs = o.authority.feederShare({ feeder: o.feeder, intervalStart: o.intervalStart, records: await o.center.evidenceFor(readings) }, rng);
   const own = partialDecrypt(o.key, o.centerShare, theirs.encryptedTotal, context, rng);
   const max = BigInt(theirs.meters.length) * HOUSEHOLD.plausible.max;
   const totalWh = thresholdDecrypt(o.key, theirs.encryptedTotal, [own, theirs.share], context, { max });

@@ -16,8 +16,8 @@ import { joinChecks, verifyChecks } from '../crypto/msm-accumulator.js';
 import { prepareSchnorrChecks, type SignatureItem } from '../crypto/schnorr.js';
 import { prepareAggregateEquivalenceChecks } from '../crypto/zkpe.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
-import { decodeRecord, proofContext, recordIntervals, recordSignatureItem, type MeterRecord } from './records.js';
-import { MemoryStore, type CenterStore, type StoredReading } from './store.js';
+import { decodeRecord, proofContext, recordIntervals, recordMeterId, recordSignatureItem, type MeterRecord } from './records.js';
+import { MemoryStore, type CenterStore, type Rejection, type StoredMeter, type StoredReading } from './store.js';
 
 export type { StoredReading } from './store.js';
 
@@ -68,10 +68,16 @@ export interface ControlCenterOptions {
   readonly store?: CenterStore;
 }
 
+/** What the center knows of one interval of a meter (`intervalStatus`). */
+export type IntervalStatus =
+  | { readonly intervalStart: number; readonly status: 'accepted' | 'abnormal'; readonly recordId: string }
+  | { readonly intervalStart: number; readonly status: 'invalid'; readonly reason: string; readonly at: number }
+  | { readonly intervalStart: number; readonly status: 'missing' };
+
 export class ControlCenter {
   private readonly utilityKey: Uint8Array;
   private readonly tariffVersions: ReadonlySet<number> | undefined;
-  private readonly store: CenterStore;
+  readonly store: CenterStore;
 
   constructor(o: ControlCenterOptions) {
     this.utilityKey = o.utilityKey;
@@ -80,11 +86,11 @@ export class ControlCenter {
   }
 
   /** Registers (or re-keys, with a new epoch) a meter. */
-  register(m: MeterRegistration): void {
+  async register(m: MeterRegistration): Promise<void> {
     if (typeof m?.meterId !== 'string' || !(m.publicKey instanceof Uint8Array) || m.publicKey.length !== 32) {
       throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
     }
-    this.store.putMeter({
+    await this.store.putMeter({
       meterId: m.meterId,
       publicKey: m.publicKey.slice(),
       meterClass: m.meterClass ?? HOUSEHOLD,
@@ -93,36 +99,64 @@ export class ControlCenter {
     });
   }
 
-  meterIds(): string[] {
+  meterIds(): Promise<string[]> {
     return this.store.meterIds();
   }
 
-  feederOf(meterId: string): string | undefined {
-    return this.store.getMeter(meterId)?.feeder;
+  async feederOf(meterId: string): Promise<string | undefined> {
+    return (await this.store.getMeter(meterId))?.feeder;
   }
 
   /**
-   * Verifies a batch of encoded records and stores what is accepted. Returns one
-   * outcome per record, in order. Cryptographic checks of the whole batch share
-   * one MSM; a record that fails any of its three checks is invalid and does not
-   * affect its neighbours. Within a batch, the first valid record for an interval
-   * wins; later ones are duplicates.
+   * Verifies a batch of encoded records here and stores what is accepted. Returns
+   * one outcome per record, in order. Cryptographic checks of the whole batch
+   * share one MSM; a record that fails any of its three checks is invalid and
+   * does not affect its neighbours. Within a batch, the first valid record for an
+   * interval wins; later ones are duplicates.
    */
-  submit(records: readonly Uint8Array[]): RecordOutcome[] {
-    return this.accept(verifyRecordBatch(records, (id) => this.store.getMeter(id), this.utilityKey, this.tariffVersions));
+  async submit(records: readonly Uint8Array[]): Promise<RecordOutcome[]> {
+    const registry = await this.registrations(records);
+    return this.accept(verifyRecordBatch(records, (id) => registry.get(id), this.utilityKey, this.tariffVersions));
   }
 
-  /** The registration `verifyRecordBatch` needs, for a verifier running elsewhere (a worker thread). */
-  registration(meterId: string): VerifierRegistration | undefined {
-    return this.store.getMeter(meterId);
+  /**
+   * The registrations `verifyRecordBatch` needs for these records (looked up by
+   * the meter id in each record's header), for a verifier running elsewhere (a
+   * worker thread). Records too short to name a meter are skipped: the verifier
+   * reports them malformed.
+   */
+  async registrations(records: readonly Uint8Array[]): Promise<Map<string, StoredMeter>> {
+    const ids = new Set<string>();
+    for (const r of records) {
+      const id = recordMeterId(r);
+      if (id !== undefined) ids.add(id);
+    }
+    return this.store.getMeters([...ids]);
   }
 
-  /** Stores verdicts from `verifyRecordBatch` (run here or in a worker) and returns the outcomes. */
-  accept(verdicts: readonly Verdict[]): RecordOutcome[] {
-    return verdicts.map((v) => {
+  /**
+   * Stores verdicts from `verifyRecordBatch` (run here or in a worker) in one
+   * durable commit and returns the outcomes. Records whose signature verified
+   * but whose proofs did not are kept as rejections, for `intervalStatus`: only
+   * the meter itself can have made them, so nobody else can mark its intervals
+   * invalid, or grow the table without a meter's key.
+   */
+  async accept(verdicts: readonly Verdict[]): Promise<RecordOutcome[]> {
+    const verified: VerifiedRecord[] = [];
+    const rejections: Rejection[] = [];
+    const at = Math.floor(Date.now() / 1000);
+    for (const v of verdicts) {
+      if (v.ok) verified.push(v);
+      else if (v.meterId !== undefined && v.intervals !== undefined && (v.reason === 'range-proof' || v.reason === 'equivalence-proof')) {
+        for (const t of v.intervals) rejections.push({ meterId: v.meterId, intervalStart: t, reason: v.reason, at });
+      }
+    }
+    const puts = await this.store.putRecords(verified, rejections);
+    let k = 0;
+    return verdicts.map((v): RecordOutcome => {
       if (!v.ok) return { status: 'invalid', reason: v.reason, detail: v.detail, ...(v.meterId ? { meterId: v.meterId } : {}) };
       const h = v.header;
-      const put = this.store.putRecord(v);
+      const put = puts[k++]!;
       if (put.status === 'taken') {
         return { status: 'invalid', reason: 'duplicate', meterId: h.meterId, detail: `interval ${put.intervalStart} of meter ${h.meterId} already has an accepted record` };
       }
@@ -131,36 +165,60 @@ export class ControlCenter {
   }
 
   /** Accepted readings of a meter in [from, to), ordered by interval. */
-  readingsOf(meterId: string, from: number, to: number): StoredReading[] {
+  readingsOf(meterId: string, from: number, to: number): Promise<StoredReading[]> {
     return this.store.readings(meterId, from, to);
   }
 
   /** Accepted readings of every meter on `feeder` for the interval starting at `t`. */
-  feederReadings(feeder: string, t: number): StoredReading[] {
+  feederReadings(feeder: string, t: number): Promise<StoredReading[]> {
     return this.store.feederReadings(feeder, t);
   }
 
   /** The signed records behind `readings`, each once. */
-  evidenceFor(readings: readonly StoredReading[]): Uint8Array[] {
-    return [...new Set(readings.map((r) => r.recordId))].map((id) => this.store.evidence(id)!);
+  async evidenceFor(readings: readonly StoredReading[]): Promise<Uint8Array[]> {
+    const ids = [...new Set(readings.map((r) => r.recordId))];
+    return Promise.all(ids.map(async (id) => (await this.store.evidence(id))!));
   }
 
-  /** Interval starts in [from, to) with no accepted reading: gaps to chase. */
-  gaps(meterId: string, from: number, to: number): number[] {
-    const m = this.store.getMeter(meterId);
+  /**
+   * Every interval of a registered meter in [from, to): accepted or abnormal
+   * (with the record holding it), invalid (only rejected records claimed it; the
+   * latest reason), or missing.
+   */
+  async intervalStatus(meterId: string, from: number, to: number): Promise<IntervalStatus[]> {
+    const m = await this.store.getMeter(meterId);
     if (m === undefined) throw new ZkmeterError('INVALID_ARGUMENT', `meter ${meterId} is not registered`);
     const step = m.meterClass.intervalSeconds;
-    const have = new Set(this.store.readings(meterId, from, to).map((r) => r.intervalStart));
-    const out: number[] = [];
-    for (let t = Math.ceil(from / step) * step; t < to; t += step) if (!have.has(t)) out.push(t);
+    if ((to - from) / step > MAX_STATUS_INTERVALS) {
+      throw new ZkmeterError('INVALID_ARGUMENT', `at most ${MAX_STATUS_INTERVALS} intervals per status query (${step} s each)`);
+    }
+    const [held, rejected] = await Promise.all([this.store.readings(meterId, from, to), this.store.rejections(meterId, from, to)]);
+    const byStart = new Map(held.map((r) => [r.intervalStart, r]));
+    const whyNot = new Map(rejected.map((r) => [r.intervalStart, r]));
+    const out: IntervalStatus[] = [];
+    for (let t = Math.ceil(from / step) * step; t < to; t += step) {
+      const r = byStart.get(t);
+      const j = whyNot.get(t);
+      if (r !== undefined) out.push({ intervalStart: t, status: r.abnormal ? 'abnormal' : 'accepted', recordId: r.recordId });
+      else if (j !== undefined) out.push({ intervalStart: t, status: 'invalid', reason: j.reason, at: j.at });
+      else out.push({ intervalStart: t, status: 'missing' });
+    }
     return out;
   }
 
+  /** Interval starts in [from, to) with no accepted reading: gaps to chase. */
+  async gaps(meterId: string, from: number, to: number): Promise<number[]> {
+    return (await this.intervalStatus(meterId, from, to)).filter((s) => s.status === 'missing' || s.status === 'invalid').map((s) => s.intervalStart);
+  }
+
   /** Abnormal readings awaiting inspection (accepted, billable). */
-  inspectionQueue(): StoredReading[] {
+  inspectionQueue(): Promise<StoredReading[]> {
     return this.store.inspectionQueue();
   }
 }
+
+/** Most intervals one `intervalStatus` call lists: a year of 15-minute readings. */
+export const MAX_STATUS_INTERVALS = 366 * 96;
 
 /** What a verifier needs to know about a meter. */
 export interface VerifierRegistration {
@@ -179,7 +237,17 @@ export interface VerifiedRecord {
 }
 
 /** The verdict on one record, before replay and duplicate checks. */
-export type Verdict = ({ readonly ok: true } & VerifiedRecord) | { readonly ok: false; readonly reason: RejectReason; readonly detail: string; readonly meterId?: string };
+export type Verdict =
+  | ({ readonly ok: true } & VerifiedRecord)
+  | {
+      readonly ok: false;
+      readonly reason: RejectReason;
+      readonly detail: string;
+      /** The meter the record names, when its header decoded. */
+      readonly meterId?: string;
+      /** The intervals the record claimed, when its header decoded. */
+      readonly intervals?: number[];
+    };
 
 /**
  * Verifies encoded records against a registry, statelessly (so it can run in
@@ -207,7 +275,7 @@ export function verifyRecordBatch(
     const m = lookup(record.header.meterId);
     const policy = policyCheck(record, m, tariffVersions);
     if (policy !== undefined) {
-      verdicts[index] = { ok: false, meterId: record.header.meterId, ...policy };
+      verdicts[index] = { ok: false, meterId: record.header.meterId, intervals: recordIntervals(record.header), ...policy };
       return;
     }
     candidates.push({ index, record, signature: recordSignatureItem(record, m!.publicKey), context: proofContext(record.headerBytes) });
@@ -240,7 +308,7 @@ export function verifyRecordBatch(
     const meterId = c.record.header.meterId;
     verdicts[c.index] =
       reason !== undefined
-        ? { ok: false, reason, meterId, detail: `the record's ${reason.replace('-', ' ')} does not verify` }
+        ? { ok: false, reason, meterId, intervals: recordIntervals(c.record.header), detail: `the record's ${reason.replace('-', ' ')} does not verify` }
         : { ok: true, header: c.record.header, ciphertexts: c.record.ciphertexts, bytes: c.record.bytes, recordId: bytesToHex(c.signature.message) };
   });
   return verdicts;

@@ -175,6 +175,21 @@ export function encodeUnsigned(
   return concatBytes(hb, points, payload.rangeProof, payload.equivalenceProof);
 }
 
+/**
+ * The meter id a record's header names, read without decoding the rest (for
+ * registry look-ups before verification); undefined if the bytes are too short
+ * or not a record. The full decoder still checks everything.
+ */
+export function recordMeterId(bytes: Uint8Array): string | undefined {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 9) return undefined;
+  for (let i = 0; i < 4; i++) if (bytes[i] !== RECORD_MAGIC[i]) return undefined;
+  const idLen = bytes[8]!;
+  if (bytes.length < 9 + idLen) return undefined;
+  let meterId = '';
+  for (let i = 0; i < idLen; i++) meterId += String.fromCharCode(bytes[9 + i]!);
+  return METER_ID.test(meterId) ? meterId : undefined;
+}
+
 /** Strictly decodes a record's bytes (the signature is not checked here). */
 export function decodeRecord(bytes: Uint8Array): MeterRecord {
   if (!(bytes instanceof Uint8Array)) throw new ZkmeterError('INVALID_ARGUMENT', '"record" expected a Uint8Array');

@@ -1,9 +1,15 @@
 /**
  * Where the control center keeps its state: the meter registry, the accepted
- * readings (their ciphertexts) with the signed records behind them, and the
- * inspection queue. `MemoryStore` is the default; lib/server/sqlite-store.ts
- * keeps the same state durably. A store is the place where (meter, interval)
- * uniqueness is enforced: `putRecord` is atomic.
+ * readings (their ciphertexts) with the signed records behind them, the
+ * inspection queue, and the last rejection per (meter, interval). Every method
+ * is asynchronous so a networked database can serve: `MemoryStore` is the
+ * default, lib/server/sqlite-store.ts keeps the state in one SQLite file and
+ * lib/server/pg-store.ts in PostgreSQL.
+ *
+ * A store is the place where (meter, interval) uniqueness is enforced:
+ * `putRecords` stores each record whole or not at all, decides each record in
+ * order (so within one call the first record for an interval wins), and has
+ * made everything durable before its promise resolves.
  * @module
  */
 import type { Ciphertext } from '../crypto/elgamal.js';
@@ -30,7 +36,7 @@ export interface StoredReading {
   readonly recordId: string;
 }
 
-/** What `putRecord` stores: a verified record's header, ciphertexts, bytes and id. */
+/** What `putRecords` stores: a verified record's header, ciphertexts, bytes and id. */
 export interface RecordToStore {
   readonly header: RecordHeader;
   readonly ciphertexts: readonly Ciphertext[];
@@ -38,44 +44,84 @@ export interface RecordToStore {
   readonly recordId: string;
 }
 
+/** A registered meter's record that failed verification, kept so the meter's interval status can say "invalid". */
+export interface Rejection {
+  readonly meterId: string;
+  readonly intervalStart: number;
+  readonly reason: string;
+  /** Unix seconds when it was rejected. */
+  readonly at: number;
+}
+
 /** `stored`, `repeated` (this very record is already stored), or `taken` (an interval holds another record). */
 export type PutOutcome = { readonly status: 'stored' | 'repeated' } | { readonly status: 'taken'; readonly intervalStart: number };
 
 export interface CenterStore {
-  putMeter(m: StoredMeter): void;
-  getMeter(meterId: string): StoredMeter | undefined;
-  meterIds(): string[];
-  /** Stores all of a record's readings, or none: atomically, unless an interval holds another record. */
-  putRecord(r: RecordToStore): PutOutcome;
+  /** Registers a meter, or replaces its registration (a re-key). */
+  putMeter(m: StoredMeter): Promise<void>;
+  getMeter(meterId: string): Promise<StoredMeter | undefined>;
+  /** The registrations of those of `meterIds` that are registered. */
+  getMeters(meterIds: readonly string[]): Promise<Map<string, StoredMeter>>;
+  meterIds(): Promise<string[]>;
+  /**
+   * Stores verified records in one durable commit, each whole or not at all,
+   * decided in order, with the rejections (the latest per (meter, interval) wins).
+   * Returns one outcome per record.
+   */
+  putRecords(records: readonly RecordToStore[], rejections?: readonly Rejection[]): Promise<PutOutcome[]>;
   /** Accepted readings of a meter in [from, to), ascending. */
-  readings(meterId: string, from: number, to: number): StoredReading[];
-  /** Accepted readings of every meter on a feeder for one interval. */
-  feederReadings(feeder: string, intervalStart: number): StoredReading[];
+  readings(meterId: string, from: number, to: number): Promise<StoredReading[]>;
+  /** The latest rejection per interval of a meter in [from, to), ascending. */
+  rejections(meterId: string, from: number, to: number): Promise<Rejection[]>;
+  /** Accepted readings of every meter on a feeder for one interval, by meter id. */
+  feederReadings(feeder: string, intervalStart: number): Promise<StoredReading[]>;
   /** A stored record's bytes. */
-  evidence(recordId: string): Uint8Array | undefined;
+  evidence(recordId: string): Promise<Uint8Array | undefined>;
   /** Abnormal readings, oldest first. */
-  inspectionQueue(): StoredReading[];
+  inspectionQueue(): Promise<StoredReading[]>;
+  /** Releases connections and files. */
+  close(): Promise<void>;
 }
 
+/** In-process state, lost with the process: for tests, the CLI and embedding. */
 export class MemoryStore implements CenterStore {
   private readonly meters = new Map<string, StoredMeter>();
   private readonly byMeter = new Map<string, Map<number, StoredReading>>();
+  private readonly rejected = new Map<string, Map<number, Rejection>>();
   private readonly records = new Map<string, Uint8Array>();
   private readonly inspection: StoredReading[] = [];
 
-  putMeter(m: StoredMeter): void {
+  async putMeter(m: StoredMeter): Promise<void> {
     this.meters.set(m.meterId, m);
   }
 
-  getMeter(meterId: string): StoredMeter | undefined {
+  async getMeter(meterId: string): Promise<StoredMeter | undefined> {
     return this.meters.get(meterId);
   }
 
-  meterIds(): string[] {
-    return [...this.meters.keys()];
+  async getMeters(meterIds: readonly string[]): Promise<Map<string, StoredMeter>> {
+    const out = new Map<string, StoredMeter>();
+    for (const id of meterIds) {
+      const m = this.meters.get(id);
+      if (m !== undefined) out.set(id, m);
+    }
+    return out;
   }
 
-  putRecord(r: RecordToStore): PutOutcome {
+  async meterIds(): Promise<string[]> {
+    return [...this.meters.keys()].sort();
+  }
+
+  async putRecords(records: readonly RecordToStore[], rejections: readonly Rejection[] = []): Promise<PutOutcome[]> {
+    for (const r of rejections) {
+      let m = this.rejected.get(r.meterId);
+      if (m === undefined) this.rejected.set(r.meterId, (m = new Map()));
+      m.set(r.intervalStart, r);
+    }
+    return records.map((r) => this.putRecord(r));
+  }
+
+  private putRecord(r: RecordToStore): PutOutcome {
     const h = r.header;
     const intervals = recordIntervals(h);
     let held = this.byMeter.get(h.meterId);
@@ -93,26 +139,35 @@ export class MemoryStore implements CenterStore {
     return { status: 'stored' };
   }
 
-  readings(meterId: string, from: number, to: number): StoredReading[] {
-    const m = this.byMeter.get(meterId);
-    if (m === undefined) return [];
-    return [...m.values()].filter((r) => r.intervalStart >= from && r.intervalStart < to).sort((a, b) => a.intervalStart - b.intervalStart);
+  async readings(meterId: string, from: number, to: number): Promise<StoredReading[]> {
+    return inRange(this.byMeter.get(meterId), from, to);
   }
 
-  feederReadings(feeder: string, intervalStart: number): StoredReading[] {
+  async rejections(meterId: string, from: number, to: number): Promise<Rejection[]> {
+    return inRange(this.rejected.get(meterId), from, to);
+  }
+
+  async feederReadings(feeder: string, intervalStart: number): Promise<StoredReading[]> {
     const out: StoredReading[] = [];
-    for (const m of this.meters.values()) {
-      const r = m.feeder === feeder ? this.byMeter.get(m.meterId)?.get(intervalStart) : undefined;
+    for (const id of await this.meterIds()) {
+      const r = this.meters.get(id)!.feeder === feeder ? this.byMeter.get(id)?.get(intervalStart) : undefined;
       if (r !== undefined) out.push(r);
     }
     return out;
   }
 
-  evidence(recordId: string): Uint8Array | undefined {
+  async evidence(recordId: string): Promise<Uint8Array | undefined> {
     return this.records.get(recordId);
   }
 
-  inspectionQueue(): StoredReading[] {
+  async inspectionQueue(): Promise<StoredReading[]> {
     return this.inspection.slice();
   }
+
+  async close(): Promise<void> {}
+}
+
+function inRange<T extends { intervalStart: number }>(m: Map<number, T> | undefined, from: number, to: number): T[] {
+  if (m === undefined) return [];
+  return [...m.values()].filter((r) => r.intervalStart >= from && r.intervalStart < to).sort((a, b) => a.intervalStart - b.intervalStart);
 }

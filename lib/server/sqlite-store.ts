@@ -2,15 +2,17 @@
  * The control center's state in SQLite (better-sqlite3), zero setup: one file,
  * WAL mode, synchronous = FULL, versioned migrations. The database enforces
  * (meter, interval) uniqueness with the readings table's primary key, and a
- * record's readings are written in one IMMEDIATE transaction, so a record is
- * stored whole or not at all and, once `putRecord` returns, it survives a crash.
+ * batch of records is written in one IMMEDIATE transaction (a group commit), so
+ * each record is stored whole or not at all and, once `putRecords` resolves,
+ * survives a crash. better-sqlite3 is synchronous: each call runs to completion
+ * on the calling thread, which also serialises writers within a process.
  * @module
  */
 import Database from 'better-sqlite3';
 import { ZkmeterError } from '../errors.js';
 import type { MeterClass } from '../protocol/meter.js';
 import { recordIntervals } from '../protocol/records.js';
-import type { CenterStore, PutOutcome, RecordToStore, StoredMeter, StoredReading } from '../protocol/store.js';
+import type { CenterStore, PutOutcome, RecordToStore, Rejection, StoredMeter, StoredReading } from '../protocol/store.js';
 
 /** Versioned schema changes, applied in order, each once, in its own transaction. */
 const MIGRATIONS: readonly { version: number; sql: string }[] = [
@@ -46,6 +48,18 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE rejections (
+        meter_id       TEXT NOT NULL,
+        interval_start INTEGER NOT NULL,
+        reason         TEXT NOT NULL,
+        rejected_at    INTEGER NOT NULL,
+        PRIMARY KEY (meter_id, interval_start)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
@@ -66,11 +80,24 @@ function toReading(r: ReadingRow): StoredReading {
   return { meterId: r.meter_id, intervalStart: r.interval_start, ciphertext: { c1: bytes(r.c1), c2: bytes(r.c2) }, abnormal: r.abnormal === 1, recordId: r.record_id };
 }
 
-function classToJson(c: MeterClass): string {
+interface MeterRow {
+  meter_id: string;
+  public_key: Buffer;
+  class_json: string;
+  feeder: string | null;
+  key_epoch: number;
+}
+
+function toMeter(r: MeterRow): StoredMeter {
+  return { meterId: r.meter_id, publicKey: bytes(r.public_key), meterClass: classFromJson(r.class_json), feeder: r.feeder ?? undefined, keyEpoch: r.key_epoch };
+}
+
+/** The meter class as JSON text, bigints as {"$bigint": "…"}; shared with the PostgreSQL store. */
+export function classToJson(c: MeterClass): string {
   return JSON.stringify(c, (_, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
 }
 
-function classFromJson(s: string): MeterClass {
+export function classFromJson(s: string): MeterClass {
   return JSON.parse(s, (_, v: unknown) => (v !== null && typeof v === 'object' && '$bigint' in v ? BigInt((v as { $bigint: string }).$bigint) : v)) as MeterClass;
 }
 
@@ -107,6 +134,11 @@ export class SqliteStore implements CenterStore {
       readings: this.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND interval_start >= ? AND interval_start < ? ORDER BY interval_start'),
       feeder: this.db.prepare('SELECT r.* FROM readings r JOIN meters m ON m.meter_id = r.meter_id WHERE m.feeder = ? AND r.interval_start = ? ORDER BY r.meter_id'),
       evidence: this.db.prepare('SELECT bytes FROM records WHERE record_id = ?').pluck(),
+      putRejection: this.db.prepare(
+        `INSERT INTO rejections (meter_id, interval_start, reason, rejected_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (meter_id, interval_start) DO UPDATE SET reason = excluded.reason, rejected_at = excluded.rejected_at`,
+      ),
+      rejections: this.db.prepare('SELECT * FROM rejections WHERE meter_id = ? AND interval_start >= ? AND interval_start < ? ORDER BY interval_start'),
       inspection: this.db.prepare(
         'SELECT r.* FROM inspection i JOIN readings r ON r.meter_id = i.meter_id AND r.interval_start = i.interval_start ORDER BY i.seq',
       ),
@@ -118,8 +150,8 @@ export class SqliteStore implements CenterStore {
     return (this.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
   }
 
-  close(): void {
-    this.db.close();
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
   }
 
   private migrate(): void {
@@ -137,56 +169,79 @@ export class SqliteStore implements CenterStore {
     }
   }
 
-  putMeter(m: StoredMeter): void {
+  async putMeter(m: StoredMeter): Promise<void> {
     this.q.putMeter!.run(m.meterId, Buffer.from(m.publicKey), classToJson(m.meterClass), m.feeder ?? null, m.keyEpoch);
   }
 
-  getMeter(meterId: string): StoredMeter | undefined {
-    const r = this.q.getMeter!.get(meterId) as { meter_id: string; public_key: Buffer; class_json: string; feeder: string | null; key_epoch: number } | undefined;
-    if (r === undefined) return undefined;
-    return { meterId: r.meter_id, publicKey: bytes(r.public_key), meterClass: classFromJson(r.class_json), feeder: r.feeder ?? undefined, keyEpoch: r.key_epoch };
+  async getMeter(meterId: string): Promise<StoredMeter | undefined> {
+    const r = this.q.getMeter!.get(meterId) as MeterRow | undefined;
+    return r === undefined ? undefined : toMeter(r);
   }
 
-  meterIds(): string[] {
+  async getMeters(meterIds: readonly string[]): Promise<Map<string, StoredMeter>> {
+    const out = new Map<string, StoredMeter>();
+    for (const id of new Set(meterIds)) {
+      const r = this.q.getMeter!.get(id) as MeterRow | undefined;
+      if (r !== undefined) out.set(id, toMeter(r));
+    }
+    return out;
+  }
+
+  async meterIds(): Promise<string[]> {
     return this.q.meterIds!.all() as string[];
   }
 
-  putRecord(r: RecordToStore): PutOutcome {
-    const h = r.header;
-    const intervals = recordIntervals(h);
-    const write = this.db.transaction((): PutOutcome => {
-      const held = new Map(
-        (this.q.held!.all(h.meterId, intervals[0], intervals[intervals.length - 1]) as { interval_start: number; record_id: string }[]).map((x) => [x.interval_start, x.record_id]),
-      );
-      const mine = intervals.filter((t) => held.get(t) === r.recordId).length;
-      if (mine === intervals.length) return { status: 'repeated' };
-      const clash = intervals.find((t) => held.has(t));
-      if (clash !== undefined) return { status: 'taken', intervalStart: clash };
-      this.q.putRecord!.run(r.recordId, h.meterId, Buffer.from(r.bytes));
-      intervals.forEach((t, j) => {
-        // The primary key (meter_id, interval_start) is the last word on uniqueness.
-        this.q.putReading!.run(h.meterId, t, Buffer.from(r.ciphertexts[j]!.c1), Buffer.from(r.ciphertexts[j]!.c2), h.abnormal ? 1 : 0, r.recordId);
-        if (h.abnormal) this.q.putInspection!.run(h.meterId, t);
-      });
-      return { status: 'stored' };
+  async putRecords(records: readonly RecordToStore[], rejections: readonly Rejection[] = []): Promise<PutOutcome[]> {
+    const write = this.db.transaction((): PutOutcome[] => {
+      for (const j of rejections) this.q.putRejection!.run(j.meterId, j.intervalStart, j.reason, j.at);
+      return records.map((r) => this.putRecord(r));
     });
     return write.immediate();
   }
 
-  readings(meterId: string, from: number, to: number): StoredReading[] {
+  /** One record inside putRecords' transaction. */
+  private putRecord(r: RecordToStore): PutOutcome {
+    const h = r.header;
+    const intervals = recordIntervals(h);
+    const held = new Map(
+      (this.q.held!.all(h.meterId, intervals[0], intervals[intervals.length - 1]) as { interval_start: number; record_id: string }[]).map((x) => [x.interval_start, x.record_id]),
+    );
+    const mine = intervals.filter((t) => held.get(t) === r.recordId).length;
+    if (mine === intervals.length) return { status: 'repeated' };
+    const clash = intervals.find((t) => held.has(t));
+    if (clash !== undefined) return { status: 'taken', intervalStart: clash };
+    this.q.putRecord!.run(r.recordId, h.meterId, Buffer.from(r.bytes));
+    intervals.forEach((t, j) => {
+      // The primary key (meter_id, interval_start) is the last word on uniqueness.
+      this.q.putReading!.run(h.meterId, t, Buffer.from(r.ciphertexts[j]!.c1), Buffer.from(r.ciphertexts[j]!.c2), h.abnormal ? 1 : 0, r.recordId);
+      if (h.abnormal) this.q.putInspection!.run(h.meterId, t);
+    });
+    return { status: 'stored' };
+  }
+
+  async readings(meterId: string, from: number, to: number): Promise<StoredReading[]> {
     return (this.q.readings!.all(meterId, from, to) as ReadingRow[]).map(toReading);
   }
 
-  feederReadings(feeder: string, intervalStart: number): StoredReading[] {
+  async rejections(meterId: string, from: number, to: number): Promise<Rejection[]> {
+    return (this.q.rejections!.all(meterId, from, to) as { meter_id: string; interval_start: number; reason: string; rejected_at: number }[]).map((r) => ({
+      meterId: r.meter_id,
+      intervalStart: r.interval_start,
+      reason: r.reason,
+      at: r.rejected_at,
+    }));
+  }
+
+  async feederReadings(feeder: string, intervalStart: number): Promise<StoredReading[]> {
     return (this.q.feeder!.all(feeder, intervalStart) as ReadingRow[]).map(toReading);
   }
 
-  evidence(recordId: string): Uint8Array | undefined {
+  async evidence(recordId: string): Promise<Uint8Array | undefined> {
     const b = this.q.evidence!.get(recordId) as Buffer | undefined;
     return b === undefined ? undefined : bytes(b);
   }
 
-  inspectionQueue(): StoredReading[] {
+  async inspectionQueue(): Promise<StoredReading[]> {
     return (this.q.inspection!.all() as ReadingRow[]).map(toReading);
   }
 }

@@ -21,3 +21,14 @@ export function rejects(verify: () => boolean): boolean {
     throw e;
   }
 }
+
+/** Test helper: the `code` of the ZkmeterError that `fn`'s promise rejects with (fails the test otherwise). */
+export async function asyncErrorCode(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ZkmeterError);
+    return (e as ZkmeterError).code;
+  }
+  throw new Error('expected a ZkmeterError');
+}

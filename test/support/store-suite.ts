@@ -1,0 +1,124 @@
+/**
+ * The behaviour every CenterStore must have, run against each implementation
+ * (SQLite in test/sqlite-store.test.ts, PostgreSQL in test/pg-store.test.ts):
+ * the center's classification on top of it, state that survives a reopen,
+ * group commits decided in order, rejections for interval status, and racing
+ * writers of one record storing it exactly once.
+ */
+import { describe, expect, it } from 'vitest';
+import { keygen } from '../../lib/crypto/elgamal.js';
+import { randomScalar } from '../../lib/crypto/random.js';
+import { ControlCenter, verifyRecordBatch } from '../../lib/protocol/center.js';
+import { HOUSEHOLD, Meter } from '../../lib/protocol/meter.js';
+import { signedMessage } from '../../lib/protocol/records.js';
+import type { CenterStore } from '../../lib/protocol/store.js';
+import { signSchnorr } from '../../lib/crypto/schnorr.js';
+import { TestRng, testSeed } from './rng.js';
+
+export const DAY = 1_764_115_200;
+
+/** `open()` opens the same (persistent) database each time it is called; `fresh()` an empty one. */
+export function describeStore(name: string, o: { open: () => Promise<CenterStore>; skip?: string }): void {
+  const seed = testSeed();
+  const rng = new TestRng(seed);
+  const rand = (n: number) => rng.bytes(n);
+  const suite = o.skip !== undefined ? describe.skip : describe;
+  if (o.skip !== undefined) console.log(`${name}: SKIPPED: ${o.skip}`);
+
+  suite(`${name} (seed ${seed})`, () => {
+    const { publicKey: utilityKey } = keygen(rand);
+    const meter = new Meter({ meterId: 'MPAN-7', signingKey: randomScalar(rand), utilityKey, rng: rand });
+    const records = [meter.reading(DAY, 120n), meter.reading(DAY + 900, 4500n), meter.daily(DAY + 1800, [10n, 20n, 30n])];
+
+    it('classifies and stores like the in-memory center, and keeps everything across a reopen', async () => {
+      const store = await o.open();
+      const center = new ControlCenter({ utilityKey, store });
+      await center.register({ meterId: 'MPAN-7', publicKey: meter.publicKey, feeder: 'F9' });
+      expect((await center.submit(records.map((r) => r.bytes))).map((x) => x.status)).toEqual(['accepted', 'abnormal', 'accepted']);
+      const before = await center.readingsOf('MPAN-7', DAY, DAY + 86_400);
+      expect(before.map((r) => r.intervalStart)).toEqual([0, 1, 2, 3, 4].map((i) => DAY + 900 * i));
+      await store.close();
+
+      const again = await o.open();
+      const reopened = new ControlCenter({ utilityKey, store: again });
+      expect(await again.getMeter('MPAN-7')).toEqual({ meterId: 'MPAN-7', publicKey: meter.publicKey, meterClass: HOUSEHOLD, feeder: 'F9', keyEpoch: 0 });
+      expect([...(await again.getMeters(['MPAN-7', 'nobody'])).keys()]).toEqual(['MPAN-7']);
+      expect(await again.meterIds()).toEqual(['MPAN-7']);
+      expect(await reopened.readingsOf('MPAN-7', DAY, DAY + 86_400)).toEqual(before);
+      expect((await reopened.inspectionQueue()).map((r) => r.intervalStart)).toEqual([DAY + 900]);
+      expect((await reopened.feederReadings('F9', DAY)).map((r) => r.meterId)).toEqual(['MPAN-7']);
+      expect(await reopened.evidenceFor(before)).toEqual(records.map((r) => r.bytes));
+      expect(await reopened.gaps('MPAN-7', DAY, DAY + 6 * 900)).toEqual([DAY + 5 * 900]);
+      // The same records again: idempotent. Another record for a held interval: a duplicate.
+      expect((await reopened.submit([records[0]!.bytes]))[0]).toMatchObject({ status: 'accepted', repeated: true });
+      expect((await reopened.submit([meter.reading(DAY, 121n).bytes]))[0]).toMatchObject({ status: 'invalid', reason: 'duplicate' });
+      await again.close();
+    });
+
+    it('a group commit decides records in order: the first for an interval wins, each record whole or not at all', async () => {
+      const store = await o.open();
+      const center = new ControlCenter({ utilityKey, store });
+      const m = new Meter({ meterId: 'M-group', signingKey: randomScalar(rand), utilityKey, rng: rand });
+      await center.register({ meterId: 'M-group', publicKey: m.publicKey });
+      const T = DAY + 86_400;
+      const first = m.daily(T, [1n, 2n, 3n]);
+      const overlapping = m.daily(T + 1800, [4n, 5n]); // its first interval is first's last
+      const after = m.reading(T + 2700, 6n);
+      const out = await center.submit([first.bytes, overlapping.bytes, after.bytes, first.bytes]);
+      expect(out.map((x) => (x.status === 'invalid' ? x.reason : x.repeated ? 'repeated' : x.status))).toEqual(['accepted', 'duplicate', 'accepted', 'repeated']);
+      // Nothing of the overlapping record was stored: T + 2700 holds `after`.
+      const held = await center.readingsOf('M-group', T, T + 4 * 900);
+      expect(held.map((r) => r.recordId)).toEqual([out[0], out[0], out[0], out[2]].map((x) => (x as { recordId: string }).recordId));
+      await store.close();
+    });
+
+    it('interval status: accepted, abnormal, invalid (signed but failing its proofs), missing', async () => {
+      const store = await o.open();
+      const center = new ControlCenter({ utilityKey, store });
+      const signingKey = randomScalar(rand);
+      const m = new Meter({ meterId: 'M-status', signingKey, utilityKey, rng: rand });
+      const stranger = new Meter({ meterId: 'M-status', signingKey: randomScalar(rand), utilityKey, rng: rand });
+      await center.register({ meterId: 'M-status', publicKey: m.publicKey });
+      const T = DAY + 2 * 86_400;
+      const bad = m.reading(T + 900, 50n);
+      // A meter whose proof is wrong but whose signature is its own: flip a bit of the
+      // proof of equivalence and re-sign (what a faulty meter would send).
+      const flipped = bad.bytes.slice();
+      flipped[flipped.length - 64 - 10]! ^= 1;
+      const unsigned = flipped.subarray(0, flipped.length - 64);
+      flipped.set(signSchnorr([signedMessage(unsigned)], signingKey, rand), flipped.length - 64);
+      const out = await center.submit([m.reading(T, 100n).bytes, flipped, m.reading(T + 1800, 4800n).bytes, stranger.reading(T + 2700, 1n).bytes]);
+      expect(out.map((x) => x.status)).toEqual(['accepted', 'invalid', 'abnormal', 'invalid']);
+      const status = await center.intervalStatus('M-status', T, T + 4 * 900);
+      expect(status.map((s) => s.status)).toEqual(['accepted', 'invalid', 'abnormal', 'missing']); // a foreign signature marks nothing
+      expect(status[1]).toMatchObject({ reason: 'equivalence-proof' });
+      // Then the meter sends a good record for the invalid interval: accepted wins.
+      await center.submit([m.reading(T + 900, 50n).bytes]);
+      expect((await center.intervalStatus('M-status', T, T + 4 * 900)).map((s) => s.status)).toEqual(['accepted', 'accepted', 'abnormal', 'missing']);
+      await store.close();
+    });
+
+    it('racing writers of the same records store each exactly once', async () => {
+      const stores = await Promise.all([o.open(), o.open(), o.open()]);
+      const m = new Meter({ meterId: 'M-race', signingKey: randomScalar(rand), utilityKey, rng: rand });
+      await stores[0]!.putMeter({ meterId: 'M-race', publicKey: m.publicKey, meterClass: HOUSEHOLD, feeder: undefined, keyEpoch: 0 });
+      const T = DAY + 3 * 86_400;
+      const recs = [m.daily(T, [1n, 2n]), m.reading(T + 1800, 3n), m.daily(T, [7n, 8n])]; // the third competes with the first
+      const verdicts = verifyRecordBatch(
+        recs.map((r) => r.bytes),
+        () => ({ publicKey: m.publicKey, meterClass: HOUSEHOLD, keyEpoch: 0 }),
+        utilityKey,
+      ).map((v) => {
+        if (!v.ok) throw new Error(v.detail);
+        return v;
+      });
+      const results = await Promise.all(stores.flatMap((s, i) => [s.putRecords(i === 2 ? [...verdicts].reverse() : verdicts), s.putRecords(verdicts)]));
+      const all = results.flat();
+      expect(all.filter((p) => p.status === 'stored').length).toBe(2); // one of recs[0]/recs[2], and recs[1]
+      const held = await stores[1]!.readings('M-race', T, T + 3 * 900);
+      expect(held.length).toBe(3);
+      expect(new Set(held.slice(0, 2).map((r) => r.recordId)).size).toBe(1); // both intervals from one record
+      await Promise.all(stores.map((s) => s.close()));
+    });
+  });
+}
