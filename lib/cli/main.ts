@@ -166,6 +166,41 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('serve')
+    .description('run the control-center service; prints {"listening":"http://HOST:PORT"} once ready (admin token: ZKMETER_ADMIN_TOKEN)')
+    .option('--port <n>', 'TCP port, 0 for any free one (default 8080)')
+    .option('--host <h>', 'address to listen on (default 127.0.0.1)')
+    .option('--db <path|url>', 'SQLite file (default ./zkmeter.db) or a postgres:// URL')
+    .option('--keys <dir>', 'key directory from `zkmeter keys dkg` (default: <db>.keys, made on first start)')
+    .option('--workers <n>', 'verification worker threads (default: the number of cores)')
+    .option('--tariff <file>', 'tariff JSON (default: the built-in three-rate tariff)')
+    .option('--min-intervals <n>', "the privacy authority's policy: fewest intervals in a bill (default 48)")
+    .action(async (o: Record<string, string | undefined>) => {
+      const { serveCommand } = await import('./serve.js');
+      await serveCommand(o);
+    });
+
+  program
+    .command('simulate')
+    .description('drive a running service with simulated meters over HTTP: progress on stderr, a summary on stdout; exit 1 if any record is rejected')
+    .requiredOption('--url <url>', 'the service, e.g. http://127.0.0.1:8080')
+    .option('--meters <n>', 'number of meters (default 20)')
+    .option('--days <n>', 'days of 15-minute readings per meter, one daily record each (default 1)')
+    .option('--start <unix>', 'first day, a UTC midnight in Unix seconds (default: the last whole days)')
+    .option('--batch <n>', 'records per request (default 16)')
+    .option('--concurrency <n>', 'concurrent requests (default 4)')
+    .option('--workers <n>', 'sealing worker threads (default: the number of cores)')
+    .option('--abnormal <share>', 'share of readings that are abnormal spikes (default 0.002)')
+    .option('--seed <n>', 'seed of the simulated load (default 1)')
+    .option('--token <t>', 'admin token for registering meters (default: ZKMETER_ADMIN_TOKEN)')
+    .action(async (o: Record<string, string | undefined>) => {
+      const { simulateCommand } = await import('./simulate.js');
+      const { ok, summary } = await simulateCommand(o);
+      print(summary as unknown as Result);
+      if (!ok) process.exitCode = 1;
+    });
+
+  program
     .command('demo')
     .description('run a full billing cycle: meters, verification, threshold billing, customer checks (what npm start runs)')
     .option('--meters <n>', 'number of meters (default 200)', '200')

@@ -6,8 +6,7 @@
  * does not verify, 2 for bad usage or input.
  * @module
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { ZkmeterError } from '../errors.js';
 import { scalarToBytes } from '../backend/bytes.js';
 import { bytesToHex, encodePoints } from '../crypto/codec.js';
@@ -22,17 +21,16 @@ import {
   billFromJson,
   billToJson,
   keyShareFromJson,
-  keyShareToJson,
   openingFromJson,
   openingToJson,
   registrationFromJson,
   sharedKeyFromJson,
-  sharedKeyToJson,
   tariffFromJson,
 } from '../protocol/json.js';
 import { Meter } from '../protocol/meter.js';
 import { recordFromJson, recordToJson } from '../protocol/records.js';
 import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
+import { writeKeyFiles } from '../server/keys.js';
 import { decodeHexPoint } from '../server/wire.js';
 import { parseHex, parseInteger, parseSmallInt, UsageError } from './parse.js';
 
@@ -108,14 +106,7 @@ export function keysDkgCommand(o: Options): Record<string, unknown> {
   const parties = (typeof o.parties === 'string' ? o.parties : 'control-center,privacy-authority').split(',').map((p) => p.trim());
   const threshold = parseSmallInt(typeof o.threshold === 'string' ? o.threshold : '2', '--threshold', 2, 255);
   const { key, shares } = distributedKeyGeneration(parties, threshold);
-  mkdirSync(dir, { recursive: true });
-  const files = [path.join(dir, 'shared-key.json')];
-  writeFileSync(files[0]!, JSON.stringify(sharedKeyToJson(key), null, 2) + '\n');
-  for (const s of shares.values()) {
-    const f = path.join(dir, `${s.party}.share.json`);
-    writeFileSync(f, JSON.stringify(keyShareToJson(s)) + '\n', { mode: 0o600 });
-    files.push(f);
-  }
+  const files = writeKeyFiles(dir, key, shares);
   return { publicKey: bytesToHex(encodePoints(key.publicKey)), threshold, parties, files };
 }
 

@@ -35,6 +35,15 @@ function vectorTable(count: number): PointTable {
   return t;
 }
 
+/**
+ * Derives and prepares the first `count` vector generators now (about 1 ms per
+ * generator pair in TypeScript), so that the first verification needing them
+ * does not pay for it: a service warms its workers before it listens.
+ */
+export function prepareVectorGenerators(count: number): void {
+  vectorTable(count);
+}
+
 export class MsmAccumulator {
   private gScalar = 0n;
   /**

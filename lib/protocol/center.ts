@@ -10,7 +10,8 @@
  */
 import { ZkmeterError } from '../errors.js';
 import { prepareRangeChecks } from '../crypto/bulletproofs/range.js';
-import { bytesToHex } from '../crypto/codec.js';
+import { concatBytes } from '../backend/bytes.js';
+import { bytesToHex, decodePoint } from '../crypto/codec.js';
 import type { Ciphertext } from '../crypto/elgamal.js';
 import { joinChecks, verifyChecks } from '../crypto/msm-accumulator.js';
 import { prepareSchnorrChecks, type SignatureItem } from '../crypto/schnorr.js';
@@ -90,6 +91,8 @@ export class ControlCenter {
     if (typeof m?.meterId !== 'string' || !(m.publicKey instanceof Uint8Array) || m.publicKey.length !== 32) {
       throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
     }
+    // BIP340 lift_x: the key must be the x coordinate of a curve point, or no record of it could ever verify.
+    decodePoint(concatBytes(new Uint8Array([2]), m.publicKey), `meter ${m.meterId} publicKey`);
     await this.store.putMeter({
       meterId: m.meterId,
       publicKey: m.publicKey.slice(),

@@ -36,6 +36,13 @@ export class WorkerPool<Req, Res> {
     for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }
 
+  /** Runs `task` once on every worker (e.g. to warm caches), in parallel; only call while the pool is idle. */
+  async runOnEach(task: Req): Promise<Res[]> {
+    if (this.busy.size > 0 || this.queue.length > 0) throw new Error('runOnEach needs an idle pool');
+    // With every worker idle, `size` tasks dispatch to `size` distinct workers.
+    return Promise.all(Array.from({ length: this.size }, () => this.run(task)));
+  }
+
   /** Tasks waiting for a worker. */
   get queued(): number {
     return this.queue.length;

@@ -36,3 +36,16 @@ export function unpackVerdicts(packed: readonly PackedVerdict[]): Verdict[] {
     return { ok: true, header: v.header, recordId: v.recordId, bytes: v.bytes, ciphertexts };
   });
 }
+
+/** The binary submission format (application/octet-stream): frames of u32 big-endian length ‖ record bytes. */
+export function encodeFrames(records: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(records.reduce((n, r) => n + 4 + r.length, 0));
+  const v = new DataView(out.buffer);
+  let at = 0;
+  for (const r of records) {
+    v.setUint32(at, r.length);
+    out.set(r, at + 4);
+    at += 4 + r.length;
+  }
+  return out;
+}

@@ -9,8 +9,14 @@ import { decodeHexPoint, packVerdicts, type PackedVerdict } from './wire.js';
 import { verifyRecordBatch, type VerifierRegistration } from '../protocol/center.js';
 import { Meter, type MeterClass } from '../protocol/meter.js';
 import { serveTasks } from './pool.js';
+import { prepareVectorGenerators } from '../crypto/msm-accumulator.js';
 
 export type WorkerTask =
+  | {
+      /** Prepare the vector generators a verification of up to `generators` per vector needs. */
+      type: 'warm';
+      generators: number;
+    }
   | {
       type: 'verify';
       records: Uint8Array[];
@@ -32,10 +38,15 @@ export type WorkerTask =
     };
 
 export type WorkerResult =
+  | { type: 'warm' }
   | { type: 'verify'; verdicts: PackedVerdict[] }
   | { type: 'seal'; records: Uint8Array[]; openings: { intervalStart: number; reading: bigint; blinding: bigint }[] };
 
 export function handle(task: WorkerTask): WorkerResult {
+  if (task.type === 'warm') {
+    prepareVectorGenerators(task.generators);
+    return { type: 'warm' };
+  }
   if (task.type === 'verify') {
     const registry = new Map<string, VerifierRegistration>(task.registry.map((r) => [r.meterId, r]));
     const tariffs = task.tariffVersions ? new Set(task.tariffVersions) : undefined;

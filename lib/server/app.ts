@@ -1,0 +1,405 @@
+/**
+ * The control center as an HTTP service (fastify). Meters submit signed
+ * records; verification runs in a pool of worker threads, micro-batched
+ * (verifier.ts); a record is acknowledged only after its durable commit.
+ * Operators (bearer token) register meters, read interval status, issue bills
+ * with their decryption proofs and release feeder aggregates.
+ *
+ * Every request body and query is checked by JSON Schema (ajv, no type
+ * coercion); every error is `{"error":{"code","message"}}` with a 4xx status
+ * for the caller's mistakes, never a stack trace. The OpenAPI description is
+ * generated from the same schemas and served at /openapi.json.
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import os from 'node:os';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import { ZkmeterError } from '../errors.js';
+import { backendName } from '../backend/index.js';
+import { bytesToHex, encodePoints, hexToBytes } from '../crypto/codec.js';
+import type { KeyShare, SharedKey } from '../crypto/threshold.js';
+import { PrivacyAuthority, type AuthorityPolicy } from '../protocol/authority.js';
+import { issueBill, releaseFeederAggregate } from '../protocol/billing.js';
+import { ControlCenter, MAX_STATUS_INTERVALS, type RecordOutcome } from '../protocol/center.js';
+import { billToJson, registrationFromJson } from '../protocol/json.js';
+import { HOUSEHOLD } from '../protocol/meter.js';
+import { MAX_RECORD_READINGS, recordFromJson } from '../protocol/records.js';
+import type { CenterStore } from '../protocol/store.js';
+import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
+import { VERSION } from '../version.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { WorkerPool } from './pool.js';
+import * as S from './schemas.js';
+import { MicroBatchVerifier } from './verifier.js';
+import type { WorkerResult, WorkerTask } from './worker.js';
+
+/** Request limits. Defaults fit 1000 daily records (about 10.8 kB each, 21.7 kB as hex) in one request. */
+export interface ServerLimits {
+  /** Largest request body, bytes (default 32 MiB). */
+  readonly bodyBytes: number;
+  /** Most records in one submission (default 1000). */
+  readonly recordsPerRequest: number;
+  /** Largest record, bytes (default 16 KiB: a 128-reading record of 64-bit proofs is about 14 kB). */
+  readonly recordBytes: number;
+  /** Most meters registered in one request (default 10,000). */
+  readonly metersPerRequest: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = Object.freeze({ bodyBytes: 32 << 20, recordsPerRequest: 1000, recordBytes: 16 << 10, metersPerRequest: 10_000 });
+
+export interface ServerOptions {
+  readonly store: CenterStore;
+  /** What the store is, for /healthz and logs (no secrets): e.g. "sqlite:./zkmeter.db". */
+  readonly storeDescription?: string;
+  /** The utility's shared key (its public key is what meters encrypt under). */
+  readonly key: SharedKey;
+  /** The control center's key share: needed to bill and release aggregates. */
+  readonly centerShare?: KeyShare;
+  /** The privacy authority's share, to run the authority in-process (single-operator deployments). */
+  readonly authorityShare?: KeyShare;
+  readonly authorityPolicy?: Partial<AuthorityPolicy>;
+  readonly tariff?: Tariff;
+  /** Bearer token of the admin routes; without one they answer 401. */
+  readonly adminToken?: string;
+  /** Verification worker threads (default: the cores). */
+  readonly workers?: number;
+  readonly limits?: Partial<ServerLimits>;
+  readonly batching?: { maxBatchRecords?: number; maxBatchBytes?: number; maxWaitMs?: number; maxQueuedBytes?: number };
+  /** Seconds a 503 asks the client to wait (default 1). */
+  readonly retryAfterSeconds?: number;
+}
+
+/** A caller's error with its HTTP status and machine-readable code. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** fastify's own error codes for a bad request, and what we call them. */
+const FASTIFY_ERRORS: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'BODY_TOO_LARGE'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_CONTENT_LENGTH'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_JSON'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON'],
+};
+
+const ZKMETER_STATUS: Partial<Record<string, number>> = { POLICY_REFUSED: 403, VALUE_OUT_OF_RANGE: 422 };
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export interface ZkmeterServer {
+  readonly app: FastifyInstance;
+  readonly center: ControlCenter;
+  readonly verifier: MicroBatchVerifier;
+  readonly metrics: ServerMetrics;
+  /** Stops accepting, waits for queued records to commit, stops the workers, closes the store. */
+  close(): Promise<void>;
+}
+
+export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const tariff = o.tariff ?? DEFAULT_TARIFF;
+  const utilityKeyHex = bytesToHex(encodePoints(o.key.publicKey));
+  const center = new ControlCenter({ utilityKey: o.key.publicKey, tariffVersions: [tariff.version], store: o.store });
+  const metrics = createMetrics();
+  const pool = new WorkerPool<WorkerTask, WorkerResult>(new URL('./worker.js', import.meta.url), o.workers ?? os.availableParallelism());
+  // Each worker derives the generators of the largest record the class allows before the first request.
+  await pool.runOnEach({ type: 'warm', generators: HOUSEHOLD.bits * 2 * MAX_RECORD_READINGS });
+  const verifier = new MicroBatchVerifier({ center, pool, utilityKeyHex, tariffVersions: [tariff.version], metrics, ...o.batching });
+  const authority =
+    o.authorityShare !== undefined ? new PrivacyAuthority({ key: o.key, share: o.authorityShare, tariffs: [tariff], ...(o.authorityPolicy ? { policy: o.authorityPolicy } : {}) }) : undefined;
+  if (authority !== undefined) {
+    // The authority mirrors the public registry.
+    const ids = await o.store.meterIds();
+    for (const m of (await o.store.getMeters(ids)).values()) authority.register(m.meterId, m.publicKey, m.feeder);
+  }
+  const adminDigest = o.adminToken ? digest(o.adminToken) : undefined;
+  const retryAfter = String(o.retryAfterSeconds ?? 1);
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: limits.bodyBytes,
+    // Strict schemas: no coercion, no silent removal of unknown fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+  app.removeContentTypeParser('text/plain'); // JSON and the binary framing only: anything else is 415
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown; validationContext?: string }, req, reply) => {
+    let status = 500;
+    let code = 'INTERNAL';
+    let message = 'internal error';
+    if (err instanceof HttpError) {
+      [status, code, message] = [err.statusCode, err.code, err.message];
+      reply.headers(err.headers);
+    } else if (err instanceof ZkmeterError) {
+      [status, code, message] = [ZKMETER_STATUS[err.code] ?? 400, err.code, err.message];
+    } else if (err.validation !== undefined) {
+      [status, code, message] = [400, 'INVALID_REQUEST', `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|querystring|params)\s*/, '')}`];
+    } else if (err.code !== undefined && FASTIFY_ERRORS[err.code] !== undefined) {
+      [status, code] = FASTIFY_ERRORS[err.code]!;
+      message = err.message;
+    } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      [status, code, message] = [err.statusCode, 'BAD_REQUEST', err.message];
+    } else {
+      process.stderr.write(`zkmeter serve: internal error on ${req.method} ${req.url}: ${err.stack ?? err.message}\n`);
+    }
+    void reply.code(status).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'zkmeter control center',
+        version: VERSION,
+        description:
+          'Privacy-preserving smart-meter billing. Meters submit signed records (EC ElGamal ciphertexts, a Bulletproofs range proof and a proof of equivalence); the center verifies them in micro-batches, stores them durably, and decrypts only totals, with the privacy authority. Errors are {"error":{"code","message"}}.',
+      },
+      components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'the admin token (ZKMETER_ADMIN_TOKEN)' } } },
+    },
+  });
+
+  const requireAdmin = async (req: FastifyRequest) => {
+    if (adminDigest === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'admin routes are disabled: start the server with ZKMETER_ADMIN_TOKEN set');
+    const h = req.headers.authorization;
+    const token = typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : undefined;
+    if (token === undefined || !timingSafeEqual(digest(token), adminDigest)) {
+      throw new HttpError(401, 'UNAUTHORIZED', 'this route needs the admin bearer token (Authorization: Bearer …)');
+    }
+  };
+  const admin = { onRequest: requireAdmin };
+  const security = [{ admin: [] }];
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { schema: { summary: 'Liveness and queue state', response: { 200: S.health } } }, async () => ({
+    status: 'ok',
+    version: VERSION,
+    backend: backendName(),
+    store: o.storeDescription ?? 'custom',
+    workers: pool.size,
+    queue: verifier.depth,
+  }));
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics (text format)', produces: ['text/plain'] } }, async (_req, reply) => {
+    void reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  app.get('/v1/config', { schema: { summary: 'What a meter needs: the utility key, the tariff version, the meter class and the limits', response: { 200: S.config } } }, async () => ({
+    utilityKey: utilityKeyHex,
+    tariffVersion: tariff.version,
+    meterClass: { ...HOUSEHOLD, normal: bounds(HOUSEHOLD.normal), plausible: bounds(HOUSEHOLD.plausible) },
+    limits,
+    billing: o.centerShare !== undefined && authority !== undefined,
+  }));
+
+  app.post(
+    '/v1/meters',
+    { ...admin, schema: { summary: 'Register (or re-key) meters', security, body: S.registerBody(limits.metersPerRequest), response: { 200: S.registered } } },
+    async (req) => {
+      const body = req.body as { meters: unknown[] };
+      const regs = body.meters.map((m, i) => registrationFromJson(m, `meters[${i}]`));
+      for (const r of regs) {
+        await center.register(r);
+        authority?.register(r.meterId, r.publicKey, r.feeder);
+      }
+      return { registered: regs.length };
+    },
+  );
+
+  app.get(
+    '/v1/meters/:meterId',
+    { ...admin, schema: { summary: "A meter's registration", security, params: S.meterParams, response: { 200: S.meter } } },
+    async (req) => {
+      const m = await o.store.getMeter((req.params as { meterId: string }).meterId);
+      if (m === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${(req.params as { meterId: string }).meterId} is not registered`);
+      return { meterId: m.meterId, publicKey: bytesToHex(m.publicKey), feeder: m.feeder ?? null, keyEpoch: m.keyEpoch, meterClass: m.meterClass.name };
+    },
+  );
+
+  app.post(
+    '/v1/records',
+    {
+      schema: {
+        summary: 'Submit signed records',
+        description:
+          'JSON: {"records":[hex | record JSON]}; or application/octet-stream: frames of a 4-byte big-endian length and the record bytes. Answers one result per record once the accepted ones are durably stored: 200 if any record was accepted (or already stored), 422 if none was, 503 with Retry-After when the verification queue is full.',
+        body: {
+          content: {
+            'application/json': { schema: S.recordsBody(limits.recordsPerRequest, limits.recordBytes) },
+            'application/octet-stream': { schema: { description: 'frames: u32 big-endian length ‖ record bytes' } },
+          },
+        },
+        response: { 200: S.submitted, 422: S.submittedRejected },
+      },
+    },
+    async (req, reply) => {
+      const items = recordsOf(req.body, limits);
+      const good = items.filter((x): x is Uint8Array => x instanceof Uint8Array);
+      const pending = good.length > 0 ? verifier.offer(good) : Promise.resolve([]);
+      if (pending === undefined) {
+        throw new HttpError(503, 'OVERLOADED', 'the verification queue is full; retry later', { 'retry-after': retryAfter });
+      }
+      const verified = await pending;
+      let k = 0;
+      const results = items.map((x) => (x instanceof Uint8Array ? verified[k++]! : x));
+      metrics.recordsRejected.inc({ reason: 'malformed' }, items.length - good.length); // the verifier counted the rest
+      const count = (s: string) => results.filter((x) => x.status === s).length;
+      const summary = { accepted: count('accepted'), abnormal: count('abnormal'), invalid: count('invalid'), results };
+      if (summary.invalid === results.length) {
+        const first = results[0] as Extract<RecordOutcome, { status: 'invalid' }>;
+        void reply.code(422);
+        return { error: { code: 'RECORDS_REJECTED', message: `${results.length === 1 ? 'the record was' : `all ${results.length} records were`} rejected (first: ${first.reason}: ${first.detail})` }, ...summary };
+      }
+      return summary;
+    },
+  );
+
+  app.get(
+    '/v1/meters/:meterId/intervals',
+    {
+      ...admin,
+      schema: {
+        summary: "The status of a meter's intervals in [from, to): accepted, abnormal, invalid or missing",
+        security,
+        params: S.meterParams,
+        querystring: S.periodQuery,
+        response: { 200: S.intervals },
+      },
+    },
+    async (req) => {
+      const { meterId } = req.params as { meterId: string };
+      const { from, to } = period(req.query as { from: string; to: string });
+      const m = await o.store.getMeter(meterId);
+      if (m === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${meterId} is not registered`);
+      if ((to - from) / m.meterClass.intervalSeconds > MAX_STATUS_INTERVALS) {
+        throw new HttpError(400, 'PERIOD_TOO_LONG', `at most ${MAX_STATUS_INTERVALS} intervals per query`);
+      }
+      const intervals = await center.intervalStatus(meterId, from, to);
+      const counts = { accepted: 0, abnormal: 0, invalid: 0, missing: 0 };
+      for (const s of intervals) counts[s.status]++;
+      return { meterId, from, to, counts, intervals };
+    },
+  );
+
+  const billingParts = () => {
+    if (o.centerShare === undefined || authority === undefined) {
+      throw new HttpError(503, 'BILLING_UNAVAILABLE', "billing needs both the control center's and the privacy authority's key shares in the key directory");
+    }
+    return { centerShare: o.centerShare, authority };
+  };
+
+  app.post(
+    '/v1/bills',
+    {
+      ...admin,
+      schema: {
+        summary: "Compute a meter's bill for [from, to): the tariff-weighted homomorphic sum, threshold-decrypted with DLEQ proofs of both shares",
+        security,
+        body: S.billBody,
+        response: { 200: S.bill },
+      },
+    },
+    async (req) => {
+      const { meterId, from, to } = req.body as { meterId: string; from: number; to: number };
+      if (to <= from) throw new HttpError(400, 'INVALID_REQUEST', '"to" must be after "from"');
+      if ((await o.store.getMeter(meterId)) === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${meterId} is not registered`);
+      const { centerShare, authority: a } = billingParts();
+      if ((await center.readingsOf(meterId, from, to)).length === 0) throw new HttpError(404, 'NO_READINGS', `meter ${meterId} has no accepted readings in [${from}, ${to})`);
+      const bill = await issueBill({ center, centerShare, key: o.key, authority: a, tariff, meterId, from, to });
+      return { ...billToJson(bill), display: `${formatAmount(tariff, bill.total)} ${tariff.currency}` };
+    },
+  );
+
+  app.get(
+    '/v1/feeders/:feeder/aggregate',
+    {
+      ...admin,
+      schema: { summary: "A feeder's total consumption in one interval, released with the authority's consent", security, params: S.feederParams, querystring: S.intervalQuery, response: { 200: S.aggregate } },
+    },
+    async (req) => {
+      const { feeder } = req.params as { feeder: string };
+      const intervalStart = Number((req.query as { interval: string }).interval);
+      const { centerShare, authority: a } = billingParts();
+      const agg = await releaseFeederAggregate({ center, centerShare, key: o.key, authority: a, feeder, intervalStart });
+      return { ...agg, totalWh: agg.totalWh.toString() };
+    },
+  );
+
+  await app.ready();
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    center,
+    verifier,
+    metrics,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await verifier.drained();
+        await pool.close();
+        await o.store.close();
+      })()),
+  };
+}
+
+function bounds(b: { min: bigint; max: bigint }) {
+  return { min: b.min.toString(), max: b.max.toString() };
+}
+
+function period(q: { from: string; to: string }): { from: number; to: number } {
+  const from = Number(q.from);
+  const to = Number(q.to);
+  if (to <= from) throw new HttpError(400, 'INVALID_REQUEST', 'querystring "to" must be after "from"');
+  return { from, to };
+}
+
+/** The records of a submission, as bytes, or as the outcome of one that cannot even be decoded from its JSON form. */
+function recordsOf(body: unknown, limits: ServerLimits): (Uint8Array | RecordOutcome)[] {
+  if (Buffer.isBuffer(body)) return framesOf(body, limits);
+  if (typeof body !== 'object' || body === null || !Array.isArray((body as { records?: unknown }).records)) {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json {"records":[…]} or application/octet-stream frames');
+  }
+  return (body as { records: unknown[] }).records.map((item) => {
+    try {
+      return typeof item === 'string' ? hexToBytes(item, 'record') : recordFromJson(item).bytes;
+    } catch (e) {
+      if (!(e instanceof ZkmeterError)) throw e;
+      return { status: 'invalid', reason: 'malformed', detail: e.message };
+    }
+  });
+}
+
+/** application/octet-stream: frames of u32 big-endian length ‖ record bytes. */
+function framesOf(body: Buffer, limits: ServerLimits): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  while (at < body.length) {
+    if (body.length - at < 4) throw new HttpError(400, 'INVALID_FRAMING', `a frame header at byte ${at} is truncated`);
+    const n = body.readUInt32BE(at);
+    if (n === 0 || n > limits.recordBytes) throw new HttpError(400, 'INVALID_FRAMING', `frame at byte ${at} declares ${n} bytes (1 to ${limits.recordBytes} allowed)`);
+    if (body.length - at - 4 < n) throw new HttpError(400, 'INVALID_FRAMING', `frame at byte ${at} declares ${n} bytes, ${body.length - at - 4} remain`);
+    out.push(new Uint8Array(body.buffer, body.byteOffset + at + 4, n));
+    at += 4 + n;
+    if (out.length > limits.recordsPerRequest) throw new HttpError(400, 'TOO_MANY_RECORDS', `at most ${limits.recordsPerRequest} records per request`);
+  }
+  if (out.length === 0) throw new HttpError(400, 'INVALID_REQUEST', 'no records in the body');
+  return out;
+}

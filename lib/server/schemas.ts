@@ -1,0 +1,209 @@
+/**
+ * JSON Schemas of the HTTP API: fastify validates requests with them (ajv,
+ * without coercion) and @fastify/swagger turns them into /openapi.json.
+ * Encodings follow SPEC.md: lowercase hex without 0x, integers that may exceed
+ * 2^53 as decimal strings, times in Unix seconds.
+ * @module
+ */
+
+const hex = (minBytes: number, maxBytes: number, description: string) => ({
+  type: 'string',
+  pattern: '^([0-9a-f]{2})*$',
+  minLength: 2 * minBytes,
+  maxLength: 2 * maxBytes,
+  description,
+});
+const meterId = { type: 'string', pattern: '^[\\x21-\\x7e]{1,64}$', description: '1 to 64 printable ASCII characters' };
+const unixSeconds = { type: 'integer', minimum: 0, maximum: 2 ** 40, description: 'Unix time, seconds' };
+const unixSecondsText = { type: 'string', pattern: '^(0|[1-9][0-9]{0,11})$', description: 'Unix time, seconds (decimal)' };
+const decimal = { type: 'string', pattern: '^(0|[1-9][0-9]*)$' };
+const errorBody = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string' }, message: { type: 'string' } },
+};
+
+export const meterParams = { type: 'object', required: ['meterId'], properties: { meterId } };
+export const feederParams = { type: 'object', required: ['feeder'], properties: { feeder: { type: 'string', minLength: 1, maxLength: 64 } } };
+export const periodQuery = {
+  type: 'object',
+  required: ['from', 'to'],
+  additionalProperties: false,
+  properties: { from: unixSecondsText, to: { ...unixSecondsText, description: 'end of the period (exclusive), Unix seconds' } },
+};
+export const intervalQuery = { type: 'object', required: ['interval'], additionalProperties: false, properties: { interval: { ...unixSecondsText, description: 'start of the interval, Unix seconds' } } };
+
+export const registerBody = (max: number) => ({
+  type: 'object',
+  required: ['meters'],
+  additionalProperties: false,
+  properties: {
+    meters: {
+      type: 'array',
+      minItems: 1,
+      maxItems: max,
+      items: {
+        type: 'object',
+        required: ['meterId', 'publicKey'],
+        additionalProperties: false,
+        properties: {
+          meterId,
+          publicKey: hex(32, 32, "the meter's 32-byte x-only BIP340 key"),
+          feeder: { type: 'string', minLength: 1, maxLength: 64 },
+          keyEpoch: { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1 },
+        },
+      },
+    },
+  },
+});
+
+export const recordsBody = (max: number, recordBytes: number) => ({
+  type: 'object',
+  required: ['records'],
+  additionalProperties: false,
+  properties: {
+    records: {
+      type: 'array',
+      minItems: 1,
+      maxItems: max,
+      items: {
+        anyOf: [
+          hex(1, recordBytes, "a record's bytes"),
+          {
+            type: 'object',
+            required: ['bytes'],
+            properties: { bytes: hex(1, recordBytes, "the record's bytes (authoritative; the other fields must agree)") },
+            description: 'the JSON form of a record, as `zkmeter meter seal` writes it',
+          },
+        ],
+      },
+    },
+  },
+});
+
+export const billBody = {
+  type: 'object',
+  required: ['meterId', 'from', 'to'],
+  additionalProperties: false,
+  properties: { meterId, from: unixSeconds, to: { ...unixSeconds, description: 'end of the period (exclusive), Unix seconds' } },
+};
+
+const outcome = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: ['accepted', 'abnormal', 'invalid'] },
+    meterId: { type: 'string' },
+    intervals: { type: 'array', items: { type: 'integer' } },
+    repeated: { type: 'boolean', description: 'this very record had been accepted before (idempotent resubmission)' },
+    recordId: { type: 'string', description: 'hex of the signed message: the record’s identity' },
+    reason: {
+      type: 'string',
+      enum: ['malformed', 'unknown-meter', 'key-epoch', 'tariff-version', 'class-mismatch', 'misaligned-interval', 'signature', 'range-proof', 'equivalence-proof', 'duplicate'],
+    },
+    detail: { type: 'string' },
+  },
+};
+
+const submittedProperties = {
+  accepted: { type: 'integer' },
+  abnormal: { type: 'integer' },
+  invalid: { type: 'integer' },
+  results: { type: 'array', items: outcome },
+};
+export const submitted = { type: 'object', required: ['accepted', 'abnormal', 'invalid', 'results'], properties: submittedProperties };
+export const submittedRejected = { type: 'object', required: ['error', 'results'], properties: { error: errorBody, ...submittedProperties } };
+
+export const registered = { type: 'object', properties: { registered: { type: 'integer' } } };
+
+export const meter = {
+  type: 'object',
+  properties: {
+    meterId: { type: 'string' },
+    publicKey: { type: 'string' },
+    feeder: { type: 'string', nullable: true },
+    keyEpoch: { type: 'integer' },
+    meterClass: { type: 'string' },
+  },
+};
+
+export const intervals = {
+  type: 'object',
+  properties: {
+    meterId: { type: 'string' },
+    from: { type: 'integer' },
+    to: { type: 'integer' },
+    counts: {
+      type: 'object',
+      properties: { accepted: { type: 'integer' }, abnormal: { type: 'integer' }, invalid: { type: 'integer' }, missing: { type: 'integer' } },
+    },
+    intervals: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['intervalStart', 'status'],
+        properties: {
+          intervalStart: { type: 'integer' },
+          status: { type: 'string', enum: ['accepted', 'abnormal', 'invalid', 'missing'] },
+          recordId: { type: 'string' },
+          reason: { type: 'string', description: 'why the latest record for it was rejected' },
+          at: { type: 'integer', description: 'when it was rejected, Unix seconds' },
+        },
+      },
+    },
+  },
+};
+
+const share = { type: 'object', properties: { party: { type: 'string' }, share: { type: 'string' }, proof: { type: 'string' } } };
+export const bill = {
+  type: 'object',
+  description: 'A bill with its decryption proof: anyone with the signed records can check that the amount is what they encrypt, priced by the tariff.',
+  properties: {
+    meterId: { type: 'string' },
+    from: { type: 'integer' },
+    to: { type: 'integer' },
+    tariffVersion: { type: 'integer' },
+    intervals: { type: 'array', items: { type: 'integer' } },
+    encryptedEnergyCharge: { type: 'string', description: '66-byte ciphertext, hex' },
+    energyCharge: { ...decimal, description: 'minor currency units' },
+    standingCharge: decimal,
+    total: decimal,
+    decryptionShares: { type: 'array', items: share, description: 'each share with its DLEQ (Chaum–Pedersen) proof' },
+    display: { type: 'string' },
+  },
+};
+
+export const aggregate = {
+  type: 'object',
+  properties: { feeder: { type: 'string' }, intervalStart: { type: 'integer' }, meters: { type: 'array', items: { type: 'string' } }, totalWh: decimal },
+};
+
+const bound = { type: 'object', properties: { min: decimal, max: decimal } };
+export const config = {
+  type: 'object',
+  properties: {
+    utilityKey: { type: 'string', description: "the utility's 33-byte compressed public key, hex" },
+    tariffVersion: { type: 'integer' },
+    meterClass: {
+      type: 'object',
+      properties: { name: { type: 'string' }, bits: { type: 'integer' }, intervalSeconds: { type: 'integer' }, normal: bound, plausible: bound },
+    },
+    limits: {
+      type: 'object',
+      properties: { bodyBytes: { type: 'integer' }, recordsPerRequest: { type: 'integer' }, recordBytes: { type: 'integer' }, metersPerRequest: { type: 'integer' } },
+    },
+    billing: { type: 'boolean' },
+  },
+};
+
+export const health = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    version: { type: 'string' },
+    backend: { type: 'string' },
+    store: { type: 'string' },
+    workers: { type: 'integer' },
+    queue: { type: 'object', properties: { records: { type: 'integer' }, bytes: { type: 'integer' }, batchesInFlight: { type: 'integer' } } },
+  },
+};

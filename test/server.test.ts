@@ -1,0 +1,272 @@
+/**
+ * The control-center service in-process, on loopback, over a SQLite store:
+ * routes and their JSON errors, the admin token, idempotent resubmission,
+ * racing duplicate submissions, micro-batching with a bad record isolated,
+ * back-pressure (503 with Retry-After), interval status, a bill whose
+ * decryption proof the customer checks, feeder aggregates, /metrics and
+ * /openapi.json.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getGroup } from '../lib/backend/index.js';
+import { randomScalar } from '../lib/crypto/random.js';
+import { distributedKeyGeneration } from '../lib/crypto/threshold.js';
+import { checkBill } from '../lib/protocol/customer.js';
+import { billFromJson } from '../lib/protocol/json.js';
+import { Meter } from '../lib/protocol/meter.js';
+import { recordToJson } from '../lib/protocol/records.js';
+import { DEFAULT_TARIFF } from '../lib/protocol/tariff.js';
+// The service from dist/ (built by npm test's pretest step): its worker threads run compiled JavaScript.
+import { buildServer, type ZkmeterServer } from '../dist/lib/server/app.js';
+import { ServiceClient } from '../dist/lib/server/client.js';
+import { SqliteStore } from '../dist/lib/server/sqlite-store.js';
+import { encodeFrames } from '../dist/lib/server/wire.js';
+import { TestRng, testSeed } from './support/rng.js';
+
+const seed = testSeed();
+const rng = new TestRng(seed);
+const rand = (n: number) => rng.bytes(n);
+console.log(`server.test.ts on ${getGroup().name}: seed ${seed}`);
+
+const DAY = 1_764_115_200;
+const T = (i: number) => DAY + 900 * i;
+const TOKEN = 'test-admin-token';
+const dir = mkdtempSync(join(tmpdir(), 'zkmeter-server-'));
+const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
+const meters = new Map<string, { meter: Meter; signingKey: bigint }>();
+function meter(id: string): Meter {
+  let m = meters.get(id);
+  if (m === undefined) {
+    const signingKey = randomScalar(rand);
+    m = { meter: new Meter({ meterId: id, signingKey, utilityKey: key.publicKey, rng: rand }), signingKey };
+    meters.set(id, m);
+  }
+  return m.meter;
+}
+
+let server: ZkmeterServer;
+let url: string;
+let admin: ServiceClient;
+let anonymous: ServiceClient;
+
+beforeAll(async () => {
+  server = await buildServer({
+    store: new SqliteStore(join(dir, 'center.db')),
+    storeDescription: 'sqlite:test',
+    key,
+    centerShare: shares.get('control-center')!,
+    authorityShare: shares.get('privacy-authority')!,
+    authorityPolicy: { minIntervals: 4, minMeters: 3 },
+    adminToken: TOKEN,
+    workers: 2,
+    limits: { bodyBytes: 1 << 20, recordsPerRequest: 50 },
+  });
+  url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+  admin = new ServiceClient(url, { token: TOKEN });
+  anonymous = new ServiceClient(url, { maxRetries: 0 });
+  const ids = ['A', 'B', 'C', 'D', 'RACE', 'F1', 'F2', 'F3'];
+  await admin.registerMeters(ids.map((id) => ({ meterId: id, publicKey: meter(id).publicKey, feeder: id.startsWith('F') ? 'feeder-9' : 'feeder-1' })));
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function raw(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}) {
+  const res = await fetch(url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json: json as { error?: { code: string; message: string } } & Record<string, unknown>, text, headers: res.headers };
+}
+
+describe(`service routes (${getGroup().name})`, () => {
+  it('healthz, config, openapi.json', async () => {
+    expect(await anonymous.health()).toMatchObject({ status: 'ok', backend: getGroup().name, store: 'sqlite:test', workers: 2 });
+    const config = await anonymous.config();
+    expect(config.utilityKey).toMatch(/^0[23][0-9a-f]{64}$/);
+    expect(config.billing).toBe(true);
+    const spec = (await raw('GET', '/openapi.json')).json as { openapi: string; paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(spec.openapi).toMatch(/^3\./);
+    for (const p of ['/healthz', '/metrics', '/v1/config', '/v1/meters', '/v1/records', '/v1/meters/{meterId}/intervals', '/v1/bills', '/v1/feeders/{feeder}/aggregate']) {
+      expect(Object.keys(spec.paths)).toContain(p);
+    }
+    expect(spec.paths['/v1/bills']!.post!.security).toEqual([{ admin: [] }]);
+    expect(spec.paths['/v1/records']!.post!.security).toBeUndefined(); // meters authenticate by signature
+  });
+
+  it('admin routes refuse requests without the token, or with a wrong one', async () => {
+    const wrong = new ServiceClient(url, { token: 'not-it', maxRetries: 0 });
+    for (const c of [anonymous, wrong]) {
+      await expect(c.registerMeters([{ meterId: 'X', publicKey: meter('X').publicKey }])).rejects.toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+      await expect(c.intervals('A', DAY, DAY + 900)).rejects.toMatchObject({ status: 401 });
+      await expect(c.bill('A', DAY, DAY + 86_400)).rejects.toMatchObject({ status: 401 });
+      await expect(c.request('GET', '/v1/feeders/feeder-9/aggregate?interval=0')).rejects.toMatchObject({ status: 401 });
+    }
+    expect((await raw('GET', '/v1/meters/A', undefined, { authorization: `Basic ${TOKEN}` })).status).toBe(401);
+    expect((await raw('GET', '/v1/meters/A', undefined, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    // X was never registered by the refused requests.
+    expect((await raw('GET', '/v1/meters/X', undefined, { authorization: `Bearer ${TOKEN}` })).json.error?.code).toBe('UNKNOWN_METER');
+  });
+
+  it('a meter cannot submit under another meter’s id: the signature binds it', async () => {
+    // Meter B's key, but a record claiming to be A's.
+    const impostor = new Meter({ meterId: 'A', signingKey: meters.get('B')!.signingKey, utilityKey: key.publicKey, rng: rand });
+    const r = await anonymous.submit([impostor.reading(T(90), 10n).bytes]);
+    expect(r.results[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'A' });
+    expect((await admin.intervals('A', T(90), T(91))).intervals[0]!.status).toBe('missing');
+  });
+
+  it('accepts binary and JSON submissions; resubmission is idempotent; a bad record fails only itself', async () => {
+    const a = meter('A');
+    const recs = [0, 1, 2, 3].map((i) => a.reading(T(i), BigInt(100 + i)).bytes);
+    const bad = recs[2]!.slice();
+    bad[bad.length - 100]! ^= 1;
+    const first = await anonymous.submit([recs[0]!, recs[1]!, bad, recs[3]!]);
+    expect(first.results.map((x) => x.status)).toEqual(['accepted', 'accepted', 'invalid', 'accepted']);
+    expect(first.results.map((x) => x.repeated)).toEqual([false, false, undefined, false]);
+    const again = await anonymous.submit([recs[0]!, recs[1]!], { json: true });
+    expect(again.results.map((x) => [x.status, x.repeated, x.recordId])).toEqual(first.results.slice(0, 2).map((x) => [x.status, true, x.recordId]));
+    // A different record for an interval already held: a duplicate, as a 422 when nothing in the request was accepted.
+    const dup = await raw('POST', '/v1/records', JSON.stringify({ records: [Buffer.from(a.reading(T(0), 999n).bytes).toString('hex')] }), { 'content-type': 'application/json' });
+    expect(dup.status).toBe(422);
+    expect(dup.json).toMatchObject({ error: { code: 'RECORDS_REJECTED' }, results: [{ status: 'invalid', reason: 'duplicate' }] });
+    // The record JSON form (as `meter seal` writes it) is accepted too.
+    const r4 = a.reading(T(4), 4n);
+    expect((await admin.request<{ accepted: number }>('POST', '/v1/records', { records: [recordToJson(r4)] })).body.accepted).toBe(1);
+    const status = await admin.intervals('A', T(0), T(6));
+    expect(status.intervals.map((s) => s.status)).toEqual(['accepted', 'accepted', 'missing', 'accepted', 'accepted', 'missing']);
+  });
+
+  it('duplicate submissions racing from several clients give exactly one accepted record', async () => {
+    const m = meter('RACE');
+    const rec = m.reading(T(10), 42n).bytes;
+    const rivals = [1n, 2n, 3n].map((wh) => m.reading(T(11), wh).bytes); // three different records for one interval
+    const clients = Array.from({ length: 8 }, () => new ServiceClient(url));
+    const results = await Promise.all(clients.flatMap((c, i) => [c.submit([rec]), c.submit([rivals[i % 3]!]), c.submit([rec, rivals[(i + 1) % 3]!])]));
+    const all = results.flatMap((r) => r.results);
+    const forRec = all.filter((x) => x.intervals?.[0] === T(10));
+    expect(forRec).toHaveLength(16);
+    expect(forRec.filter((x) => x.status === 'accepted' && x.repeated === false)).toHaveLength(1);
+    expect(forRec.every((x) => x.status === 'accepted')).toBe(true);
+    const forRival = all.filter((x) => x.intervals?.[0] === T(11) || x.reason === 'duplicate');
+    expect(forRival).toHaveLength(16);
+    expect(forRival.filter((x) => x.status === 'accepted' && x.repeated === false)).toHaveLength(1);
+    expect(forRival.filter((x) => x.status === 'invalid').every((x) => x.reason === 'duplicate')).toBe(true);
+    const held = await admin.intervals('RACE', T(10), T(12));
+    expect(held.counts).toMatchObject({ accepted: 2 });
+  });
+
+  it('a bill for a period with its decryption proof, which the customer checks; feeder aggregates with the authority’s policy', async () => {
+    const c = meter('C');
+    const wh = [300n, 200n, 100n, 400n, 4500n];
+    const recs = wh.map((v, i) => c.reading(T(20 + i), v));
+    expect((await anonymous.submit(recs.map((r) => r.bytes))).results.map((x) => x.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'abnormal']);
+    const json = await admin.bill('C', DAY, DAY + 86_400);
+    const bill = billFromJson(Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'display')));
+    expect(bill.intervals).toEqual(recs.map((r) => r.header.intervalStart));
+    const check = checkBill({ bill, records: recs.map((r) => r.bytes), openings: c.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: c.publicKey });
+    expect(check.problems).toEqual([]);
+    expect(check.ok).toBe(true);
+    const inflated = { ...bill, energyCharge: bill.energyCharge + 1n, total: bill.total + 1n };
+    expect(checkBill({ bill: inflated, records: recs.map((r) => r.bytes), openings: c.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: c.publicKey }).ok).toBe(false);
+    // The authority refuses the same intervals twice, and a bill below its 4 intervals.
+    await expect(admin.bill('C', DAY - 900, DAY + 86_400)).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED' });
+    await admin.request('POST', '/v1/records', undefined, { binary: encodeFrames([meter('D').reading(T(0), 1n).bytes]) });
+    await expect(admin.bill('D', DAY, DAY + 86_400)).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED' });
+    await expect(admin.bill('D', DAY + 86_400, DAY + 2 * 86_400)).rejects.toMatchObject({ status: 404, code: 'NO_READINGS' });
+    await expect(admin.bill('nobody', DAY, DAY + 86_400)).rejects.toMatchObject({ status: 404, code: 'UNKNOWN_METER' });
+
+    const at = T(40);
+    await anonymous.submit([meter('F1').reading(at, 10n).bytes, meter('F2').reading(at, 20n).bytes]);
+    await expect(admin.request('GET', `/v1/feeders/feeder-9/aggregate?interval=${at}`)).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED' });
+    await anonymous.submit([meter('F3').reading(at, 30n).bytes]);
+    expect((await admin.request<{ totalWh: string; meters: string[] }>('GET', `/v1/feeders/feeder-9/aggregate?interval=${at}`)).body).toMatchObject({ totalWh: '60', meters: ['F1', 'F2', 'F3'] });
+  });
+
+  it('bad requests get a 4xx JSON error and never a stack trace', async () => {
+    const hexRec = Buffer.from(meter('B').reading(T(50), 1n).bytes).toString('hex');
+    const json = { 'content-type': 'application/json' };
+    const cases: [string, string, string | Uint8Array | undefined, Record<string, string>, number, string][] = [
+      ['POST', '/v1/records', '{"records": [', json, 400, 'INVALID_JSON'],
+      ['POST', '/v1/records', '{"records": []}', json, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/records', '{"records": 5}', json, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/records', '{"records": ["abc"]}', json, 400, 'INVALID_REQUEST'], // odd hex
+      ['POST', '/v1/records', `{"records": ["${hexRec}"], "extra": 1}`, json, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/records', JSON.stringify({ records: Array(51).fill(hexRec) }), json, 400, 'INVALID_REQUEST'], // over recordsPerRequest
+      ['POST', '/v1/records', 'x'.repeat((1 << 20) + 1), json, 413, 'BODY_TOO_LARGE'],
+      ['POST', '/v1/records', 'hello', { 'content-type': 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['POST', '/v1/records', new Uint8Array([0, 0, 0, 9, 1, 2]), { 'content-type': 'application/octet-stream' }, 400, 'INVALID_FRAMING'],
+      ['POST', '/v1/records', new Uint8Array([0, 0, 0]), { 'content-type': 'application/octet-stream' }, 400, 'INVALID_FRAMING'],
+      ['POST', '/v1/records', JSON.stringify({ records: [hexRec.slice(0, 200)] }), json, 422, 'RECORDS_REJECTED'], // truncated
+      ['POST', '/v1/meters', '{"meters":[{"meterId":"Q","publicKey":"00"}]}', { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/meters', `{"meters":[{"meterId":"Q","publicKey":"${'ff'.repeat(32)}"}]}`, { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_POINT'],
+      ['GET', '/v1/meters/A/intervals?from=10', undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['GET', '/v1/meters/A/intervals?from=10&to=5', undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['GET', `/v1/meters/A/intervals?from=0&to=${2 ** 39}`, undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'PERIOD_TOO_LONG'],
+      ['POST', '/v1/bills', '{"meterId":"A","from":"0","to":10}', { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['GET', '/v1/nothing', undefined, {}, 404, 'NOT_FOUND'],
+      ['DELETE', '/v1/records', undefined, {}, 404, 'NOT_FOUND'],
+    ];
+    for (const [method, path, body, headers, status, code] of cases) {
+      const r = await raw(method, path, body, headers);
+      expect([method, path, String(body).slice(0, 40), r.status, r.json?.error?.code]).toEqual([method, path, String(body).slice(0, 40), status, code]);
+      expect(r.text).not.toMatch(/at .*\.(js|ts):\d+/); // no stack trace
+    }
+    expect((await anonymous.health()).status).toBe('ok');
+  });
+
+  it('/metrics counts verified readings, rejections by reason, batch latency and queue depth', async () => {
+    const text = (await raw('GET', '/metrics')).text;
+    const value = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('zkmeter_readings_verified_total')).toBeGreaterThanOrEqual(10);
+    expect(value('zkmeter_records_rejected_total{reason="signature"}')).toBeGreaterThanOrEqual(2);
+    expect(value('zkmeter_records_rejected_total{reason="duplicate"}')).toBeGreaterThanOrEqual(1);
+    expect(value('zkmeter_records_rejected_total{reason="malformed"}')).toBeGreaterThanOrEqual(1);
+    expect(value('zkmeter_batch_seconds_count')).toBeGreaterThan(0);
+    expect(value('zkmeter_queue_depth')).toBe(0);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+  });
+});
+
+describe(`back-pressure (${getGroup().name})`, () => {
+  it('a full queue answers 503 with Retry-After, and the records behind it are still answered', async () => {
+    const s = await buildServer({
+      store: new SqliteStore(join(dir, 'small.db')),
+      key,
+      adminToken: TOKEN,
+      workers: 1,
+      batching: { maxQueuedBytes: 4000, maxWaitMs: 50 },
+      retryAfterSeconds: 2,
+    });
+    try {
+      const u = await s.app.listen({ port: 0, host: '127.0.0.1' });
+      const m = meter('A');
+      await new ServiceClient(u, { token: TOKEN }).registerMeters([{ meterId: 'A', publicKey: m.publicKey }]);
+      const client = new ServiceClient(u, { maxRetries: 0 });
+      const recs = Array.from({ length: 12 }, (_, i) => m.reading(T(60 + i), 5n).bytes); // about 1 kB each
+      const attempts = await Promise.allSettled(recs.map((r, i) => (i % 3 === 0 ? client.submit([r]) : client.submit([r, recs[(i + 1) % recs.length]!]))));
+      const refused = attempts.filter((a) => a.status === 'rejected');
+      expect(refused.length).toBeGreaterThan(0);
+      for (const a of refused) expect((a as PromiseRejectedResult).reason).toMatchObject({ status: 503, code: 'OVERLOADED' });
+      const res = await fetch(u + '/v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: recs.map((r) => Buffer.from(r).toString('hex')) }) });
+      expect([200, 503]).toContain(res.status);
+      if (res.status === 503) expect(res.headers.get('retry-after')).toBe('2');
+      await res.text();
+      // The retrying client gets everything in, once.
+      const patient = new ServiceClient(u);
+      const r = await patient.submit(recs);
+      expect(r.results.every((x) => x.status === 'accepted')).toBe(true);
+      expect(s.verifier.depth.records).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+});
