@@ -175,6 +175,8 @@ export function buildProgram(): Command {
     .option('--workers <n>', 'verification worker threads (default: the number of cores)')
     .option('--tariff <file>', 'tariff JSON (default: the built-in three-rate tariff)')
     .option('--min-intervals <n>', "the privacy authority's policy: fewest intervals in a bill (default 48)")
+    .option('--body-limit <bytes>', 'largest request body (default 33554432)')
+    .option('--max-records <n>', 'most records per submission (default 1000)')
     .action(async (o: Record<string, string | undefined>) => {
       const { serveCommand } = await import('./serve.js');
       await serveCommand(o);

@@ -22,6 +22,8 @@ export async function serveCommand(o: Options): Promise<void> {
   const kind = storeKind(db);
   const keysDir = typeof o.keys === 'string' ? o.keys : kind === 'postgres' ? './zkmeter.keys' : `${db.replace(/\.db$/, '')}.keys`;
   const workers = typeof o.workers === 'string' ? parseSmallInt(o.workers, '--workers', 1, 256) : undefined;
+  const bodyBytes = typeof o.bodyLimit === 'string' ? parseSmallInt(o.bodyLimit, '--body-limit', 1024, 1 << 30) : undefined;
+  const recordsPerRequest = typeof o.maxRecords === 'string' ? parseSmallInt(o.maxRecords, '--max-records', 1, 100_000) : undefined;
   const minIntervals = typeof o.minIntervals === 'string' ? parseSmallInt(o.minIntervals, '--min-intervals', 1, 1_000_000) : undefined;
   let tariff;
   if (typeof o.tariff === 'string') {
@@ -55,6 +57,7 @@ export async function serveCommand(o: Options): Promise<void> {
     ...(tariff !== undefined ? { tariff } : {}),
     ...(adminToken !== undefined ? { adminToken } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    limits: { ...(bodyBytes !== undefined ? { bodyBytes } : {}), ...(recordsPerRequest !== undefined ? { recordsPerRequest } : {}) },
   });
   let address: string;
   try {
