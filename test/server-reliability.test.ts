@@ -18,6 +18,7 @@ import { signedMessage } from '../lib/protocol/records.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
 import { decodeHexPoint, encodeFrames } from '../dist/lib/server/wire.js';
 import { TestRng, testSeed } from './support/rng.js';
+import { startPostgres } from './support/postgres.js';
 import { startService, type Service } from './support/service.js';
 
 const seed = testSeed();
@@ -45,9 +46,16 @@ async function start(args: string[]): Promise<Service> {
 
 const recordId = (bytes: Uint8Array) => bytesToHex(signedMessage(bytes.subarray(0, bytes.length - 64)));
 
+// The crash test runs on SQLite and on a throwaway PostgreSQL server (skipped, with the reason printed, where none can start).
+const postgres = await startPostgres();
+if ('skip' in postgres) console.log(`server-reliability.test.ts: the PostgreSQL crash test is SKIPPED: ${postgres.skip}`);
+afterAll(async () => {
+  if (!('skip' in postgres)) await postgres.stop();
+});
+
 describe(`service reliability (${getGroup().name})`, () => {
-  it('crash safety: every acknowledged record survives SIGKILL, and a re-sent record is accepted exactly once', async () => {
-    const args = ['--db', join(dir, 'crash.db'), '--keys', join(dir, 'crash.keys'), '--workers', '2'];
+  const crashSafety = async (name: string, db: string) => {
+    const args = ['--db', db, '--keys', join(dir, `crash-${name}.keys`), '--workers', '2'];
     let svc = await start(args);
     let admin = new ServiceClient(svc.url, { token: TOKEN });
     const utilityKey = decodeHexPoint((await admin.config()).utilityKey, 'utilityKey');
@@ -87,6 +95,7 @@ describe(`service reliability (${getGroup().name})`, () => {
 
     svc = await start(args);
     admin = new ServiceClient(svc.url, { token: TOKEN });
+    expect((await admin.health()).store).not.toMatch(/:[^@/]*@/); // no password in what the server shows
     const held = new Map<string, string>();
     for (const m of fleet) {
       for (const s of (await admin.intervals(m.meterId, T(0), T(PER_METER))).intervals as { intervalStart: number; status: string; recordId?: string }[]) {
@@ -114,6 +123,12 @@ describe(`service reliability (${getGroup().name})`, () => {
       expect(st.counts).toEqual({ accepted: PER_METER, abnormal: 0, invalid: 0, missing: 0 });
     }
     expect(await svc.stop()).toBe(0); // a clean SIGTERM stop
+  };
+  const claim = 'every acknowledged record survives SIGKILL, and a re-sent record is accepted exactly once';
+  it(`crash safety on SQLite: ${claim}`, () => crashSafety('sqlite', join(dir, 'crash.db')), 400_000);
+  it.skipIf('skip' in postgres)(`crash safety on PostgreSQL: ${claim}`, async () => {
+    if ('skip' in postgres) throw new Error('unreachable');
+    await crashSafety('postgres', await postgres.createDatabase());
   }, 400_000);
 
   it(`1200 malformed or random requests: each gets a 4xx JSON error, the server stays up, memory grows < ${MEMORY_BOUND / 2 ** 20} MiB`, async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { buildServer } from '../server/app.js';
 import { loadServiceKeys } from '../server/keys.js';
-import { openStore, redactUrl, storeKind } from '../server/stores.js';
+import { openStore, storeKind } from '../server/stores.js';
 import { tariffFromJson } from '../protocol/json.js';
 import { parseSmallInt, UsageError } from './parse.js';
 
@@ -46,7 +46,7 @@ export async function serveCommand(o: Options): Promise<void> {
   if (keys.created) log(`made a new 2-of-2 utility key in ${path.resolve(keysDir)} (in production the privacy authority keeps its share elsewhere)`);
   if (adminToken === undefined) log('ZKMETER_ADMIN_TOKEN is not set: admin routes (registration, status, bills, aggregates) answer 401');
   const store = await openStore(db);
-  const description = kind === 'postgres' ? redactUrl(db) : `sqlite:${db}`;
+  const description = store.describe();
   const server = await buildServer({
     store,
     storeDescription: description,

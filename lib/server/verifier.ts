@@ -110,19 +110,27 @@ export class MicroBatchVerifier {
     this.timer = undefined;
     this.due = false;
     if (this.open.length === 0) return;
-    const batch = this.open;
+    const all = this.open;
     this.open = [];
     this.openBytes = 0;
-    this.inFlight++;
-    void this.run(batch).finally(() => {
-      this.inFlight--;
-      const bytes = batch.reduce((n, it) => n + it.size, 0);
-      this.queuedRecords -= batch.length;
-      this.queuedBytes -= bytes;
-      this.gauge();
-      if (this.due) this.flush();
-      if (this.queuedRecords === 0) for (const w of this.idleWaiters.splice(0)) w();
-    });
+    // Spread what is waiting over the idle workers: a part on an otherwise idle core
+    // finishes sooner than the whole on one, even though each batch pays the
+    // generator MSM (about 80 ms for a daily record's 8192 generators) once.
+    const parts = Math.max(1, Math.min(this.o.pool.size - this.inFlight, all.length));
+    for (let p = 0; p < parts; p++) {
+      const batch = all.slice(Math.floor((p * all.length) / parts), Math.floor(((p + 1) * all.length) / parts));
+      this.inFlight++;
+      void this.run(batch).finally(() => this.settled(batch));
+    }
+  }
+
+  private settled(batch: readonly Item[]): void {
+    this.inFlight--;
+    this.queuedRecords -= batch.length;
+    this.queuedBytes -= batch.reduce((n, it) => n + it.size, 0);
+    this.gauge();
+    if (this.due) this.flush();
+    if (this.queuedRecords === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async run(batch: Item[]): Promise<void> {
