@@ -23,8 +23,10 @@ export {
 } from './records.js';
 export {
   ControlCenter,
+  MAX_STATUS_INTERVALS,
   verifyRecordBatch,
   type ControlCenterOptions,
+  type IntervalStatus,
   type MeterRegistration,
   type RecordOutcome,
   type RejectReason,
@@ -33,7 +35,7 @@ export {
   type VerifiedRecord,
   type VerifierRegistration,
 } from './center.js';
-export { MemoryStore, type CenterStore, type PutOutcome, type RecordToStore, type StoredMeter } from './store.js';
+export { MemoryStore, type CenterStore, type PutOutcome, type RecordToStore, type Rejection, type StoredMeter } from './store.js';
 export { DEFAULT_POLICY, PrivacyAuthority, type AuthorityPolicy } from './authority.js';
 export { billContext, encryptedEnergyCharge, feederContext, issueBill, maxEnergyCharge, releaseFeederAggregate, type Bill } from './billing.js';
 export { checkBill, type BillCheck, type IntervalDisagreement } from './customer.js';

@@ -64,7 +64,9 @@ export class WorkerPool<Req, Res> {
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.script, { env: this.env });
+    // --input-type (node -e / stdin scripts) applies to the main entry only; a worker given it refuses to start.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const w = new Worker(this.script, { env: this.env, execArgv });
     w.on('message', (reply: Reply) => {
       const p = this.busy.get(w);
       if (p === undefined || p.id !== reply.id) return;
