@@ -32,7 +32,7 @@ import pg from 'pg';
 import { ZkmeterError } from '../errors.js';
 import { recordIntervals } from '../protocol/records.js';
 import type { CenterStore, PutOutcome, RecordToStore, Rejection, StoredMeter, StoredReading } from '../protocol/store.js';
-import { classFromJson, classToJson } from './sqlite-store.js';
+import { classToJson, rowBytes as bytes, toMeter, toReading, type MeterRow, type ReadingRow } from './rows.js';
 
 /** Versioned schema changes, applied in order, each once; later changes append a version. */
 const MIGRATIONS: readonly { version: number; sql: string }[] = [
@@ -148,38 +148,11 @@ const types = {
     oid === pg.types.builtins.INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-/** A copy as a plain Uint8Array: pg returns Buffers, often views into a shared pool. */
-const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
 
 /** A Buffer view (no copy) for a BYTEA parameter. */
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
-interface ReadingRow {
-  meter_id: string;
-  interval_start: number;
-  c1: Buffer;
-  c2: Buffer;
-  abnormal: boolean;
-  record_id: string;
-}
-
 const READING_COLUMNS = 'r.meter_id, r.interval_start, r.c1, r.c2, r.abnormal, r.record_id';
-
-function toReading(r: ReadingRow): StoredReading {
-  return { meterId: r.meter_id, intervalStart: r.interval_start, ciphertext: { c1: bytes(r.c1), c2: bytes(r.c2) }, abnormal: r.abnormal, recordId: r.record_id };
-}
-
-interface MeterRow {
-  meter_id: string;
-  public_key: Buffer;
-  class_json: string;
-  feeder: string | null;
-  key_epoch: number;
-}
-
-function toMeter(r: MeterRow): StoredMeter {
-  return { meterId: r.meter_id, publicKey: bytes(r.public_key), meterClass: classFromJson(r.class_json), feeder: r.feeder ?? undefined, keyEpoch: r.key_epoch };
-}
 
 /**
  * One record in one statement: its records row (already there when repeated),

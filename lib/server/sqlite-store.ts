@@ -10,9 +10,9 @@
  */
 import Database from 'better-sqlite3';
 import { ZkmeterError } from '../errors.js';
-import type { MeterClass } from '../protocol/meter.js';
 import { recordIntervals } from '../protocol/records.js';
 import type { CenterStore, PutOutcome, RecordToStore, Rejection, StoredMeter, StoredReading } from '../protocol/store.js';
+import { classToJson, rowBytes as bytes, toMeter, toReading, type MeterRow, type ReadingRow } from './rows.js';
 
 /** Versioned schema changes, applied in order, each once, in its own transaction. */
 const MIGRATIONS: readonly { version: number; sql: string }[] = [
@@ -64,42 +64,6 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
-
-interface ReadingRow {
-  meter_id: string;
-  interval_start: number;
-  c1: Buffer;
-  c2: Buffer;
-  abnormal: number;
-  record_id: string;
-}
-
-const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice();
-
-function toReading(r: ReadingRow): StoredReading {
-  return { meterId: r.meter_id, intervalStart: r.interval_start, ciphertext: { c1: bytes(r.c1), c2: bytes(r.c2) }, abnormal: r.abnormal === 1, recordId: r.record_id };
-}
-
-interface MeterRow {
-  meter_id: string;
-  public_key: Buffer;
-  class_json: string;
-  feeder: string | null;
-  key_epoch: number;
-}
-
-function toMeter(r: MeterRow): StoredMeter {
-  return { meterId: r.meter_id, publicKey: bytes(r.public_key), meterClass: classFromJson(r.class_json), feeder: r.feeder ?? undefined, keyEpoch: r.key_epoch };
-}
-
-/** The meter class as JSON text, bigints as {"$bigint": "…"}; shared with the PostgreSQL store. */
-export function classToJson(c: MeterClass): string {
-  return JSON.stringify(c, (_, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
-}
-
-export function classFromJson(s: string): MeterClass {
-  return JSON.parse(s, (_, v: unknown) => (v !== null && typeof v === 'object' && '$bigint' in v ? BigInt((v as { $bigint: string }).$bigint) : v)) as MeterClass;
-}
 
 export class SqliteStore implements CenterStore {
   readonly path: string;
