@@ -23,6 +23,7 @@ import { buildServer, type ZkmeterServer } from '../dist/lib/server/app.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
 import { SqliteStore } from '../dist/lib/server/sqlite-store.js';
 import { encodeFrames } from '../dist/lib/server/wire.js';
+import { FileLedger } from '../dist/lib/server/ledger.js';
 import { TestRng, testSeed } from './support/rng.js';
 
 const seed = testSeed();
@@ -268,5 +269,37 @@ describe(`back-pressure (${getGroup().name})`, () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe(`the privacy authority's ledger (${getGroup().name})`, () => {
+  it('remembers across a restart which readings were co-decrypted; a torn last line is ignored, a corrupt one refused', async () => {
+    const { ControlCenter } = await import('../lib/protocol/center.js');
+    const { PrivacyAuthority } = await import('../lib/protocol/authority.js');
+    const { issueBill } = await import('../lib/protocol/billing.js');
+    const { appendFileSync, writeFileSync } = await import('node:fs');
+    const { asyncErrorCode } = await import('./support/errors.js');
+    const file = join(dir, 'authority.ledger.jsonl');
+    const center = new ControlCenter({ utilityKey: key.publicKey });
+    const m = meter('LEDGER');
+    await center.register({ meterId: 'LEDGER', publicKey: m.publicKey });
+    await center.submit([0, 1, 2, 3].map((i) => m.reading(T(i), 10n).bytes));
+    const authority = (ledger: FileLedger) => {
+      const a = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [DEFAULT_TARIFF], policy: { minIntervals: 4 }, ledger });
+      a.register('LEDGER', m.publicKey);
+      return a;
+    };
+    const bill = (a: InstanceType<typeof PrivacyAuthority>, from: number) =>
+      issueBill({ center, centerShare: shares.get('control-center')!, key, authority: a, tariff: DEFAULT_TARIFF, meterId: 'LEDGER', from, to: DAY + 86_400 });
+    const first = new FileLedger(file);
+    expect((await bill(authority(first), DAY)).energyCharge).toBeGreaterThan(0n);
+    first.close();
+    appendFileSync(file, '{"kind":"bill","readi'); // a crash during an append
+    const again = new FileLedger(file);
+    expect(again.billed).toEqual([0, 1, 2, 3].map((i) => `LEDGER@${T(i)}`));
+    expect(await asyncErrorCode(() => bill(authority(again), DAY - 900))).toBe('POLICY_REFUSED');
+    again.close();
+    writeFileSync(file, 'not json\n{"kind":"bill","readings":[]}\n');
+    expect(() => new FileLedger(file)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/line 1 is not valid JSON/) }));
   });
 });

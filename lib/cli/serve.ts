@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { buildServer } from '../server/app.js';
 import { loadServiceKeys } from '../server/keys.js';
+import { FileLedger } from '../server/ledger.js';
 import { openStore, storeKind } from '../server/stores.js';
 import { tariffFromJson } from '../protocol/json.js';
 import { parseSmallInt, UsageError } from './parse.js';
@@ -45,6 +46,8 @@ export async function serveCommand(o: Options): Promise<void> {
   const keys = loadServiceKeys(keysDir, true);
   if (keys.created) log(`made a new 2-of-2 utility key in ${path.resolve(keysDir)} (in production the privacy authority keeps its share elsewhere)`);
   if (adminToken === undefined) log('ZKMETER_ADMIN_TOKEN is not set: admin routes (registration, status, bills, aggregates) answer 401');
+  // The authority's memory of what it co-decrypted lives with its share, not in the center's store.
+  const ledger = keys.authorityShare !== undefined ? new FileLedger(path.join(keysDir, 'privacy-authority.ledger.jsonl')) : undefined;
   const store = await openStore(db);
   const description = store.describe();
   const server = await buildServer({
@@ -53,6 +56,7 @@ export async function serveCommand(o: Options): Promise<void> {
     key: keys.key,
     centerShare: keys.centerShare,
     authorityShare: keys.authorityShare,
+    ...(ledger !== undefined ? { authorityLedger: ledger } : {}),
     ...(minIntervals !== undefined ? { authorityPolicy: { minIntervals } } : {}),
     ...(tariff !== undefined ? { tariff } : {}),
     ...(adminToken !== undefined ? { adminToken } : {}),
@@ -71,7 +75,10 @@ export async function serveCommand(o: Options): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log(`${signal}: finishing queued records, then stopping`);
-      server.close().then(resolve, (e: unknown) => {
+      server.close().then(() => {
+        ledger?.close();
+        resolve();
+      }, (e: unknown) => {
         log(`error while stopping: ${(e as Error).message}`);
         resolve();
       });

@@ -30,6 +30,18 @@ export interface AuthorityPolicy {
   readonly minMeters: number;
 }
 
+/**
+ * Where the authority remembers which readings ("meterId@intervalStart") it has
+ * already co-decrypted, so that its refusal of reuse survives a restart. The
+ * authority writes newly used readings with `record` (which must be durable when
+ * it returns) before it releases a share.
+ */
+export interface AuthorityLedger {
+  readonly billed: Iterable<string>;
+  readonly aggregated: Iterable<string>;
+  record(kind: 'bill' | 'feeder', readings: readonly string[]): void;
+}
+
 export const DEFAULT_POLICY: AuthorityPolicy = Object.freeze({ minIntervals: 48, minMeters: 5 });
 
 /** A reading recovered from a verified signed record. */
@@ -47,10 +59,17 @@ export class PrivacyAuthority {
   private readonly meters = new Map<string, { publicKey: Uint8Array; feeder: string | undefined }>();
   private readonly billed = new Set<string>();
   private readonly aggregated = new Set<string>();
+  private readonly ledger: AuthorityLedger | undefined;
 
-  constructor(o: { key: SharedKey; share: KeyShare; tariffs: readonly Tariff[]; policy?: Partial<AuthorityPolicy> }) {
+  /** Without a `ledger`, what it has co-decrypted is remembered for the object's lifetime only. */
+  constructor(o: { key: SharedKey; share: KeyShare; tariffs: readonly Tariff[]; policy?: Partial<AuthorityPolicy>; ledger?: AuthorityLedger }) {
     this.key = o.key;
     this.share = o.share;
+    this.ledger = o.ledger;
+    if (o.ledger !== undefined) {
+      for (const k of o.ledger.billed) this.billed.add(k);
+      for (const k of o.ledger.aggregated) this.aggregated.add(k);
+    }
     for (const t of o.tariffs) this.tariffs.set(t.version, t);
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
   }
@@ -83,6 +102,7 @@ export class PrivacyAuthority {
     if (reused !== undefined) refuse(`interval ${reused} was already part of another bill`);
     const encryptedCharge = encryptedEnergyCharge(readings, tariff!);
     const share = partialDecrypt(this.key, this.share, encryptedCharge, billContext(req.meterId, req.from, req.to, req.tariffVersion), rng);
+    this.ledger?.record('bill', keys); // durable before the share leaves
     keys.forEach((k) => this.billed.add(k));
     return { encryptedCharge, intervals: readings.map((r) => r.intervalStart), share };
   }
@@ -104,6 +124,7 @@ export class PrivacyAuthority {
     if (reused !== undefined) refuse(`reading ${reused} was already part of another feeder aggregate`);
     const encryptedTotal = weightedSum(readings.map((r) => r.ciphertext));
     const share = partialDecrypt(this.key, this.share, encryptedTotal, feederContext(req.feeder, req.intervalStart), rng);
+    this.ledger?.record('feeder', keys);
     keys.forEach((k) => this.aggregated.add(k));
     return { encryptedTotal, meters: readings.map((r) => r.meterId), share };
   }

@@ -36,7 +36,7 @@ export {
   type VerifierRegistration,
 } from './center.js';
 export { MemoryStore, type CenterStore, type PutOutcome, type RecordToStore, type Rejection, type StoredMeter } from './store.js';
-export { DEFAULT_POLICY, PrivacyAuthority, type AuthorityPolicy } from './authority.js';
+export { DEFAULT_POLICY, PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from './authority.js';
 export { billContext, encryptedEnergyCharge, feederContext, issueBill, maxEnergyCharge, releaseFeederAggregate, type Bill } from './billing.js';
 export { checkBill, type BillCheck, type IntervalDisagreement } from './customer.js';
 export { DEFAULT_TARIFF, bandAt, formatAmount, priceAt, standingCharge, validateTariff, type Tariff, type TariffBand } from './tariff.js';

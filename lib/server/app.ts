@@ -19,7 +19,7 @@ import { ZkmeterError } from '../errors.js';
 import { backendName } from '../backend/index.js';
 import { bytesToHex, encodePoints, hexToBytes } from '../crypto/codec.js';
 import type { KeyShare, SharedKey } from '../crypto/threshold.js';
-import { PrivacyAuthority, type AuthorityPolicy } from '../protocol/authority.js';
+import { PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from '../protocol/authority.js';
 import { issueBill, releaseFeederAggregate } from '../protocol/billing.js';
 import { ControlCenter, MAX_STATUS_INTERVALS, type RecordOutcome } from '../protocol/center.js';
 import { billToJson, registrationFromJson } from '../protocol/json.js';
@@ -59,6 +59,8 @@ export interface ServerOptions {
   /** The privacy authority's share, to run the authority in-process (single-operator deployments). */
   readonly authorityShare?: KeyShare;
   readonly authorityPolicy?: Partial<AuthorityPolicy>;
+  /** Where the in-process authority remembers the readings it co-decrypted (default: memory, lost on restart). */
+  readonly authorityLedger?: AuthorityLedger;
   readonly tariff?: Tariff;
   /** Bearer token of the admin routes; without one they answer 401. */
   readonly adminToken?: string;
@@ -115,7 +117,13 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
   await pool.runOnEach({ type: 'warm', generators: HOUSEHOLD.bits * 2 * MAX_RECORD_READINGS });
   const verifier = new MicroBatchVerifier({ center, pool, utilityKeyHex, tariffVersions: [tariff.version], metrics, ...o.batching });
   const authority =
-    o.authorityShare !== undefined ? new PrivacyAuthority({ key: o.key, share: o.authorityShare, tariffs: [tariff], ...(o.authorityPolicy ? { policy: o.authorityPolicy } : {}) }) : undefined;
+    o.authorityShare !== undefined ? new PrivacyAuthority({
+          key: o.key,
+          share: o.authorityShare,
+          tariffs: [tariff],
+          ...(o.authorityPolicy ? { policy: o.authorityPolicy } : {}),
+          ...(o.authorityLedger ? { ledger: o.authorityLedger } : {}),
+        }) : undefined;
   if (authority !== undefined) {
     // The authority mirrors the public registry.
     const ids = await o.store.meterIds();

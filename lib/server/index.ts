@@ -9,6 +9,7 @@
 export { buildServer, DEFAULT_LIMITS, HttpError, type ServerLimits, type ServerOptions, type ZkmeterServer } from './app.js';
 export { ServiceClient, ServiceError, type SubmitResult } from './client.js';
 export { AUTHORITY_PARTY, CENTER_PARTY, loadServiceKeys, writeKeyFiles, type ServiceKeys } from './keys.js';
+export { FileLedger } from './ledger.js';
 export { createMetrics, type ServerMetrics } from './metrics.js';
 export { PgStore, type PgStoreOptions } from './pg-store.js';
 export { WorkerPool } from './pool.js';
