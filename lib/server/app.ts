@@ -196,7 +196,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/healthz', { schema: { summary: 'Liveness and queue state', response: { 200: S.health } } }, async () => ({
+  app.get('/healthz', { schema: { summary: 'Liveness and queue state', response: S.responses({ 200: S.health }) } }, async () => ({
     status: 'ok',
     version: VERSION,
     backend: backendName(),
@@ -210,7 +210,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     return metrics.registry.metrics();
   });
 
-  app.get('/v1/config', { schema: { summary: 'What a meter needs: the utility key, the tariff version, the meter class and the limits', response: { 200: S.config } } }, async () => ({
+  app.get('/v1/config', { schema: { summary: 'What a meter needs: the utility key, the tariff version, the meter class and the limits', response: S.responses({ 200: S.config }) } }, async () => ({
     utilityKey: utilityKeyHex,
     tariffVersion: tariff.version,
     meterClass: { ...HOUSEHOLD, normal: bounds(HOUSEHOLD.normal), plausible: bounds(HOUSEHOLD.plausible) },
@@ -220,7 +220,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
 
   app.post(
     '/v1/meters',
-    { ...admin, schema: { summary: 'Register (or re-key) meters', security, body: S.registerBody(limits.metersPerRequest), response: { 200: S.registered } } },
+    { ...admin, schema: { summary: 'Register (or re-key) meters', security, body: S.registerBody(limits.metersPerRequest), response: S.responses({ 200: S.registered }) } },
     async (req) => {
       const body = req.body as { meters: unknown[] };
       const regs = body.meters.map((m, i) => registrationFromJson(m, `meters[${i}]`));
@@ -234,7 +234,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
 
   app.get(
     '/v1/meters/:meterId',
-    { ...admin, schema: { summary: "A meter's registration", security, params: S.meterParams, response: { 200: S.meter } } },
+    { ...admin, schema: { summary: "A meter's registration", security, params: S.meterParams, response: S.responses({ 200: S.meter }) } },
     async (req) => {
       const m = await o.store.getMeter((req.params as { meterId: string }).meterId);
       if (m === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${(req.params as { meterId: string }).meterId} is not registered`);
@@ -255,7 +255,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
             'application/octet-stream': { schema: { description: 'frames: u32 big-endian length ‖ record bytes' } },
           },
         },
-        response: { 200: S.submitted, 422: S.submittedRejected },
+        response: S.responses({ 200: S.submitted, 422: S.submittedRejected }),
       },
     },
     async (req, reply) => {
@@ -289,7 +289,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
         security,
         params: S.meterParams,
         querystring: S.periodQuery,
-        response: { 200: S.intervals },
+        response: S.responses({ 200: S.intervals }),
       },
     },
     async (req) => {
@@ -322,7 +322,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
         summary: "Compute a meter's bill for [from, to): the tariff-weighted homomorphic sum, threshold-decrypted with DLEQ proofs of both shares",
         security,
         body: S.billBody,
-        response: { 200: S.bill },
+        response: S.responses({ 200: S.bill }),
       },
     },
     async (req) => {
@@ -340,7 +340,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     '/v1/feeders/:feeder/aggregate',
     {
       ...admin,
-      schema: { summary: "A feeder's total consumption in one interval, released with the authority's consent", security, params: S.feederParams, querystring: S.intervalQuery, response: { 200: S.aggregate } },
+      schema: { summary: "A feeder's total consumption in one interval, released with the authority's consent", security, params: S.feederParams, querystring: S.intervalQuery, response: S.responses({ 200: S.aggregate }) },
     },
     async (req) => {
       const { feeder } = req.params as { feeder: string };

@@ -23,6 +23,12 @@ const errorBody = {
   properties: { code: { type: 'string' }, message: { type: 'string' } },
 };
 
+/** Every error: `{"error":{"code","message"}}`. */
+export const errorResponse = { type: 'object', required: ['error'], properties: { error: errorBody }, description: 'an error: 4xx for the caller’s mistakes, 503 when overloaded' };
+
+/** A route's responses: `ok` by status, and the error shape for every 4xx and 5xx. */
+export const responses = (ok: Record<number, unknown>) => ({ ...ok, '4xx': errorResponse, '5xx': errorResponse });
+
 export const meterParams = { type: 'object', required: ['meterId'], properties: { meterId } };
 export const feederParams = { type: 'object', required: ['feeder'], properties: { feeder: { type: 'string', minLength: 1, maxLength: 64 } } };
 export const periodQuery = {
