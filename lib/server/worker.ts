@@ -1,8 +1,9 @@
 /**
  * The worker-thread side of the pool (pool.ts): verifies batches of records
- * (the control center's hot path) and, for simulations, seals meter records.
- * Each task is self-contained: the registry entries and keys it needs travel
- * with it, so workers hold no state a crash could lose.
+ * (the control center's hot path), for simulations seals meter records, and
+ * warms its generator cache before a service listens. Each task is
+ * self-contained: the registry entries and keys it needs travel with it, so
+ * workers hold no state a crash could lose (the generator cache is derived).
  * @module
  */
 import { decodeHexPoint, packVerdicts, type PackedVerdict } from './wire.js';
