@@ -36,6 +36,7 @@ export function runBench(opts: { quick: boolean; json: boolean }): unknown {
   if (nativeAvailable()) Object.assign(metrics, runWorker('e2e.js', 'native', opts.quick, log));
   // The service under load from this process: `zkmeter serve` in its own child.
   if (nativeAvailable()) Object.assign(metrics, runWorker('server.js', 'native', opts.quick, log));
+  Object.assign(metrics, runWorker('store.js', nativeAvailable() ? 'native' : 'js', opts.quick, log));
   Object.assign(metrics, runWorker('peers.js', 'js', opts.quick, log));
   const bpjs = ratio('js.rp64.verify.ms', 'bulletproofjs.rp64.verify.ms');
   if (bpjs !== undefined) metrics['js.rp64.verify.speedupOverBulletproofjs'] = bpjs;
