@@ -272,6 +272,33 @@ describe(`back-pressure (${getGroup().name})`, () => {
   });
 });
 
+describe(`bodies in flight (${getGroup().name})`, () => {
+  it('past the in-flight body bound a request is answered 503 before its body is read, and the bound is released', async () => {
+    const { request } = await import('node:http');
+    const s = await buildServer({ store: new SqliteStore(':memory:'), key, workers: 1, limits: { bodyBytes: 64 << 10, inflightBodyBytes: 100 << 10 } });
+    try {
+      const u = new URL(await s.app.listen({ port: 0, host: '127.0.0.1' }));
+      // A slow upload holding 60 kB of the bound: headers sent, body not finished.
+      const slow = request({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/records', headers: { 'content-type': 'application/json', 'content-length': '60000' } });
+      slow.on('error', () => {});
+      slow.write('{"records":[');
+      await new Promise((r) => setTimeout(r, 200));
+      const body = JSON.stringify({ records: ['00'.repeat(29_000)] }); // about 58 kB
+      const refused = await fetch(u.href + 'v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('OVERLOADED');
+      slow.destroy();
+      await new Promise((r) => setTimeout(r, 200));
+      const after = await fetch(u.href + 'v1/records', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(after.status).toBe(400); // read and judged now: a record longer than recordBytes
+      expect(((await after.json()) as { error: { code: string } }).error.code).toBe('INVALID_REQUEST');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe(`the privacy authority's ledger (${getGroup().name})`, () => {
   it('remembers across a restart which readings were co-decrypted; a torn last line is ignored, a corrupt one refused', async () => {
     const { ControlCenter } = await import('../lib/protocol/center.js');

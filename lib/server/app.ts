@@ -44,9 +44,16 @@ export interface ServerLimits {
   readonly recordBytes: number;
   /** Most meters registered in one request (default 10,000). */
   readonly metersPerRequest: number;
+  /**
+   * Most request-body bytes being received or handled at once (default 256 MiB),
+   * counted from Content-Length (a body without one counts as `bodyBytes`): past
+   * it a request is answered 503 before its body is read, so many concurrent
+   * large uploads cannot exhaust memory.
+   */
+  readonly inflightBodyBytes: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = Object.freeze({ bodyBytes: 32 << 20, recordsPerRequest: 1000, recordBytes: 16 << 10, metersPerRequest: 10_000 });
+export const DEFAULT_LIMITS: ServerLimits = Object.freeze({ bodyBytes: 32 << 20, recordsPerRequest: 1000, recordBytes: 16 << 10, metersPerRequest: 10_000, inflightBodyBytes: 256 << 20 });
 
 export interface ServerOptions {
   readonly store: CenterStore;
@@ -166,9 +173,28 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
+  let inflightBody = 0;
+  const claimed = new WeakMap<FastifyRequest, number>();
+  app.addHook('onRequest', async (req) => {
+    if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return;
+    const declared = Number(req.headers['content-length']);
+    const size = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, limits.bodyBytes + 1) : limits.bodyBytes;
+    if (inflightBody > 0 && inflightBody + size > limits.inflightBodyBytes) {
+      metrics.overloaded.inc();
+      throw new HttpError(503, 'OVERLOADED', 'too many request bodies in flight; retry later', { 'retry-after': retryAfter });
+    }
+    inflightBody += size;
+    claimed.set(req, size);
+  });
+  const release = (req: FastifyRequest) => {
+    inflightBody -= claimed.get(req) ?? 0;
+    claimed.delete(req);
+  };
   app.addHook('onResponse', async (req, reply) => {
+    release(req);
     metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
+  app.addHook('onRequestAbort', async (req) => release(req));
 
   await app.register(swagger, {
     openapi: {

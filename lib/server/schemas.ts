@@ -196,7 +196,13 @@ export const config = {
     },
     limits: {
       type: 'object',
-      properties: { bodyBytes: { type: 'integer' }, recordsPerRequest: { type: 'integer' }, recordBytes: { type: 'integer' }, metersPerRequest: { type: 'integer' } },
+      properties: {
+        bodyBytes: { type: 'integer' },
+        recordsPerRequest: { type: 'integer' },
+        recordBytes: { type: 'integer' },
+        metersPerRequest: { type: 'integer' },
+        inflightBodyBytes: { type: 'integer' },
+      },
     },
     billing: { type: 'boolean' },
   },
