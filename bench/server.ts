@@ -13,58 +13,26 @@
  * first pass the server recognises them as already stored, but verifies every
  * one in full first, exactly as it does a new record.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomScalar } from '../lib/crypto/random.js';
 import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
 import { HOUSEHOLD } from '../lib/protocol/meter.js';
 import { householdDay, seededUniform } from '../lib/protocol/simulation.js';
+import { quantile } from '../lib/cli/simulate.js';
 import { ServiceClient } from '../lib/server/client.js';
+import { spawnServe } from '../lib/server/spawn.js';
 import { WorkerPool } from '../lib/server/pool.js';
 import type { WorkerResult, WorkerTask } from '../lib/server/worker.js';
 
-const CLI = fileURLToPath(new URL('../lib/cli/main.js', import.meta.url));
 const TOKEN = 'bench-token';
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-async function startServer(dir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', join(dir, 'bench.db'), '--keys', join(dir, 'keys')], {
-    env: { ...process.env, ZKMETER_ADMIN_TOKEN: TOKEN, ZKMETER_BACKEND: 'native' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { listening: string }).listening);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
-  return {
-    url,
-    pid: child.pid!,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 export async function runServerBench(quick: boolean, log: (line: string) => void): Promise<Record<string, number>> {
   const m: Record<string, number> = {};
   const cores = os.availableParallelism();
   const dir = mkdtempSync(join(os.tmpdir(), 'zkmeter-bench-server-'));
-  const server = await startServer(dir);
+  const server = await spawnServe(['--db', join(dir, 'bench.db'), '--keys', join(dir, 'keys')], { ZKMETER_ADMIN_TOKEN: TOKEN, ZKMETER_BACKEND: 'native' });
   const pool = new WorkerPool<WorkerTask, WorkerResult>(new URL('../lib/server/worker.js', import.meta.url), cores);
   try {
     const admin = new ServiceClient(server.url, { token: TOKEN });
@@ -152,8 +120,7 @@ export async function runServerBench(quick: boolean, log: (line: string) => void
     const libRate = (libBefore + (await library())) / 2;
     m['native.server.libraryReadingsPerSec'] = libRate;
     m['native.server.overLibrary'] = rate / libRate;
-    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'));
-    if (hwm) m['native.server.peakRss.MiB'] = Number(hwm[1]) / 1024;
+    m['native.server.peakRss.MiB'] = server.peakRss() / 2 ** 20;
     m['native.server.requestRecords'] = perRequest;
     m['native.server.clients'] = concurrency;
     log(

@@ -6,13 +6,17 @@
  * decryption proof the customer checks, feeder aggregates, /metrics and
  * /openapi.json.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { distributedKeyGeneration } from '../lib/crypto/threshold.js';
+import { PrivacyAuthority } from '../lib/protocol/authority.js';
+import { issueBill } from '../lib/protocol/billing.js';
+import { ControlCenter } from '../lib/protocol/center.js';
 import { checkBill } from '../lib/protocol/customer.js';
 import { billFromJson } from '../lib/protocol/json.js';
 import { Meter } from '../lib/protocol/meter.js';
@@ -24,6 +28,7 @@ import { ServiceClient } from '../dist/lib/server/client.js';
 import { SqliteStore } from '../dist/lib/server/sqlite-store.js';
 import { encodeFrames } from '../dist/lib/server/wire.js';
 import { FileLedger } from '../dist/lib/server/ledger.js';
+import { asyncErrorCode } from './support/errors.js';
 import { TestRng, testSeed } from './support/rng.js';
 
 const seed = testSeed();
@@ -274,7 +279,6 @@ describe(`back-pressure (${getGroup().name})`, () => {
 
 describe(`bodies in flight (${getGroup().name})`, () => {
   it('past the in-flight body bound a request is answered 503 before its body is read, and the bound is released', async () => {
-    const { request } = await import('node:http');
     const s = await buildServer({ store: new SqliteStore(':memory:'), key, workers: 1, limits: { bodyBytes: 64 << 10, inflightBodyBytes: 100 << 10 } });
     try {
       const u = new URL(await s.app.listen({ port: 0, host: '127.0.0.1' }));
@@ -301,11 +305,6 @@ describe(`bodies in flight (${getGroup().name})`, () => {
 
 describe(`the privacy authority's ledger (${getGroup().name})`, () => {
   it('remembers across a restart which readings were co-decrypted; a torn last line is ignored, a corrupt one refused', async () => {
-    const { ControlCenter } = await import('../lib/protocol/center.js');
-    const { PrivacyAuthority } = await import('../lib/protocol/authority.js');
-    const { issueBill } = await import('../lib/protocol/billing.js');
-    const { appendFileSync, writeFileSync } = await import('node:fs');
-    const { asyncErrorCode } = await import('./support/errors.js');
     const file = join(dir, 'authority.ledger.jsonl');
     const center = new ControlCenter({ utilityKey: key.publicKey });
     const m = meter('LEDGER');
@@ -316,7 +315,7 @@ describe(`the privacy authority's ledger (${getGroup().name})`, () => {
       a.register('LEDGER', m.publicKey);
       return a;
     };
-    const bill = (a: InstanceType<typeof PrivacyAuthority>, from: number) =>
+    const bill = (a: PrivacyAuthority, from: number) =>
       issueBill({ center, centerShare: shares.get('control-center')!, key, authority: a, tariff: DEFAULT_TARIFF, meterId: 'LEDGER', from, to: DAY + 86_400 });
     const first = new FileLedger(file);
     expect((await bill(authority(first), DAY)).energyCharge).toBeGreaterThan(0n);

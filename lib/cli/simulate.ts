@@ -41,7 +41,8 @@ export interface SimulationSummary {
   latencyMs: { p50: number; p99: number; max: number };
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+/** The q-quantile (0 ≤ q ≤ 1) of ascending `sorted` (0 when empty); also the load bench's. */
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }

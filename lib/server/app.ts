@@ -124,13 +124,15 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
   await pool.runOnEach({ type: 'warm', generators: HOUSEHOLD.bits * 2 * MAX_RECORD_READINGS });
   const verifier = new MicroBatchVerifier({ center, pool, utilityKeyHex, tariffVersions: [tariff.version], metrics, ...o.batching });
   const authority =
-    o.authorityShare !== undefined ? new PrivacyAuthority({
+    o.authorityShare === undefined
+      ? undefined
+      : new PrivacyAuthority({
           key: o.key,
           share: o.authorityShare,
           tariffs: [tariff],
           ...(o.authorityPolicy ? { policy: o.authorityPolicy } : {}),
           ...(o.authorityLedger ? { ledger: o.authorityLedger } : {}),
-        }) : undefined;
+        });
   if (authority !== undefined) {
     // The authority mirrors the public registry.
     const ids = await o.store.meterIds();
@@ -262,8 +264,9 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     '/v1/meters/:meterId',
     { ...admin, schema: { summary: "A meter's registration", security, params: S.meterParams, response: S.responses({ 200: S.meter }) } },
     async (req) => {
-      const m = await o.store.getMeter((req.params as { meterId: string }).meterId);
-      if (m === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${(req.params as { meterId: string }).meterId} is not registered`);
+      const { meterId } = req.params as { meterId: string };
+      const m = await o.store.getMeter(meterId);
+      if (m === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${meterId} is not registered`);
       return { meterId: m.meterId, publicKey: bytesToHex(m.publicKey), feeder: m.feeder ?? null, keyEpoch: m.keyEpoch, meterClass: m.meterClass.name };
     },
   );

@@ -138,12 +138,7 @@ export class MicroBatchVerifier {
     const m = this.o.metrics;
     try {
       const records = batch.map((it) => it.bytes);
-      const registry = [...(await this.o.center.registrations(records)).values()].map((r) => ({
-        meterId: r.meterId,
-        publicKey: r.publicKey,
-        meterClass: r.meterClass,
-        keyEpoch: r.keyEpoch,
-      }));
+      const registry = [...(await this.o.center.registrations(records)).values()];
       const task: WorkerTask = { type: 'verify', records, registry, utilityKey: this.o.utilityKeyHex, ...(this.o.tariffVersions ? { tariffVersions: [...this.o.tariffVersions] } : {}) };
       const result = await this.o.pool.run(task, records.map((r) => r.buffer as ArrayBuffer));
       if (result.type !== 'verify') throw new Error('unexpected worker result');
