@@ -10,6 +10,7 @@ import { commit } from '../lib/crypto/pedersen.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { batchVerifyEquivalence, proveEquivalence, verifyEquivalence } from '../lib/crypto/zkpe.js';
 import { median, timeMs } from './msm.js';
+import type { ResultRow, WorkerOutput } from './results.js';
 
 /** 15-minute readings in a 31-day month. */
 export const MONTH_READINGS = 31 * 96;
@@ -18,8 +19,9 @@ function randomBits(bits: number): bigint {
   return (randomScalar() & ((1n << BigInt(bits)) - 1n)) | (1n << BigInt(bits - 1));
 }
 
-export function runCryptoBench(quick: boolean, log: (line: string) => void): Record<string, number> {
+export function runCryptoBench(quick: boolean, log: (line: string) => void): WorkerOutput {
   const b = backendName();
+  const rows: ResultRow[] = [];
   const native = b === 'native';
   const m: Record<string, number> = {};
   const budget = quick ? 50 : 400;
@@ -59,6 +61,11 @@ export function runCryptoBench(quick: boolean, log: (line: string) => void): Rec
   const batch = median(batches);
   say('zkpe.verify.ms', single);
   say(`zkpe.batch${batchSize}.msPerProof`, batch);
+  rows.push(
+    { impl: b, op: 'zkpeProve', ms: m[`${b}.zkpe.prove.ms`]! },
+    { impl: b, op: 'zkpeVerify', ms: single },
+    { impl: b, op: 'zkpeBatchVerify', batch: batchSize, ms: batch },
+  );
   m[`${b}.zkpe.batch${batchSize}.overSingle`] = batch / single;
   log(`${b.padEnd(6)} zkpe batch${batchSize} per proof / single verify = ${(batch / single).toFixed(3)}`);
 
@@ -71,6 +78,17 @@ export function runCryptoBench(quick: boolean, log: (line: string) => void): Rec
     const cts = Array.from({ length: 8 }, () => eg.encrypt(kp.publicKey, randomBits(bits)));
     let i = 0;
     say(`elgamal.decrypt${bits}.ms`, timeMs(() => eg.decrypt(kp.secretKey, cts[i++ % cts.length]!), budget, quick ? 2 : 5));
+  }
+  // Encrypt and decrypt across plaintext sizes (the report's decryption plot): baby-step
+  // giant-step decryption costs one giant step per table size (2^DEFAULT_TABLE_BITS) of value.
+  for (const magnitude of quick ? [10, 1e3, 1e5, 1e7, 1e9] : [10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 2 ** 32 - 1]) {
+    const v = BigInt(magnitude);
+    const ct = eg.encrypt(kp.publicKey, v);
+    const encrypt = timeMs(() => eg.encrypt(kp.publicKey, v), budget / 4, quick ? 2 : 5);
+    const decrypt = timeMs(() => eg.decrypt(kp.secretKey, ct), budget / 4, quick ? 2 : 5);
+    if (eg.decrypt(kp.secretKey, ct) !== v) throw new Error(`decryption of ${magnitude} failed`);
+    rows.push({ impl: b, op: 'elgamalEncrypt', magnitude, ms: encrypt }, { impl: b, op: 'elgamalDecrypt', magnitude, ms: decrypt, note: 'baby-step giant-step, table built once' });
+    log(`${b.padEnd(6)} elgamal value ${String(magnitude).padStart(10)}: encrypt ${encrypt.toFixed(3)} ms, decrypt ${decrypt.toFixed(3)} ms`);
   }
   const poc = eg.encrypt(kp.publicKey, 100_000n);
   say('elgamal.decrypt100000.ms', timeMs(() => eg.decrypt(kp.secretKey, poc), budget));
@@ -92,11 +110,11 @@ export function runCryptoBench(quick: boolean, log: (line: string) => void): Rec
   say('elgamal.sum2976.ms', timeMs(() => eg.weightedSum(month), budget, quick ? 1 : 3));
   say('elgamal.weightedSum2976.ms', timeMs(() => eg.weightedSum(month, prices), budget, quick ? 1 : 3));
 
-  return m;
+  return { metrics: m, rows };
 }
 
 // Run as a worker: `node dist/bench/crypto.js [--quick]` prints one JSON line.
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const metrics = runCryptoBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
-  process.stdout.write(JSON.stringify(metrics) + '\n');
+  const output = runCryptoBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
+  process.stdout.write(JSON.stringify(output) + '\n');
 }

@@ -22,7 +22,7 @@ export async function runE2eBench(quick: boolean, log: (line: string) => void): 
   const { publicKey } = keygen();
   const utilityKey = bytesToHex(encodePoints(publicKey));
   const random = seededUniform(7);
-  const meters = Array.from({ length: quick ? 8 : 16 }, (_, i) => new Meter({ meterId: `MTR-${i}`, signingKey: randomScalar(), utilityKey: publicKey }));
+  const meters = Array.from({ length: quick ? 4 : 16 }, (_, i) => new Meter({ meterId: `MTR-${i}`, signingKey: randomScalar(), utilityKey: publicKey }));
   const registry = meters.map((x) => ({ meterId: x.meterId, publicKey: x.publicKey, meterClass: HOUSEHOLD, keyEpoch: 0 }));
   const pool = new WorkerPool<WorkerTask, WorkerResult>(new URL('../lib/server/worker.js', import.meta.url), cores);
   try {

@@ -9,7 +9,8 @@ import { scalarToBytes, scalarsToBytes } from '../lib/backend/bytes.js';
 import { vectorGenerators } from '../lib/crypto/generators.js';
 import { commit } from '../lib/crypto/pedersen.js';
 import { randomScalar, randomScalars } from '../lib/crypto/random.js';
-import { batchVerifyRange, proveRange, verifyRange, type RangeBits, type RangeItem } from '../lib/crypto/bulletproofs/range.js';
+import { RANGE_BITS, batchVerifyRange, proveRange, verifyRange, type RangeBits, type RangeItem } from '../lib/crypto/bulletproofs/range.js';
+import type { ResultRow, WorkerOutput } from './results.js';
 import { median, timeMs } from './msm.js';
 
 const ctx = new TextEncoder().encode('bench');
@@ -20,8 +21,9 @@ function makeItem(bits: RangeBits, values: bigint[], bounds?: { min: bigint; max
   return { statement, proof: proveRange(statement, { values, blindings }, ctx), context: ctx };
 }
 
-export function runRangeBench(quick: boolean, log: (line: string) => void): Record<string, number> {
+export function runRangeBench(quick: boolean, log: (line: string) => void): WorkerOutput {
   const b = backendName();
+  const rows: ResultRow[] = [];
   const native = b === 'native';
   const m: Record<string, number> = {};
   const budget = quick ? 100 : 600;
@@ -81,13 +83,22 @@ export function runRangeBench(quick: boolean, log: (line: string) => void): Reco
     m['native.rp64.verifyOverMsm'] = m['native.rp64.verify.ms']! / msm;
     log(`native rp64.msmSameSize.ms                 ${msm.toFixed(3)}  (verify / MSM = ${m['native.rp64.verifyOverMsm']!.toFixed(2)}×)`);
   }
-  const sizes = native ? (quick ? [1, 8, 64] : [1, 8, 64, 1000]) : [1, 8];
+  // Batch verification, amortized per proof, over a range of batch sizes (the report's plot).
+  const sizes = native ? (quick ? [1, 4, 16, 64] : [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]) : quick ? [1, 4] : [1, 2, 4, 8, 16, 32];
   for (const size of sizes) {
     const batch = Array.from({ length: size }, (_, i) => items[i % items.length]!);
-    const per = timeMs(() => batchVerifyRange(batch), budget, size >= 1000 ? 2 : 3) / size;
+    const per = timeMs(() => batchVerifyRange(batch), budget, size >= 1000 ? 2 : quick || !native ? 1 : 3) / size;
     say(`rp64.batch${size}.msPerProof`, per);
     m[`${b}.rp64.batch.msPerProof`] = per;
     m[`${b}.rp64.batch.size`] = size;
+    rows.push({ impl: b, op: 'rangeBatchVerify', bits: 64, m: 1, batch: size, ms: per });
+  }
+  // One figure per quantity: the 64-bit single proof's sweep entries take the metrics above,
+  // which are timed with more repetitions (and, for verify, in alternating rounds).
+  for (const row of sweepRange(quick, log)) {
+    if (row.bits === 64 && row.m === 1 && row.op === 'rangeProve') row.ms = m[`${b}.rp64.prove.ms`]!;
+    if (row.bits === 64 && row.m === 1 && row.op === 'rangeVerify') row.ms = m[`${b}.rp64.verify.ms`]!;
+    rows.push(row);
   }
 
   // The paper's configuration (n = 16, m = 1) and a meter's day (96 readings of 16 bits, one proof).
@@ -103,10 +114,44 @@ export function runRangeBench(quick: boolean, log: (line: string) => void): Reco
     m[`${b}.rpDay96x16.bytes`] = dayItem!.proof.length;
   }
   m[`${b}.rp64.bytes`] = first.proof.length;
-  return m;
+  return { metrics: m, rows };
+}
+
+/** Aggregation sizes and bit lengths swept per backend; pure TypeScript is ~25× slower. */
+function sweepShape(quick: boolean, native: boolean): { bits: RangeBits; ms: number[] }[] {
+  const aggregations = native ? (quick ? [1, 4, 16] : [1, 2, 4, 8, 16, 32, 64]) : quick ? [1] : [1, 2, 4, 8, 16];
+  return RANGE_BITS.map((bits) => ({ bits, ms: bits === 64 || !quick ? aggregations : [1] }));
+}
+
+/**
+ * Prove and verify one proof of m values of n bits, for every (n, m) of the sweep, and the
+ * proof's size in bytes, measured from the proof itself.
+ */
+function sweepRange(quick: boolean, log: (line: string) => void): ResultRow[] {
+  const b = backendName();
+  const native = b === 'native';
+  const rows: ResultRow[] = [];
+  const budget = quick ? 0 : native ? 400 : 1000;
+  for (const { bits, ms } of sweepShape(quick, native)) {
+    for (const count of ms) {
+      const values = Array.from({ length: count }, () => randomScalar() & ((1n << BigInt(bits)) - 1n));
+      const blindings = randomScalars(count);
+      const statement = { commitments: values.map((v, i) => commit(v, blindings[i]!)), bits };
+      const witness = { values, blindings };
+      const prove = timeMs(() => proveRange(statement, witness, ctx), budget, quick || count * bits > 512 ? 1 : 3);
+      const item = { statement, proof: proveRange(statement, witness, ctx) };
+      const verify = timeMs(() => verifyRange(item.statement, item.proof, ctx), budget, quick ? 1 : 3);
+      if (!verifyRange(item.statement, item.proof, ctx)) throw new Error(`a ${bits}-bit proof of ${count} values did not verify`);
+      rows.push({ impl: b, op: 'rangeProve', bits, m: count, ms: prove });
+      rows.push({ impl: b, op: 'rangeVerify', bits, m: count, ms: verify });
+      rows.push({ impl: b, op: 'rangeProofSize', bits, m: count, bytes: item.proof.length });
+      log(`${b.padEnd(6)} range n=${String(bits).padStart(2)} m=${String(count).padStart(2)}  prove ${prove.toFixed(2)} ms  verify ${verify.toFixed(2)} ms  ${item.proof.length} B`);
+    }
+  }
+  return rows;
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const metrics = runRangeBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
-  process.stdout.write(JSON.stringify(metrics) + '\n');
+  const output = runRangeBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
+  process.stdout.write(JSON.stringify(output) + '\n');
 }

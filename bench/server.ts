@@ -37,7 +37,7 @@ export async function runServerBench(quick: boolean, log: (line: string) => void
   try {
     const admin = new ServiceClient(server.url, { token: TOKEN });
     const config = await admin.config();
-    const meterCount = quick ? 16 : 64;
+    const meterCount = quick ? 8 : 64;
     const days = 2;
     const fleet = Array.from({ length: meterCount }, (_, i) => {
       const signingKey = randomScalar();
@@ -110,7 +110,7 @@ export async function runServerBench(quick: boolean, log: (line: string) => void
       return readings / ((performance.now() - start) / 1000);
     };
     m['native.server.firstPass.readingsPerSec'] = await drive(0, true);
-    const seconds = quick ? 8 : 30;
+    const seconds = quick ? 5 : 30;
     const rate = await drive(seconds, false);
     latencies.sort((a, b) => a - b);
     m['native.server.readingsPerSec'] = rate;

@@ -225,12 +225,14 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('run the benchmark suite; the last stdout line is {"machine","metrics"}')
-    .option('--quick', 'fewer repetitions (CI smoke run)')
+    .description('run the benchmark suite and write the comparative report; the last stdout line is {"machine","reference","metrics"}')
+    .option('--quick', 'fewer repetitions and sizes (CI smoke run, under 2 minutes)')
     .option('--json', 'print only the JSON object on stdout (the table goes to stderr either way)')
-    .action(async (o: { quick?: boolean; json?: boolean }) => {
+    .option('--out <dir>', 'where the report goes: README.md, results.json and SVG plots', 'bench/report')
+    .option('--no-report', 'write no report')
+    .action(async (o: { quick?: boolean; json?: boolean; out: string; report: boolean }) => {
       const { runBench } = await import('./bench.js');
-      print(runBench({ quick: o.quick === true, json: o.json === true }) as Result);
+      print((await runBench({ quick: o.quick === true, json: o.json === true, out: o.report ? o.out : null })) as Result);
     });
 
   return program;

@@ -28,8 +28,10 @@ export const DEFAULT_TABLE_BITS = 18;
 /** Largest table: B = 2^26 baby steps, 1 GiB. */
 export const MAX_TABLE_BITS = 26;
 
-/** Giant steps per backend call. */
+/** Giant steps per backend call, at most. */
 const CHUNK = 2048;
+/** Giant steps in the first chunk; later chunks double up to CHUNK. */
+const FIRST_CHUNK = 4;
 /**
  * Most giant steps one decryption may take (2^28: a couple of minutes natively).
  * A larger search is refused up front with advice, rather than left to run for hours.
@@ -125,8 +127,11 @@ export function discreteLog(M: Uint8Array, max: bigint, tableBits = DEFAULT_TABL
   const negStep = g.negate(g.mulGen(scalarToBytes(2n * B)));
   const confirm = (m: bigint) => m >= 0n && m <= max && equalBytes(g.mulGen(scalarToBytes(m)), M);
   let start = g.add(M, g.negate(g.mulGen(scalarToBytes(B)))); // M − B·G
-  for (let done = 0n; done < giantSteps; ) {
-    const count = Number(giantSteps - done < BigInt(CHUNK) ? giantSteps - done : BigInt(CHUNK));
+  // Chunks grow from FIRST_CHUNK to CHUNK giant steps, doubling: a small value (a reading, a
+  // household's month) is found after a few steps instead of after a whole chunk's worth.
+  let chunk = FIRST_CHUNK;
+  for (let done = 0n; done < giantSteps; chunk = Math.min(2 * chunk, CHUNK)) {
+    const count = Number(giantSteps - done < BigInt(chunk) ? giantSteps - done : BigInt(chunk));
     const xs = g.progressionX(start, negStep, count);
     for (let i = 0; i < count; i++) {
       const centre = B + 2n * B * (done + BigInt(i));

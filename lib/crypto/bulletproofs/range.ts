@@ -339,7 +339,8 @@ function decodeRangeProof(shape: Shape, proof: Uint8Array): DecodedRange {
   };
 }
 
-interface Challenges {
+/** A range proof's Fiat–Shamir challenges (Bünz et al. 2018, §4.1–4.2 and §6.2). */
+export interface Challenges {
   y: bigint;
   z: bigint;
   x: bigint;
@@ -439,6 +440,18 @@ function accumulate(
   p.item.statement.commitments.forEach((V, k) => acc.addPoint(V, rc * cw.perCommitment[k]!));
   acc.addG(rho * (w * (d.tHat - d.a * d.b)) + rc * (delta(shape, y, zp) - d.tHat + cw.g));
   acc.addH(-rho * d.mu - rc * d.taux);
+}
+
+/**
+ * The Fiat–Shamir challenges (y, z, x, w, u_j) a verifier derives for `proof` under
+ * `statement` and `context`: for analysis tools and soundness tests (bench/soundness.ts),
+ * not needed to prove or verify. Throws a ZkmeterError for a malformed proof or statement.
+ */
+export function rangeChallenges(statement: RangeStatement, proof: Uint8Array, context: Uint8Array): Challenges {
+  const shape = shapeOf(statement);
+  abytes(context, 'context');
+  const decoded = decodeRangeProof(shape, abytes(proof, 'rangeProof'));
+  return challengesOf(shape, encodePoints(concatBytes(...statement.commitments), 'commitments'), context, decoded);
 }
 
 /**
