@@ -189,14 +189,23 @@ function ratioLine(results: BenchResults): string | undefined {
   const native = measuredVerifyMs(results, 'native');
   if (native === undefined) return undefined;
   const parts: string[] = [];
-  for (const other of ['js', 'bulletproofjs', 'borromean'] as const) {
+  for (const other of ['js', 'bulletproofjs', 'borromean', 'secp256k1zkpC'] as const) {
     const ms = measuredVerifyMs(results, other);
     if (ms === undefined) continue;
     const ratio = ms / native;
     parts.push(ratio >= 1 ? `**${formatRatio(ratio)}** faster than ${IMPLEMENTATIONS[other]}` : `**${formatRatio(1 / ratio)}** slower than ${IMPLEMENTATIONS[other]}`);
   }
   if (parts.length === 0) return undefined;
-  return `Verification of one 64-bit proof, ${IMPLEMENTATIONS.native}: ${parts.join(', ')} (both figures of each ratio measured in this run).`;
+  const lines = [`Verification of one 64-bit proof, ${IMPLEMENTATIONS.native}: ${parts.join(', ')} (both figures of each ratio measured in this run).`];
+  const c = results.metrics;
+  const against = [
+    ['prove', c['native.rp64.prove.overSecp256k1zkpC']],
+    ['verify', c['native.rp64.verify.overSecp256k1zkpC']],
+    [`batch verification of ${formatCount(c['native.rp64.batch.size'] ?? 0)} proofs, per proof`, c['native.rp64.batch.overSecp256k1zkpC']],
+  ] as const;
+  const cParts = against.filter(([, r]) => isFinitePositive(r)).map(([what, r]) => `${what} **${formatRatio(r!)}** its time`);
+  if (cParts.length > 0) lines.push(`${IMPLEMENTATIONS.native} against the ${IMPLEMENTATIONS.secp256k1zkpC}, both measured in this run (below 1× is faster): ${cParts.join(', ')}.`);
+  return lines.join('\n\n');
 }
 
 /**

@@ -32,7 +32,7 @@ export async function runBench(opts: BenchOptions): Promise<unknown> {
   // The service load test takes about 40 s before it measures anything (a service to
   // start, records to seal): full mode only, so that --quick stays under 2 minutes.
   if (native && !opts.quick) steps.push(['server.js', 'native']);
-  steps.push(['store.js', native ? 'native' : 'js'], ['peers.js', 'js']);
+  steps.push(['store.js', native ? 'native' : 'js'], ['peers.js', 'js'], ['peers/secp256k1-zkp-c.js', 'js']);
   for (const backend of native ? ['native', 'js'] : ['js']) steps.push(['soundness.js', backend, backend === 'js' ? ['--peers'] : []]);
   const total = steps.length + 1;
 
@@ -75,19 +75,30 @@ export async function runBench(opts: BenchOptions): Promise<unknown> {
     ['js.rp64.verify.speedupOverBorromean', 'js.rp64.verify.ms', 'borromean.rp64.verify.ms'],
     ['native.rp64.prove.speedupOverBorromean', 'native.rp64.prove.ms', 'borromean.rp64.prove.ms'],
     ['rp64.verify.speedup', 'native.rp64.verify.ms', 'js.rp64.verify.ms'],
+    // Against the C secp256k1-zkp Bulletproofs measured in this run (below 1: zkmeter is faster).
+    ['native.rp64.prove.overSecp256k1zkpC', 'secp256k1zkpC.rp64.prove.ms', 'native.rp64.prove.ms'],
+    ['native.rp64.verify.overSecp256k1zkpC', 'secp256k1zkpC.rp64.verify.ms', 'native.rp64.verify.ms'],
+    ['native.rp64.batch.overSecp256k1zkpC', 'secp256k1zkpC.rp64.batch.msPerProof', 'native.rp64.batch.msPerProof'],
     ['zkpe.verify.speedup', 'native.zkpe.verify.ms', 'js.zkpe.verify.ms'],
     ['native.elgamal.decrypt100000.speedupOverNaive', 'native.elgamal.decrypt100000.ms', 'naive.elgamal.decrypt100000.ms'],
   ] as const) {
     const r = ratio(a, b);
     if (r !== undefined) metrics[name] = r;
   }
+  // Per-proof batch costs compare only at the same batch size.
+  if (metrics['native.rp64.batch.size'] !== metrics['secp256k1zkpC.rp64.batch.size']) delete metrics['native.rp64.batch.overSecp256k1zkpC'];
   if (metrics['native.rp64.bytes'] !== undefined && metrics['borromean.rp64.bytes'] !== undefined) {
     metrics['borromean.rp64.bytesOverNative'] = metrics['borromean.rp64.bytes'] / metrics['native.rp64.bytes'];
   }
   // End-to-end throughput is one figure per record mode.
-  for (const mode of ['perReadingRecord', 'dailyRecord', 'dailyRecordSmallBatch']) {
+  for (const [mode, label] of [
+    ['dailyRecord', 'daily records (96 readings each), the recommended mode'],
+    ['dailyRecordSmallBatch', 'daily records, small batches'],
+    ['perReadingRecord', 'one record per reading'],
+  ]) {
     const perSec = metrics[`native.e2e.${mode}.readingsPerSec`];
-    if (perSec !== undefined) rows.push({ impl: 'native', op: 'e2eReadings', perSec, mode });
+    const batch = metrics[`native.e2e.${mode}.batchReadings`];
+    if (perSec !== undefined) rows.push({ impl: 'native', op: 'e2eReadings', perSec, mode: label, note: `${batch} readings per batch, ${metrics['native.e2e.cores']} cores` });
   }
   const pocDecrypt = metrics['native.elgamal.decrypt100000.ms'] ?? metrics['js.elgamal.decrypt100000.ms'];
   if (pocDecrypt !== undefined) metrics['poc.decrypt100000.speedup'] = POC_DECRYPT_100000_MS / pocDecrypt;
@@ -109,7 +120,8 @@ export async function runBench(opts: BenchOptions): Promise<unknown> {
     const ours = metrics[`native.rp64.${name}`];
     if (ours !== undefined) metrics[`native.rp64.${name}.overScaledSecp256k1zkp`] = ours / (ms * scale);
   }
-  rows.push(...referenceRows());
+  // The C secp256k1-zkp figures measured earlier stand in only when it could not be built here.
+  rows.push(...referenceRows(rows.some((r) => r.impl === 'secp256k1zkpC' && !r.reference)));
   if (scale !== undefined) {
     reference.machineScale = scale;
     reference.machineScaleNote = `this machine's variable-base multiplication (native.mul1.us) over the reference machine's ${REFERENCE_MUL1_US} µs`;
@@ -167,15 +179,21 @@ export const SECP256K1_ZKP_PROOF_BYTES = 675;
 const DALEK_NOTE =
   'dalek bulletproofs (Ristretto, Rust): its README states that with the AVX2 backend it verifies 64-bit range proofs about twice as fast as the libsecp256k1-based Bulletproofs; a published relative claim on its own machine, no absolute figure, so it is not plotted';
 
-/** The reference figures as report rows: labelled, with their source; never measured here. */
-function referenceRows(): ResultRow[] {
+/**
+ * The reference figures as report rows: labelled, with their source; never measured here.
+ * The C secp256k1-zkp rows are left out when that library was measured in this run.
+ */
+function referenceRows(secp256k1zkpMeasured: boolean): ResultRow[] {
   const c = { impl: 'secp256k1zkpC', reference: true, source: SECP256K1_ZKP_SOURCE } as const;
-  return [
+  const secp256k1zkp: ResultRow[] = [
     { ...c, op: 'rangeProve', bits: 64, m: 1, ms: SECP256K1_ZKP_MS['prove.ms'] },
     { ...c, op: 'rangeVerify', bits: 64, m: 1, ms: SECP256K1_ZKP_MS['verify.ms'] },
     { ...c, op: 'rangeBatchVerify', bits: 64, m: 1, batch: 1, ms: SECP256K1_ZKP_MS['verify.ms'] },
     { ...c, op: 'rangeBatchVerify', bits: 64, m: 1, batch: 1000, ms: SECP256K1_ZKP_MS['batch1000.msPerProof'] },
     { ...c, op: 'rangeProofSize', bits: 64, m: 1, bytes: SECP256K1_ZKP_PROOF_BYTES, source: "Grin's consensus limit for one secp256k1-zkp 64-bit Bulletproof (MAX_PROOF_SIZE)" },
+  ];
+  return [
+    ...(secp256k1zkpMeasured ? [] : secp256k1zkp),
     {
       impl: 'poc',
       op: 'elgamalDecrypt',

@@ -1,0 +1,359 @@
+/**
+ * Peer: the C Bulletproofs of secp256k1-zkp (the Grin / mimblewimble fork), measured on
+ * this machine in the same run as zkmeter.
+ *
+ * The npm registry ships that library's C source inside `secp256k1-zkp@1.0.2` (an old
+ * `nan` addon we do not use). At bench time this module
+ *  1. runs `npm pack secp256k1-zkp@1.0.2` (the registry, or npm's cache), checks the
+ *     tarball's sha512 against the pinned integrity and extracts the library's `src/`,
+ *     `include/` and `COPYING` into a git-ignored cache
+ *     (`node_modules/.cache/zkmeter-bench/secp256k1-zkp-1.0.2/`), once;
+ *  2. compiles zkmeter's own timing harness (bench/peers/secp256k1-zkp-c/harness.c),
+ *     which includes the library as one translation unit, with the optimisation flags
+ *     of zkmeter's addon (binding.gyp: -std=c99 -O3, no -march=native); the binary's
+ *     name carries a hash of the harness source, compiler and flags, so an unchanged
+ *     harness is not rebuilt;
+ *  3. runs it and turns its JSON lines into result rows.
+ * A missing npm, network, or C compiler makes it return a `skipped` reason, never throw.
+ *
+ * Run directly (`node dist/bench/peers/secp256k1-zkp-c.js [--quick]`) it prints the
+ * result as one JSON line (WorkerOutput) on stdout, progress on stderr.
+ * @module
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import type { Operation, ResultRow } from '../results.js';
+
+export const SECP256K1_ZKP_PIN = Object.freeze({
+  spec: 'secp256k1-zkp@1.0.2',
+  tarball: 'secp256k1-zkp-1.0.2.tgz',
+  integrity: 'sha512-dDwqgZ9Y6Vqdu0IB6h3cLCFgDGOfz5aIzyXrmC7gvnw9U9A+l4EDDvmjfI7NcAOMj7FJvUeMVZtAIUhBBxm4FQ==',
+  /** The library's tree inside the tarball. */
+  prefix: 'package/src/secp256k1-zkp/',
+});
+
+/** The optimisation flags of zkmeter's own native kernel (binding.gyp). */
+const CFLAGS = ['-std=c99', '-O3'];
+const LABEL = 'secp256k1-zkp C Bulletproofs';
+
+export interface Secp256k1ZkpCResult {
+  rows: ResultRow[];
+  metrics: Record<string, number>;
+  skipped: string[];
+}
+
+/** A failure that becomes a `skipped` entry: one line, no stack. */
+class Skip extends Error {}
+
+/** The project root: the nearest ancestor holding package.json and the harness source. */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bench', 'peers', 'secp256k1-zkp-c', 'harness.c'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Skip('cannot find the project root (bench/peers/secp256k1-zkp-c/harness.c)');
+    dir = parent;
+  }
+}
+
+function sri(bytes: Uint8Array): string {
+  return 'sha512-' + createHash('sha512').update(bytes).digest('base64');
+}
+
+function lastLine(text: string | undefined | null): string {
+  const lines = (text ?? '').trim().split('\n').filter((l) => l.trim() !== '');
+  return (lines[lines.length - 1] ?? '').trim().slice(0, 300);
+}
+
+/** `npm pack` of the pinned spec into a temporary folder; returns the tarball's bytes. */
+function packTarball(): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'zkmeter-szkp-'));
+  try {
+    const npmCli = process.env.npm_execpath;
+    const [cmd, pre] =
+      npmCli && /npm-cli\.js$/.test(npmCli)
+        ? [process.execPath, [npmCli]]
+        : [process.platform === 'win32' ? 'npm.cmd' : 'npm', [] as string[]];
+    const res = spawnSync(cmd, [...pre, 'pack', SECP256K1_ZKP_PIN.spec, '--silent', '--pack-destination', dir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: process.platform === 'win32',
+      timeout: 180_000,
+    });
+    if (res.error !== undefined) throw new Skip(`'npm pack ${SECP256K1_ZKP_PIN.spec}' could not run: ${res.error.message}`);
+    if (res.status !== 0) throw new Skip(`'npm pack ${SECP256K1_ZKP_PIN.spec}' failed (exit ${res.status}): ${lastLine(res.stderr)}`);
+    const file = join(dir, SECP256K1_ZKP_PIN.tarball);
+    if (!existsSync(file)) throw new Skip(`'npm pack ${SECP256K1_ZKP_PIN.spec}' did not produce ${SECP256K1_ZKP_PIN.tarball}`);
+    return readFileSync(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface TarEntry {
+  name: string;
+  type: string;
+  data: Buffer;
+}
+
+/** Minimal ustar reader (ustar `prefix` and PAX `path` records: all that npm tarballs use). */
+function* readTar(buf: Buffer): Generator<TarEntry> {
+  const str = (b: Buffer) => {
+    const end = b.indexOf(0);
+    return b.toString('utf8', 0, end === -1 ? b.length : end);
+  };
+  let off = 0;
+  let paxPath: string | null = null;
+  while (off + 512 <= buf.length) {
+    const h = buf.subarray(off, off + 512);
+    if (h.every((x) => x === 0)) break;
+    const size = parseInt(str(h.subarray(124, 136)).trim() || '0', 8);
+    const type = String.fromCharCode(h[156] || 48);
+    let name = str(h.subarray(0, 100));
+    if (str(h.subarray(257, 263)).startsWith('ustar')) {
+      const prefix = str(h.subarray(345, 500));
+      if (prefix) name = `${prefix}/${name}`;
+    }
+    const data = buf.subarray(off + 512, off + 512 + size);
+    off += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') {
+      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'))?.[1] ?? null;
+      continue;
+    }
+    if (type === 'g') continue;
+    if (paxPath !== null) {
+      name = paxPath;
+      paxPath = null;
+    }
+    yield { name, type, data };
+  }
+}
+
+/** The extracted library (with `src/` and `include/`), fetching it first if needed. */
+function librarySource(cacheDir: string, log: (line: string) => void): string {
+  const libDir = join(cacheDir, 'secp256k1-zkp');
+  const stampFile = join(libDir, '.zkmeter-stamp.json');
+  if (existsSync(stampFile)) {
+    try {
+      const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as { integrity?: string };
+      if (stamp.integrity === SECP256K1_ZKP_PIN.integrity && existsSync(join(libDir, 'src', 'secp256k1.c'))) return libDir;
+    } catch {
+      /* unreadable stamp: extract again */
+    }
+  }
+  log(`peer   secp256k1-zkp C: fetching ${SECP256K1_ZKP_PIN.spec} (npm pack)`);
+  const tgz = packTarball();
+  const got = sri(tgz);
+  if (got !== SECP256K1_ZKP_PIN.integrity) {
+    throw new Skip(`integrity mismatch for ${SECP256K1_ZKP_PIN.spec}: expected ${SECP256K1_ZKP_PIN.integrity}, got ${got}`);
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  const staging = mkdtempSync(join(cacheDir, '.staging-'));
+  try {
+    let count = 0;
+    for (const entry of readTar(gunzipSync(tgz))) {
+      if (!entry.name.startsWith(SECP256K1_ZKP_PIN.prefix)) continue;
+      const rel = entry.name.slice(SECP256K1_ZKP_PIN.prefix.length);
+      if (!(rel === 'COPYING' || rel.startsWith('src/') || rel.startsWith('include/'))) continue;
+      if (entry.type !== '0' && entry.type !== '\0') continue;
+      const dest = resolve(staging, rel);
+      if (!dest.startsWith(staging + sep)) throw new Skip(`refusing tar entry outside the target: ${entry.name}`);
+      mkdirSync(dirname(dest), { recursive: true });
+      writeFileSync(dest, entry.data);
+      count++;
+    }
+    if (!existsSync(join(staging, 'src', 'secp256k1.c')) || !existsSync(join(staging, 'include', 'secp256k1_bulletproofs.h'))) {
+      throw new Skip(`${SECP256K1_ZKP_PIN.spec} does not contain the expected library source`);
+    }
+    writeFileSync(join(staging, '.zkmeter-stamp.json'), JSON.stringify({ spec: SECP256K1_ZKP_PIN.spec, integrity: SECP256K1_ZKP_PIN.integrity }, null, 2) + '\n');
+    rmSync(libDir, { recursive: true, force: true });
+    renameSync(staging, libDir);
+    log(`peer   secp256k1-zkp C: extracted ${count} files to ${libDir}`);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return libDir;
+}
+
+/** The first C compiler that answers `--version`: $CC, cc, gcc, clang. */
+function findCompiler(): { cc: string; version: string } {
+  const candidates = [process.env.CC, 'cc', 'gcc', 'clang'].filter((c): c is string => c !== undefined && c.trim() !== '');
+  for (const cc of candidates) {
+    const res = spawnSync(cc, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+    if (res.error === undefined && res.status === 0) return { cc, version: (res.stdout.split('\n')[0] ?? '').trim() };
+  }
+  throw new Skip(`no C compiler found (tried ${candidates.join(', ')})`);
+}
+
+/** The harness binary for the current source, compiler and flags, compiled if missing. */
+function harnessBinary(root: string, cacheDir: string, libDir: string, log: (line: string) => void): { bin: string; cc: string; command: string } {
+  const source = join(root, 'bench', 'peers', 'secp256k1-zkp-c', 'harness.c');
+  const { cc, version } = findCompiler();
+  const args = [...CFLAGS, `-DZKM_CFLAGS="${CFLAGS.join(' ')}"`, `-I${libDir}`, `-I${join(libDir, 'src')}`, source];
+  const hash = createHash('sha256')
+    .update(readFileSync(source))
+    .update('\0' + [cc, version, ...CFLAGS, SECP256K1_ZKP_PIN.integrity].join('\0'))
+    .digest('hex')
+    .slice(0, 16);
+  const binDir = join(cacheDir, 'bin');
+  const bin = join(binDir, `harness-${hash}${process.platform === 'win32' ? '.exe' : ''}`);
+  const command = `${cc} ${args.map((a) => (/[\s"]/.test(a) ? `'${a}'` : a)).join(' ')} -o ${bin}`;
+  if (existsSync(bin)) return { bin, cc, command };
+  mkdirSync(binDir, { recursive: true });
+  const tmp = `${bin}.${process.pid}.tmp`;
+  log(`peer   secp256k1-zkp C: compiling the harness: ${command}`);
+  const t0 = performance.now();
+  const res = spawnSync(cc, [...args, '-o', tmp], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  if (res.error !== undefined || res.status !== 0 || !existsSync(tmp)) {
+    rmSync(tmp, { force: true });
+    const why = res.error?.message ?? lastLine((res.stderr ?? '').split('\n').filter((l) => /error/i.test(l)).join('\n') || res.stderr);
+    throw new Skip(`compiling the harness with ${cc} failed (exit ${res.status ?? 'none'}): ${why}`);
+  }
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, bin);
+  // Binaries of earlier harness versions are of no further use.
+  for (const f of readdirSync(binDir)) {
+    if (/^harness-[0-9a-f]{16}(\.exe)?$/.test(f) && join(binDir, f) !== bin) rmSync(join(binDir, f), { force: true });
+  }
+  log(`peer   secp256k1-zkp C: compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { bin, cc, command };
+}
+
+interface HarnessLine {
+  config?: string;
+  op?: Operation;
+  bits?: number;
+  m?: number;
+  batch?: number;
+  ms?: number;
+  bytes?: number;
+}
+
+const OPS: ReadonlySet<string> = new Set(['rangeProve', 'rangeVerify', 'rangeProofSize', 'rangeBatchVerify']);
+
+/** Runs the harness, streaming its lines to `onLine`; resolves with its exit status and stderr. */
+function runHarness(bin: string, quick: boolean, onLine: (line: HarnessLine) => void): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(bin, quick ? ['--quick'] : [], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let settled = false;
+    const finish = (r: { code: number | null; signal: string | null; stderr: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolvePromise(r);
+    };
+    const timer = setTimeout(() => {
+      stderr += `\ntimed out after ${quick ? 120 : 900} s`;
+      child.kill('SIGKILL');
+    }, (quick ? 120 : 900) * 1000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => (stderr += d));
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (line.trim() === '') return;
+      try {
+        onLine(JSON.parse(line) as HarnessLine);
+      } catch {
+        stderr += `\nunparseable harness output: ${line.slice(0, 200)}`;
+      }
+    });
+    child.on('error', (err) => finish({ code: null, signal: null, stderr: stderr + '\n' + err.message }));
+    // 'close' fires after stdout has ended, so every line has been seen.
+    child.on('close', (code, signal) => finish({ code, signal, stderr }));
+  });
+}
+
+/** A short description of the build, from the harness's config line. */
+function configNote(config: string, cc: string): string {
+  const parts = [`${cc} ${CFLAGS.join(' ')}`];
+  if (config.includes('USE_ASM_X86_64')) parts.push('x86-64 asm field');
+  else if (config.includes('USE_FIELD_5X52')) parts.push('5x52 field');
+  else parts.push('10x26 field');
+  if (config.includes('USE_ENDOMORPHISM')) parts.push('endomorphism');
+  return parts.join(', ');
+}
+
+export async function runSecp256k1ZkpC(quick: boolean, log: (line: string) => void): Promise<Secp256k1ZkpCResult> {
+  const rows: ResultRow[] = [];
+  const metrics: Record<string, number> = {};
+  const skipped: string[] = [];
+  let build: { bin: string; cc: string; command: string };
+  try {
+    const root = projectRoot();
+    const cacheDir = join(root, 'node_modules', '.cache', 'zkmeter-bench', 'secp256k1-zkp-1.0.2');
+    const libDir = librarySource(cacheDir, log);
+    build = harnessBinary(root, cacheDir, libDir, log);
+  } catch (err) {
+    const reason = err instanceof Skip ? err.message : `setup failed: ${err instanceof Error ? err.message : String(err)}`;
+    skipped.push(`${LABEL}: ${reason.split('\n')[0]}`);
+    log(`peer   secp256k1-zkp C: skipped (${reason.split('\n')[0]})`);
+    return { rows, metrics, skipped };
+  }
+
+  const cc = build.cc;
+  let config = '';
+  const pending = new Map<string, { prove?: number; verify?: number }>();
+  const t0 = performance.now();
+  const result = await runHarness(build.bin, quick, (line) => {
+    if (line.config !== undefined) {
+      config = line.config;
+      return;
+    }
+    if (line.op === undefined || !OPS.has(line.op) || line.bits === undefined) return;
+    const row: ResultRow = { impl: 'secp256k1zkpC', op: line.op, bits: line.bits, m: line.m ?? 1 };
+    if (line.batch !== undefined) row.batch = line.batch;
+    if (line.ms !== undefined) row.ms = line.ms;
+    if (line.bytes !== undefined) row.bytes = line.bytes;
+    if (line.op === 'rangeVerify' && config !== '') row.note = configNote(config, cc);
+    rows.push(row);
+    const key = `${row.bits}/${row.m}`;
+    const p = pending.get(key) ?? {};
+    if (row.op === 'rangeProve') p.prove = row.ms;
+    if (row.op === 'rangeVerify') p.verify = row.ms;
+    pending.set(key, p);
+    if (row.op === 'rangeProofSize' && p.prove !== undefined && p.verify !== undefined) {
+      const what = row.m === 1 ? `n=${row.bits}` : `n=${row.bits} m=${row.m}`;
+      log(`peer   secp256k1-zkp C ${what}: prove ${p.prove.toFixed(1)} ms, verify ${p.verify.toFixed(2)} ms, ${row.bytes} B`);
+    }
+    if (row.op === 'rangeBatchVerify' && row.ms !== undefined) {
+      log(`peer   secp256k1-zkp C n=64 batch ${String(row.batch).padStart(4)}: ${row.ms.toFixed(3)} ms per proof`);
+    }
+  });
+  if (result.code !== 0) {
+    const why = result.signal !== null ? `killed by ${result.signal}` : `exit ${result.code}`;
+    const reason = `harness failed (${why}): ${lastLine(result.stderr) || 'no message'}`;
+    skipped.push(`${LABEL}: ${reason}`);
+    log(`peer   secp256k1-zkp C: ${reason}`);
+    return { rows: [], metrics: {}, skipped };
+  }
+  const find = (op: Operation, batch?: number) =>
+    rows.find((r) => r.op === op && r.bits === 64 && r.m === 1 && (batch === undefined || r.batch === batch));
+  const prove = find('rangeProve');
+  const verify = find('rangeVerify');
+  const size = find('rangeProofSize');
+  const batches = rows.filter((r) => r.op === 'rangeBatchVerify' && r.bits === 64 && r.m === 1 && r.batch !== undefined);
+  const largest = batches.reduce<ResultRow | undefined>((a, r) => (a === undefined || r.batch! > a.batch! ? r : a), undefined);
+  if (prove?.ms === undefined || verify?.ms === undefined || size?.bytes === undefined || largest?.ms === undefined) {
+    skipped.push(`${LABEL}: the harness printed no 64-bit figures`);
+    return { rows: [], metrics: {}, skipped };
+  }
+  metrics['secp256k1zkpC.rp64.prove.ms'] = prove.ms;
+  metrics['secp256k1zkpC.rp64.verify.ms'] = verify.ms;
+  metrics['secp256k1zkpC.rp64.bytes'] = size.bytes;
+  metrics['secp256k1zkpC.rp64.batch.msPerProof'] = largest.ms;
+  metrics['secp256k1zkpC.rp64.batch.size'] = largest.batch!;
+  log(`peer   secp256k1-zkp C: ${rows.length} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s (${config.replace(/^.*?; /, '')})`);
+  return { rows, metrics, skipped };
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const output = await runSecp256k1ZkpC(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
+  process.stdout.write(JSON.stringify(output) + '\n');
+}
