@@ -58,8 +58,11 @@ function sri(bytes) {
   return 'sha512-' + createHash('sha512').update(bytes).digest('base64');
 }
 
-/** Runs `npm pack` for the pinned spec and returns the tarball's bytes. */
-function packTarball() {
+/** A failure with a one-line reason (the CLI prints it; the bench reports it as skipped). */
+export class FetchError extends Error {}
+
+/** Runs `npm pack` for `pin.spec` and returns the tarball's bytes. */
+function packTarball(pin) {
   const dir = mkdtempSync(join(tmpdir(), 'zkmeter-deps-'));
   try {
     // Under `npm install`, npm tells us where its CLI is; otherwise use the npm on PATH.
@@ -68,16 +71,17 @@ function packTarball() {
       npmCli && /npm-cli\.js$/.test(npmCli)
         ? [process.execPath, [npmCli]]
         : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
-    const res = spawnSync(cmd, [...args, 'pack', PIN.spec, '--silent', '--pack-destination', dir], {
+    const res = spawnSync(cmd, [...args, 'pack', pin.spec, '--silent', '--pack-destination', dir], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: process.platform === 'win32',
+      timeout: 300_000,
     });
     if (res.status !== 0) {
-      fail(`'npm pack ${PIN.spec}' failed (exit ${res.status}): ${(res.stderr || String(res.error)).trim().split('\n').pop()}`);
+      throw new FetchError(`'npm pack ${pin.spec}' failed (exit ${res.status}): ${(res.stderr || String(res.error)).trim().split('\n').pop()}`);
     }
-    const file = join(dir, PIN.tarball);
-    if (!existsSync(file)) fail(`'npm pack ${PIN.spec}' did not produce ${PIN.tarball}`);
+    const file = join(dir, pin.tarball);
+    if (!existsSync(file)) throw new FetchError(`'npm pack ${pin.spec}' did not produce ${pin.tarball}`);
     return readFileSync(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -139,7 +143,7 @@ function applyPatch(root, patchText) {
         const body = l.slice(1);
         if (l.startsWith(' ') || l.startsWith('-')) {
           if (original[cursor] !== body) {
-            fail(`patch does not apply to ${target} at line ${cursor + 1}: expected ${JSON.stringify(body)}`);
+            throw new FetchError(`patch does not apply to ${target} at line ${cursor + 1}: expected ${JSON.stringify(body)}`);
           }
           cursor++;
           if (l.startsWith(' ')) result.push(body);
@@ -154,54 +158,77 @@ function applyPatch(root, patchText) {
   }
 }
 
-function main() {
-  const outDir = resolve(option('--out') ?? join(depsDir, 'secp256k1'));
-  const localTarball = option('--tarball');
+/**
+ * Fetches a pinned registry tarball (`npm pack`, or `localTarball`), refuses it unless its
+ * sha512 matches `pin.integrity`, and extracts `COPYING`, `src/` and `include/` from under
+ * `pin.prefix` into `outDir`, through a staging folder renamed into place, so a failure
+ * leaves no half-written tree. `transform` may rewrite each file's bytes; `finish(staging)`
+ * runs before the rename (patches, checks). A stamp `{integrity, ...stamp}` is written, and
+ * a later call with an equal stamp returns at once. Throws FetchError with a one-line reason.
+ * Used by this script and by the C secp256k1-zkp peer of the benchmark.
+ * @returns {{ outDir: string, fetched: boolean, files: number }}
+ */
+export function extractPinnedSource(pin, outDir, { localTarball, transform = (data) => data, finish = () => {}, stamp = {}, log = () => {} } = {}) {
   const stampFile = join(outDir, '.zkmeter-stamp.json');
-  const patchText = readFileSync(patchFile, 'utf8');
-  const stamp = { integrity: PIN.integrity, patch: sri(Buffer.from(patchText)) };
+  const expected = { integrity: pin.integrity, ...stamp };
   if (existsSync(stampFile)) {
     try {
       const old = JSON.parse(readFileSync(stampFile, 'utf8'));
-      if (old.integrity === stamp.integrity && old.patch === stamp.patch) {
-        process.stdout.write(outDir + '\n');
-        return;
-      }
+      if (Object.entries(expected).every(([k, v]) => old[k] === v)) return { outDir, fetched: false, files: 0 };
     } catch {
       /* unreadable stamp: extract again */
     }
   }
-  process.stderr.write(`deps: fetching ${PIN.spec} (libsecp256k1 upstream ${PIN.upstream})\n`);
-  const tgz = localTarball !== undefined ? readFileSync(localTarball) : packTarball();
+  log(`fetching ${pin.spec}`);
+  const tgz = localTarball !== undefined ? readFileSync(localTarball) : packTarball(pin);
   const got = sri(tgz);
-  if (got !== PIN.integrity) fail(`integrity mismatch for ${PIN.spec}: expected ${PIN.integrity}, got ${got}`);
+  if (got !== pin.integrity) throw new FetchError(`integrity mismatch for ${pin.spec}: expected ${pin.integrity}, got ${got}`);
 
   mkdirSync(dirname(outDir), { recursive: true });
-  const staging = mkdtempSync(join(dirname(outDir), '.secp256k1-staging-'));
+  const staging = mkdtempSync(join(dirname(outDir), '.zkmeter-staging-'));
   try {
-    let count = 0;
+    let files = 0;
     for (const entry of readTar(gunzipSync(tgz))) {
-      if (!entry.name.startsWith(PIN.prefix)) continue;
-      const rel = entry.name.slice(PIN.prefix.length);
+      if (!entry.name.startsWith(pin.prefix)) continue;
+      const rel = entry.name.slice(pin.prefix.length);
       if (!(rel === 'COPYING' || rel.startsWith('src/') || rel.startsWith('include/'))) continue;
       if (entry.type !== '0' && entry.type !== '\0') continue;
       const dest = resolve(staging, rel);
-      if (!dest.startsWith(staging + sep)) fail(`refusing tar entry outside the target: ${entry.name}`);
+      if (!dest.startsWith(staging + sep)) throw new FetchError(`refusing tar entry outside the target: ${entry.name}`);
       mkdirSync(dirname(dest), { recursive: true });
-      // The package ships CRLF line endings; upstream uses LF.
-      writeFileSync(dest, entry.data.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
-      count++;
+      writeFileSync(dest, transform(entry.data));
+      files++;
     }
-    if (count === 0 || !existsSync(join(staging, 'src', 'secp256k1.c'))) {
-      fail(`${PIN.spec} does not contain ${PIN.prefix}src/secp256k1.c`);
+    if (files === 0 || !existsSync(join(staging, 'src', 'secp256k1.c'))) {
+      throw new FetchError(`${pin.spec} does not contain ${pin.prefix}src/secp256k1.c`);
     }
-    applyPatch(staging, patchText);
-    writeFileSync(join(staging, '.zkmeter-stamp.json'), JSON.stringify({ ...stamp, spec: PIN.spec, upstream: PIN.upstream }, null, 2) + '\n');
+    finish(staging);
+    writeFileSync(join(staging, '.zkmeter-stamp.json'), JSON.stringify({ ...expected, spec: pin.spec }, null, 2) + '\n');
     rmSync(outDir, { recursive: true, force: true });
     renameSync(staging, outDir);
-    process.stderr.write(`deps: extracted ${count} files to ${outDir}\n`);
+    log(`extracted ${files} files to ${outDir}`);
+    return { outDir, fetched: true, files };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+function main() {
+  const outDir = resolve(option('--out') ?? join(depsDir, 'secp256k1'));
+  const localTarball = option('--tarball');
+  const patchText = readFileSync(patchFile, 'utf8');
+  try {
+    extractPinnedSource(PIN, outDir, {
+      localTarball,
+      // The package ships CRLF line endings; upstream uses LF.
+      transform: (data) => Buffer.from(data.toString('latin1').replace(/\r\n/g, '\n'), 'latin1'),
+      finish: (staging) => applyPatch(staging, patchText),
+      stamp: { patch: sri(Buffer.from(patchText)), upstream: PIN.upstream },
+      log: (line) => process.stderr.write(`deps: ${line}${line.startsWith('fetching') ? ` (libsecp256k1 upstream ${PIN.upstream})` : ''}\n`),
+    });
+  } catch (e) {
+    if (e instanceof FetchError) fail(e.message);
+    throw e;
   }
   process.stdout.write(outDir + '\n');
 }

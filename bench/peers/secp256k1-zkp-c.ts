@@ -22,12 +22,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Operation, ResultRow } from '../results.js';
 
 export const SECP256K1_ZKP_PIN = Object.freeze({
@@ -62,121 +60,32 @@ function projectRoot(): string {
   }
 }
 
-function sri(bytes: Uint8Array): string {
-  return 'sha512-' + createHash('sha512').update(bytes).digest('base64');
-}
-
 function lastLine(text: string | undefined | null): string {
   const lines = (text ?? '').trim().split('\n').filter((l) => l.trim() !== '');
   return (lines[lines.length - 1] ?? '').trim().slice(0, 300);
 }
 
-/** `npm pack` of the pinned spec into a temporary folder; returns the tarball's bytes. */
-function packTarball(): Buffer {
-  const dir = mkdtempSync(join(tmpdir(), 'zkmeter-szkp-'));
-  try {
-    const npmCli = process.env.npm_execpath;
-    const [cmd, pre] =
-      npmCli && /npm-cli\.js$/.test(npmCli)
-        ? [process.execPath, [npmCli]]
-        : [process.platform === 'win32' ? 'npm.cmd' : 'npm', [] as string[]];
-    const res = spawnSync(cmd, [...pre, 'pack', SECP256K1_ZKP_PIN.spec, '--silent', '--pack-destination', dir], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      shell: process.platform === 'win32',
-      timeout: 180_000,
-    });
-    if (res.error !== undefined) throw new Skip(`'npm pack ${SECP256K1_ZKP_PIN.spec}' could not run: ${res.error.message}`);
-    if (res.status !== 0) throw new Skip(`'npm pack ${SECP256K1_ZKP_PIN.spec}' failed (exit ${res.status}): ${lastLine(res.stderr)}`);
-    const file = join(dir, SECP256K1_ZKP_PIN.tarball);
-    if (!existsSync(file)) throw new Skip(`'npm pack ${SECP256K1_ZKP_PIN.spec}' did not produce ${SECP256K1_ZKP_PIN.tarball}`);
-    return readFileSync(file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** deps/fetch-secp256k1.mjs's `extractPinnedSource`, which vendors our own libsecp256k1 too. */
+type ExtractPinnedSource = (
+  pin: typeof SECP256K1_ZKP_PIN,
+  outDir: string,
+  options: { finish?: (staging: string) => void; log?: (line: string) => void },
+) => { outDir: string; fetched: boolean; files: number };
 
-interface TarEntry {
-  name: string;
-  type: string;
-  data: Buffer;
-}
-
-/** Minimal ustar reader (ustar `prefix` and PAX `path` records: all that npm tarballs use). */
-function* readTar(buf: Buffer): Generator<TarEntry> {
-  const str = (b: Buffer) => {
-    const end = b.indexOf(0);
-    return b.toString('utf8', 0, end === -1 ? b.length : end);
-  };
-  let off = 0;
-  let paxPath: string | null = null;
-  while (off + 512 <= buf.length) {
-    const h = buf.subarray(off, off + 512);
-    if (h.every((x) => x === 0)) break;
-    const size = parseInt(str(h.subarray(124, 136)).trim() || '0', 8);
-    const type = String.fromCharCode(h[156] || 48);
-    let name = str(h.subarray(0, 100));
-    if (str(h.subarray(257, 263)).startsWith('ustar')) {
-      const prefix = str(h.subarray(345, 500));
-      if (prefix) name = `${prefix}/${name}`;
-    }
-    const data = buf.subarray(off + 512, off + 512 + size);
-    off += 512 + Math.ceil(size / 512) * 512;
-    if (type === 'x') {
-      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'))?.[1] ?? null;
-      continue;
-    }
-    if (type === 'g') continue;
-    if (paxPath !== null) {
-      name = paxPath;
-      paxPath = null;
-    }
-    yield { name, type, data };
-  }
-}
-
-/** The extracted library (with `src/` and `include/`), fetching it first if needed. */
-function librarySource(cacheDir: string, log: (line: string) => void): string {
+/** The extracted library (with `src/` and `include/`), fetched, checked and extracted once. */
+async function librarySource(root: string, cacheDir: string, log: (line: string) => void): Promise<string> {
+  const fetcher = (await import(pathToFileURL(join(root, 'deps', 'fetch-secp256k1.mjs')).href)) as { extractPinnedSource: ExtractPinnedSource; FetchError: new () => Error };
   const libDir = join(cacheDir, 'secp256k1-zkp');
-  const stampFile = join(libDir, '.zkmeter-stamp.json');
-  if (existsSync(stampFile)) {
-    try {
-      const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as { integrity?: string };
-      if (stamp.integrity === SECP256K1_ZKP_PIN.integrity && existsSync(join(libDir, 'src', 'secp256k1.c'))) return libDir;
-    } catch {
-      /* unreadable stamp: extract again */
-    }
-  }
-  log(`peer   secp256k1-zkp C: fetching ${SECP256K1_ZKP_PIN.spec} (npm pack)`);
-  const tgz = packTarball();
-  const got = sri(tgz);
-  if (got !== SECP256K1_ZKP_PIN.integrity) {
-    throw new Skip(`integrity mismatch for ${SECP256K1_ZKP_PIN.spec}: expected ${SECP256K1_ZKP_PIN.integrity}, got ${got}`);
-  }
-  mkdirSync(cacheDir, { recursive: true });
-  const staging = mkdtempSync(join(cacheDir, '.staging-'));
   try {
-    let count = 0;
-    for (const entry of readTar(gunzipSync(tgz))) {
-      if (!entry.name.startsWith(SECP256K1_ZKP_PIN.prefix)) continue;
-      const rel = entry.name.slice(SECP256K1_ZKP_PIN.prefix.length);
-      if (!(rel === 'COPYING' || rel.startsWith('src/') || rel.startsWith('include/'))) continue;
-      if (entry.type !== '0' && entry.type !== '\0') continue;
-      const dest = resolve(staging, rel);
-      if (!dest.startsWith(staging + sep)) throw new Skip(`refusing tar entry outside the target: ${entry.name}`);
-      mkdirSync(dirname(dest), { recursive: true });
-      writeFileSync(dest, entry.data);
-      count++;
-    }
-    if (!existsSync(join(staging, 'src', 'secp256k1.c')) || !existsSync(join(staging, 'include', 'secp256k1_bulletproofs.h'))) {
-      throw new Skip(`${SECP256K1_ZKP_PIN.spec} does not contain the expected library source`);
-    }
-    writeFileSync(join(staging, '.zkmeter-stamp.json'), JSON.stringify({ spec: SECP256K1_ZKP_PIN.spec, integrity: SECP256K1_ZKP_PIN.integrity }, null, 2) + '\n');
-    rmSync(libDir, { recursive: true, force: true });
-    renameSync(staging, libDir);
-    log(`peer   secp256k1-zkp C: extracted ${count} files to ${libDir}`);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
+    fetcher.extractPinnedSource(SECP256K1_ZKP_PIN, libDir, {
+      finish: (staging) => {
+        if (!existsSync(join(staging, 'include', 'secp256k1_bulletproofs.h'))) throw new Skip(`${SECP256K1_ZKP_PIN.spec} has no bulletproofs module`);
+      },
+      log: (line) => log(`peer   secp256k1-zkp C: ${line}`),
+    });
+  } catch (e) {
+    if (e instanceof fetcher.FetchError) throw new Skip(e.message);
+    throw e;
   }
   return libDir;
 }
@@ -288,7 +197,7 @@ export async function runSecp256k1ZkpC(quick: boolean, log: (line: string) => vo
   try {
     const root = projectRoot();
     const cacheDir = join(root, 'node_modules', '.cache', 'zkmeter-bench', 'secp256k1-zkp-1.0.2');
-    const libDir = librarySource(cacheDir, log);
+    const libDir = await librarySource(root, cacheDir, log);
     build = harnessBinary(root, cacheDir, libDir, log);
   } catch (err) {
     const reason = err instanceof Skip ? err.message : `setup failed: ${err instanceof Error ? err.message : String(err)}`;
