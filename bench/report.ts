@@ -483,6 +483,16 @@ interface WrittenPlot {
 }
 
 /** The Markdown summary of a run, with the plots that were written. */
+/** The method, as the bench implements it (lib/cli/bench.ts and the bench/ workers). */
+const METHOD = [
+  '- **One process per backend and per peer**, run one after the other on an otherwise idle machine: zkmeter native, zkmeter pure-TS, the JavaScript and WASM peers, and the C harness each get both cores to themselves.',
+  "- **Medians.** Each time is the median of repeated runs after one warm-up run (JIT, lazily built tables), at least three runs or a time budget, whichever is longer; the slowest operations (pure-TS and bulletproof-js proving, brute-force decryption of large values) run once or twice after the warm-up. Single and batch verification, and verification and the bare MSM, are timed in alternating rounds so that drift in machine load hits both sides of a ratio alike.",
+  '- **Same statements.** Range proofs prove random values of the stated bit length, from 0 (one-sided), with random blindings; a batch cycles through distinct proofs. ElGamal decrypts exactly the stated value, with the baby-step table (2^18 entries) built once beforehand.',
+  '- **Peers as shipped.** bulletproof-js 1.0.7 and @vulpemventures/secp256k1-zkp 3.2.1 are called through their public APIs (bench/peers/). The C secp256k1-zkp Bulletproofs (the Grin fork, from the npm package secp256k1-zkp@1.0.2, integrity-checked) are compiled at bench time with the flags of zkmeter\'s own addon (-O3, no -march=native) and timed by zkmeter\'s harness (bench/peers/secp256k1-zkp-c/harness.c). The naive ElGamal is written here, after the earlier proof of concept.',
+  '- **Sizes** are the bytes of the proof as each implementation serializes it; bulletproof-js has only a JSON form, so its proof elements are counted at 33 bytes per point and 32 per scalar. Without aggregation, m values take m proofs.',
+  '- **Soundness** forgeries are built and checked by bench/soundness.ts against each verifier as shipped; test/soundness.test.ts asserts the same outcomes in CI.',
+].join('\n');
+
 export function summaryMarkdown(results: BenchResults, plots: readonly WrittenPlot[]): string {
   const m = results.machine;
   const sections = [
@@ -493,6 +503,7 @@ export function summaryMarkdown(results: BenchResults, plots: readonly WrittenPl
     `## Soundness: forged proofs against each verifier\n\n${soundnessSection(results.soundness)}`,
   ];
   if (plots.length > 0) sections.push(`## Plots\n\n${plots.map((p) => `![${p.title}](${p.file})\n\n${p.caption}`).join('\n\n')}`);
+  sections.push(`## How it was measured\n\n${METHOD}`);
   sections.push(`## Detailed results\n\n${detailedSection(results)}`);
   sections.push(`## Reference figures (not measured in this run)\n\n${referenceSection(results)}`);
   if (results.skipped.length > 0) sections.push(`## Skipped\n\n${results.skipped.map((s) => `- ${s}`).join('\n')}`);
