@@ -52,6 +52,7 @@ export {
   sharedKeyToJson,
   tariffFromJson,
   tariffToJson,
+  type Json,
 } from './json.js';
 export { householdDay, seededUniform } from './simulation.js';
 export { distributedKeyGeneration, partialDecrypt, thresholdDecrypt, verifyDecryptionShare, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';

@@ -16,7 +16,8 @@ import type { MeterRegistration } from './center.js';
 import type { ReadingOpening } from './meter.js';
 import { validateTariff, type Tariff } from './tariff.js';
 
-type Json = Record<string, unknown>;
+/** A JSON object, as the JSON forms of this module produce and read it. */
+export type Json = Record<string, unknown>;
 
 function obj(v: unknown, what: string, fields: readonly string[], optional: readonly string[] = []): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ZkmeterError('INVALID_ARGUMENT', `${what} expected a JSON object`);

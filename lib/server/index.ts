@@ -16,4 +16,5 @@ export { WorkerPool } from './pool.js';
 export { SqliteStore } from './sqlite-store.js';
 export { openStore, redactUrl, storeKind, type OpenedStore } from './stores.js';
 export { MicroBatchVerifier, type VerifierOptions } from './verifier.js';
-export { encodeFrames } from './wire.js';
+export { encodeFrames, type PackedVerdict } from './wire.js';
+export type { WorkerResult, WorkerTask } from './worker.js';
