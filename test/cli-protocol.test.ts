@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { meterExportFromJson } from '../lib/protocol/json.js';
 
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'zkmeter-cli-'));
@@ -43,6 +44,14 @@ describe('protocol CLI', () => {
 
     const check = ['check-bill', '--bill', 'bill.json', '--records', 'records.jsonl', '--export', 'export.jsonl', '--key', 'keys/shared-key.json', '--meter-key', m.publicKey];
     const ok = zkmeter(...check);
+    // The same files as one meter export, the bill-check page's input.
+    const exported = zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', m.publicKey, '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'meter-export.json');
+    expect(exported.code).toBe(0);
+    expect(exported.json()).toMatchObject({ records: 4, readings: 4 });
+    const bundle = meterExportFromJson(JSON.parse(readFileSync(join(dir, 'meter-export.json'), 'utf8')));
+    expect(bundle.records.length).toBe(4);
+    expect(bundle.openings.map((x) => x.reading)).toEqual([100n, 200n, 5000n, 300n]);
+    expect(zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', 'zz', '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'x.json').code).toBe(2);
     expect(ok.code).toBe(0);
     expect(ok.json()).toMatchObject({ ok: true, disagreements: [] });
     const billJson = JSON.parse(readFileSync(join(dir, 'bill.json'), 'utf8'));

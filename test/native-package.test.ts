@@ -72,6 +72,7 @@ describe('package', () => {
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     // No tests, bench results, sources of the third-party library, or TypeScript sources.
     expect(files.filter((f) => /(^|\/)test\/|^bench\/|\.test\.|^lib\/|deps\/secp256k1\/|^tools\/|\.ts$(?<!\.d\.ts)/.test(f))).toEqual([]);
+    console.log(`npm pack: ${(pack!.size / 1024).toFixed(0)} KiB packed, ${(pack!.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked, ${files.length} files`);
     expect(pack!.size).toBeLessThan(2 * 2 ** 20);
   }, 300_000);
 });

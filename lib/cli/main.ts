@@ -122,6 +122,15 @@ export function buildProgram(): Command {
     .option('--sequence <n>', 'first sequence number (default 0)')
     .option('--export <file>', "the customer's export (readings and blindings, JSON lines), appended to")
     .action(async (o) => print((await import('./protocol.js')).meterSealCommand(o)));
+  meter
+    .command('export')
+    .description("write the customer's meter export (one JSON file) for the bill-check page at /check")
+    .requiredOption('--meter-id <id>', 'the meter id')
+    .requiredOption('--meter-key <hex>', "the meter's 32-byte public key (x-only), hex")
+    .requiredOption('--records <file>', 'the meter\'s records (JSON lines, from `meter seal --out`)')
+    .requiredOption('--export <file>', 'its readings and blindings (JSON lines, from `meter seal --export`)')
+    .requiredOption('--out <file>', 'the meter export to write (JSON)')
+    .action(async (o) => print((await import('./protocol.js')).meterExportCommand(o)));
   const center = program.command('center').description('control-center side');
   center
     .command('verify')

@@ -21,6 +21,7 @@ import {
   billFromJson,
   billToJson,
   keyShareFromJson,
+  meterExportToJson,
   openingFromJson,
   openingToJson,
   registrationFromJson,
@@ -135,6 +136,16 @@ export function meterSealCommand(o: Options): Record<string, unknown> {
   appendFileSync(out, records.map((r) => JSON.stringify(recordToJson(r)) + '\n').join(''));
   if (typeof o.export === 'string') appendFileSync(o.export, meter.export().map((x) => JSON.stringify(openingToJson(x)) + '\n').join(''), { mode: 0o600 });
   return { meterId: meter.meterId, records: records.length, readings: readings.length, abnormal: records.filter((r) => r.header.abnormal).length, out };
+}
+
+export function meterExportCommand(o: Options): Record<string, unknown> {
+  const meterId = need(o, 'meterId', '--meter-id');
+  const records = readRecords(need(o, 'records', '--records')).filter((r) => r.header.meterId === meterId);
+  const openings = readJsonLines(need(o, 'export', '--export'), '--export', (v, n) => openingFromJson(v, `opening on line ${n}`));
+  const out = need(o, 'out', '--out');
+  const bundle = { meterId, meterPublicKey: parseHex(need(o, 'meterKey', '--meter-key'), '--meter-key', 32), openings, records: records.map((r) => r.bytes) };
+  writeFileSync(out, JSON.stringify(meterExportToJson(bundle)) + '\n', { mode: 0o600 });
+  return { meterId, records: records.length, readings: openings.length, out };
 }
 
 async function centerFrom(o: Options): Promise<ControlCenter> {

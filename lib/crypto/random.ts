@@ -18,7 +18,7 @@ let pool = new Uint8Array(0);
 let poolOffset = 0;
 const POOL_SIZE = 4096;
 
-function fill(out: Uint8Array): void {
+function fill(out: Uint8Array<ArrayBuffer>): void {
   // getRandomValues takes at most 65536 bytes per call.
   for (let off = 0; off < out.length; off += 65536) {
     globalThis.crypto.getRandomValues(out.subarray(off, Math.min(out.length, off + 65536)));

@@ -52,7 +52,11 @@ export {
   sharedKeyToJson,
   tariffFromJson,
   tariffToJson,
+  METER_EXPORT_FORMAT,
+  meterExportFromJson,
+  meterExportToJson,
   type Json,
+  type MeterExport,
 } from './json.js';
 export { householdDay, seededUniform } from './simulation.js';
 export { distributedKeyGeneration, partialDecrypt, thresholdDecrypt, verifyDecryptionShare, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';

@@ -170,3 +170,42 @@ export function tariffFromJson(v: unknown): Tariff {
     }),
   });
 }
+
+/** The format tag of a meter's export for its customer. */
+export const METER_EXPORT_FORMAT = 'zkmeter/meter-export v1';
+
+/**
+ * What a meter gives its customer (its display, or a file from it): its id and 32-byte
+ * x-only public key, its readings with their commitment blindings, and its signed records.
+ * The customer checks a bill against it (`checkBill`, the /check page).
+ */
+export interface MeterExport {
+  readonly meterId: string;
+  readonly meterPublicKey: Uint8Array;
+  readonly openings: readonly ReadingOpening[];
+  readonly records: readonly Uint8Array[];
+}
+
+/** `{format, meterId, meterPublicKey (hex), readings: [opening…], records: [hex…]}`. */
+export function meterExportToJson(x: MeterExport): Json {
+  return {
+    format: METER_EXPORT_FORMAT,
+    meterId: x.meterId,
+    meterPublicKey: bytesToHex(x.meterPublicKey),
+    readings: x.openings.map(openingToJson),
+    records: x.records.map(bytesToHex),
+  };
+}
+
+export function meterExportFromJson(v: unknown): MeterExport {
+  const o = obj(v, 'meter export', ['format', 'meterId', 'meterPublicKey', 'readings', 'records']);
+  if (o.format !== METER_EXPORT_FORMAT) throw new ZkmeterError('INVALID_ARGUMENT', `meter export "format" expected "${METER_EXPORT_FORMAT}", got ${JSON.stringify(o.format)}`);
+  if (!Array.isArray(o.readings)) throw new ZkmeterError('INVALID_ARGUMENT', 'meter export "readings" expected an array');
+  if (!Array.isArray(o.records)) throw new ZkmeterError('INVALID_ARGUMENT', 'meter export "records" expected an array');
+  return {
+    meterId: str(o.meterId, 'meterId'),
+    meterPublicKey: hexToBytes(str(o.meterPublicKey, 'meterPublicKey'), 'meterPublicKey', 32),
+    openings: o.readings.map((r, i) => openingFromJson(r, `readings[${i}]`)),
+    records: o.records.map((r, i) => hexToBytes(str(r, `records[${i}]`), `records[${i}]`)),
+  };
+}

@@ -22,12 +22,13 @@ import type { KeyShare, SharedKey } from '../crypto/threshold.js';
 import { PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from '../protocol/authority.js';
 import { issueBill, releaseFeederAggregate } from '../protocol/billing.js';
 import { ControlCenter, MAX_STATUS_INTERVALS, type RecordOutcome } from '../protocol/center.js';
-import { billToJson, registrationFromJson } from '../protocol/json.js';
+import { billToJson, registrationFromJson, sharedKeyToJson, tariffToJson } from '../protocol/json.js';
 import { HOUSEHOLD } from '../protocol/meter.js';
 import { MAX_RECORD_READINGS, recordFromJson } from '../protocol/records.js';
 import type { CenterStore } from '../protocol/store.js';
 import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
 import { VERSION } from '../version.js';
+import { registerCheckPage } from './check-page.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
 import * as S from './schemas.js';
@@ -224,6 +225,8 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  registerCheckPage(app);
+
   app.get('/healthz', { schema: { summary: 'Liveness and queue state', response: S.responses({ 200: S.health }) } }, async () => ({
     status: 'ok',
     version: VERSION,
@@ -244,6 +247,8 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     meterClass: { ...HOUSEHOLD, normal: bounds(HOUSEHOLD.normal), plausible: bounds(HOUSEHOLD.plausible) },
     limits,
     billing: o.centerShare !== undefined && authority !== undefined,
+    sharedKey: sharedKeyToJson(o.key),
+    tariff: tariffToJson(tariff),
   }));
 
   app.post(

@@ -205,6 +205,26 @@ export const config = {
       },
     },
     billing: { type: 'boolean' },
+    sharedKey: {
+      type: 'object',
+      description: "the utility key's public side: its threshold and each party's verifying share, which a customer checks the bill's decryption shares against",
+      properties: {
+        publicKey: { type: 'string' },
+        threshold: { type: 'integer' },
+        parties: { type: 'array', items: { type: 'object', properties: { party: { type: 'string' }, id: { type: 'string' }, verifyingShare: { type: 'string' } } } },
+      },
+    },
+    tariff: {
+      type: 'object',
+      description: 'the tariff bills are computed with (prices in minor units per Wh)',
+      properties: {
+        version: { type: 'integer' },
+        currency: { type: 'string' },
+        minorPerMajor: decimal,
+        standingChargePerDay: decimal,
+        bands: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, fromHour: { type: 'integer' }, pricePerWh: decimal } } },
+      },
+    },
   },
 };
 

@@ -1,0 +1,259 @@
+/**
+ * The customer's bill-check page (web/index.html, served by `zkmeter serve` at /check).
+ *
+ * The customer loads their meter's export (readings, blindings, signed records) and their
+ * bill; the page fetches the utility's public parameters (/v1/config: the shared key's
+ * public side and the tariff) and verifies, in the browser, on the pure-TypeScript backend:
+ *  1. every record: its meter signature, range proofs and proofs of equivalence
+ *     (verifyRecordBatch, one MSM for the batch);
+ *  2. the bill (checkBill): the records' commitments open to the customer's readings, the
+ *     encrypted charge is the tariff-weighted sum of exactly those records, and the
+ *     decryption shares' DLEQ proofs hold and decrypt it to the billed charge.
+ * It then says whether the bill is right, names any interval that disagrees, and charts
+ * consumption and cost per day.
+ * @module
+ */
+import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
+import { ZkmeterError } from '../../lib/errors.js';
+import { checkBill, type BillCheck } from '../../lib/protocol/customer.js';
+import { verifyRecordBatch } from '../../lib/protocol/center.js';
+import { billFromJson, meterExportFromJson, sharedKeyFromJson, tariffFromJson, type MeterExport } from '../../lib/protocol/json.js';
+import { HOUSEHOLD } from '../../lib/protocol/meter.js';
+import { decodeRecord } from '../../lib/protocol/records.js';
+import { formatAmount, type Tariff } from '../../lib/protocol/tariff.js';
+import type { Bill } from '../../lib/protocol/billing.js';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const REASONS: Record<string, string> = {
+  'reading-differs': 'the billed record does not open to your reading',
+  'no-record': 'billed, but no record of your meter covers it',
+  'not-on-meter': 'billed, but your meter has no reading for it',
+  'bad-record': 'the record failed verification',
+};
+
+/** A user-facing failure: shown as one line, never as a stack trace. */
+class CheckError extends Error {}
+
+function intervalLabel(t: number): string {
+  return new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+async function readJsonFile(input: HTMLInputElement, what: string): Promise<unknown | undefined> {
+  const file = input.files?.[0];
+  if (file === undefined) return undefined;
+  try {
+    return JSON.parse(await file.text());
+  } catch {
+    throw new CheckError(`${what} (${file.name}) is not a JSON file`);
+  }
+}
+
+async function fetchJson(url: string, what: string): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { accept: 'application/json' } });
+  } catch {
+    throw new CheckError(`could not fetch ${what} from ${url}`);
+  }
+  if (!res.ok) throw new CheckError(`fetching ${what} from ${url} failed: HTTP ${res.status}`);
+  try {
+    return await res.json();
+  } catch {
+    throw new CheckError(`${what} from ${url} is not JSON`);
+  }
+}
+
+/** Parses with the library's strict decoders; their errors name the bad field. */
+function parse<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ZkmeterError) throw new CheckError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Lets the browser paint the status line before a long synchronous step. */
+const paint = () => new Promise<void>((resolve) => setTimeout(resolve, 30));
+
+function setStatus(text: string, error = false): void {
+  const s = $('status');
+  s.textContent = text;
+  s.classList.toggle('error', error);
+}
+
+export interface CheckOutcome {
+  readonly check: BillCheck;
+  readonly invalidRecords: { index: number; reason: string; detail: string; intervals: number[] }[];
+  readonly ok: boolean;
+}
+
+/** Runs every verification; exported for the browser tests, which also drive the form. */
+export async function runCheck(meter: MeterExport, bill: Bill, config: { key: ReturnType<typeof sharedKeyFromJson>; tariff: Tariff }): Promise<CheckOutcome> {
+  if (bill.meterId !== meter.meterId) throw new CheckError(`the bill is for meter ${bill.meterId}, but the export is from meter ${meter.meterId}`);
+  setStatus(`Verifying ${meter.records.length} signed records: signatures, range proofs and proofs of equivalence…`);
+  await paint();
+  const epochs = new Map<string, number>();
+  for (const r of meter.records) {
+    try {
+      const h = decodeRecord(r).header;
+      epochs.set(h.meterId, h.keyEpoch);
+    } catch {
+      /* reported by verifyRecordBatch as malformed */
+    }
+  }
+  // The customer trusts their own meter's key, whatever key epoch its records carry.
+  const lookup = (id: string) => (id === meter.meterId ? { publicKey: meter.meterPublicKey, meterClass: HOUSEHOLD, keyEpoch: epochs.get(id) ?? 0 } : undefined);
+  const verdicts = verifyRecordBatch(meter.records, lookup, config.key.publicKey, new Set([config.tariff.version]));
+  const invalidRecords = verdicts.flatMap((v, index) => (v.ok ? [] : [{ index, reason: v.reason, detail: v.detail, intervals: v.intervals ?? [] }]));
+  setStatus('Checking the bill against your readings, and the decryption proofs…');
+  await paint();
+  const check = checkBill({ bill, records: meter.records, openings: meter.openings, tariff: config.tariff, key: config.key, meterPublicKey: meter.meterPublicKey });
+  return { check, invalidRecords, ok: check.ok && invalidRecords.length === 0 };
+}
+
+let chart: Chart | undefined;
+
+function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
+  const { check } = outcome;
+  const money = (minor: bigint) => `${formatAmount(tariff, minor)} ${tariff.currency}`;
+  const verdict = $('verdict');
+  verdict.textContent = outcome.ok ? `Your bill is right: ${money(check.billedTotal)}` : `Your bill is wrong: billed ${money(check.billedTotal)}, your readings give ${money(check.expectedTotal)}`;
+  verdict.className = outcome.ok ? 'verdict-ok' : 'verdict-bad';
+  $('summary').textContent = `${check.lines.length} billed intervals, ${check.disagreements.length} disagreeing; energy ${money(check.expectedEnergyCharge)} from your readings.`;
+
+  const problems = $('problems');
+  problems.replaceChildren(
+    ...[...check.problems, ...outcome.invalidRecords.map((r) => `record ${r.index + 1} is invalid (${r.reason}): ${r.detail}`)].map((p) => {
+      const li = document.createElement('li');
+      li.textContent = p;
+      return li;
+    }),
+  );
+
+  const bad = new Set([...check.disagreements.map((d) => d.intervalStart), ...outcome.invalidRecords.flatMap((r) => r.intervals)]);
+  const rows = $('disagreements').querySelector('tbody')!;
+  rows.replaceChildren(
+    ...check.disagreements.map((d) => {
+      const tr = document.createElement('tr');
+      tr.dataset.interval = String(d.intervalStart);
+      for (const text of [intervalLabel(d.intervalStart), d.reading === undefined ? '—' : `${d.reading} Wh`, REASONS[d.reason] ?? d.reason]) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+  $('disagreements-box').hidden = check.disagreements.length === 0;
+
+  // Per UTC day, from the customer's own readings.
+  const days = new Map<string, { wh: bigint; cost: bigint; intervals: number; bad: number }>();
+  for (const line of check.lines) {
+    const day = intervalLabel(line.intervalStart).slice(0, 10);
+    const d = days.get(day) ?? { wh: 0n, cost: 0n, intervals: 0, bad: 0 };
+    d.wh += line.reading ?? 0n;
+    d.cost += line.cost ?? 0n;
+    d.intervals++;
+    if (bad.has(line.intervalStart)) d.bad++;
+    days.set(day, d);
+  }
+  const dayRows = $('days').querySelector('tbody')!;
+  dayRows.replaceChildren(
+    ...[...days].map(([day, d]) => {
+      const tr = document.createElement('tr');
+      if (d.bad > 0) tr.className = 'bad';
+      const cells: [string, boolean][] = [
+        [day, false],
+        [(Number(d.wh) / 1000).toFixed(3), true],
+        [money(d.cost), true],
+        [String(d.intervals), true],
+        [d.bad > 0 ? `${d.bad} disagree` : 'matches', false],
+      ];
+      for (const [text, num] of cells) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        if (num) td.className = 'num';
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+
+  // Unhide first: Chart.js sizes the canvas from its (visible) container.
+  $('result').hidden = false;
+  const labels = [...days.keys()];
+  const values = [...days.values()];
+  const kwh = (d: { wh: bigint }) => Number(d.wh) / 1000;
+  chart?.destroy();
+  chart = new Chart($<HTMLCanvasElement>('chart'), {
+    data: {
+      labels,
+      datasets: [
+        { type: 'line', label: `Cost (${tariff.currency})`, data: values.map((d) => Number(d.cost) / Number(tariff.minorPerMajor)), borderColor: '#f58518', backgroundColor: '#f58518', yAxisID: 'cost', order: 0 },
+        { type: 'bar', label: 'Energy (kWh)', data: values.map((d) => (d.bad > 0 ? null : kwh(d))), backgroundColor: '#4c78a8', yAxisID: 'energy', grouped: false, order: 1 },
+        { type: 'bar', label: 'Energy (kWh), a day with a disagreeing interval', data: values.map((d) => (d.bad > 0 ? kwh(d) : null)), backgroundColor: '#d1495b', yAxisID: 'energy', grouped: false, order: 1 },
+      ],
+    },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      scales: {
+        energy: { type: 'linear', position: 'left', title: { display: true, text: 'kWh' }, beginAtZero: true },
+        cost: { type: 'linear', position: 'right', title: { display: true, text: tariff.currency }, beginAtZero: true, grid: { drawOnChartArea: false } },
+      },
+    },
+  });
+
+  const verified = $('verified');
+  verified.replaceChildren(
+    ...[
+      `${records - outcome.invalidRecords.length} of ${records} records: meter signature, range proofs and proofs of equivalence`,
+      `${check.lines.length - check.disagreements.length} of ${check.lines.length} billed intervals open to your readings`,
+      check.problems.length === 0 ? 'the encrypted charge is the tariff-weighted sum of your records, and its decryption shares (DLEQ proofs) decrypt it to the billed charge' : 'the bill as a whole: see the problems above',
+    ].map((t) => {
+      const li = document.createElement('li');
+      li.textContent = t;
+      return li;
+    }),
+  );
+  verdict.focus();
+}
+
+async function onSubmit(event: Event): Promise<void> {
+  event.preventDefault();
+  const button = $<HTMLButtonElement>('check-button');
+  button.disabled = true;
+  try {
+    const exportJson = await readJsonFile($<HTMLInputElement>('export-file'), 'the meter export');
+    if (exportJson === undefined) throw new CheckError('choose your meter export file first');
+    const meter = parse('meter export', () => meterExportFromJson(exportJson));
+    const url = $<HTMLInputElement>('bill-url').value.trim();
+    const billJson = (await readJsonFile($<HTMLInputElement>('bill-file'), 'the bill')) ?? (url !== '' ? await fetchJson(url, 'the bill') : undefined);
+    if (billJson === undefined) throw new CheckError('choose your bill file, or give its address');
+    // The service's bill response also carries a human-readable "display" line: not part of the bill.
+    const { display: _display, ...billFields } = billJson as Record<string, unknown>;
+    const bill = parse('bill', () => billFromJson(billFields));
+    setStatus("Fetching the utility's public key and tariff…");
+    const config = (await fetchJson('/v1/config', "the utility's parameters")) as { sharedKey?: unknown; tariff?: unknown };
+    const key = parse("the utility's key", () => sharedKeyFromJson(config.sharedKey));
+    const tariff = parse('the tariff', () => tariffFromJson(config.tariff));
+    const outcome = await runCheck(meter, bill, { key, tariff });
+    setStatus(outcome.ok ? 'Done: every check passed.' : 'Done: the bill does not match your readings.');
+    render(outcome, tariff, meter.records.length);
+  } catch (e) {
+    $('result').hidden = true;
+    if (e instanceof CheckError || e instanceof ZkmeterError) setStatus(e.message, true);
+    else {
+      setStatus('Something went wrong while checking; see the browser console.', true);
+      console.error(e);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+$('check-form').addEventListener('submit', (e) => void onSubmit(e));
