@@ -15,7 +15,7 @@ import { median, timeMs } from './msm.js';
 
 const ctx = new TextEncoder().encode('bench');
 
-function makeItem(bits: RangeBits, values: bigint[], bounds?: { min: bigint; max: bigint }): RangeItem {
+export function makeItem(bits: RangeBits, values: bigint[], bounds?: { min: bigint; max: bigint }): RangeItem {
   const blindings = values.map(() => randomScalar());
   const statement = { commitments: values.map((v, i) => commit(v, blindings[i]!)), bits, ...(bounds ? { bounds } : {}) };
   return { statement, proof: proveRange(statement, { values, blindings }, ctx), context: ctx };

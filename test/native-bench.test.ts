@@ -72,6 +72,8 @@ describe('zkmeter bench --quick (the CI smoke run)', () => {
     const cMeasured = measured.has('secp256k1zkpC');
     expect(cMeasured || results.skipped.some((s) => s.startsWith('secp256k1-zkp C Bulletproofs:')), results.skipped.join('; ')).toBe(true);
     expect(results.rows.some((r) => r.impl === 'secp256k1zkpC' && r.reference)).toBe(!cMeasured);
+    // Measured, it is also run head to head with zkmeter in alternating rounds.
+    if (cMeasured) for (const op of ['prove', 'verify', 'batch']) expect(results.metrics[`native.rp64.${op}.overSecp256k1zkpC`], op).toBeGreaterThan(0);
     const reference = results.rows.filter((r) => r.reference);
     expect(reference.length).toBeGreaterThan(0);
     for (const r of reference) expect(r.source, JSON.stringify(r)).toMatch(/\w{8}/);

@@ -134,7 +134,7 @@ function harnessBinary(root: string, cacheDir: string, libDir: string, log: (lin
   return { bin, cc, command };
 }
 
-interface HarnessLine {
+export interface HarnessLine {
   config?: string;
   op?: Operation;
   bits?: number;
@@ -147,9 +147,11 @@ interface HarnessLine {
 const OPS: ReadonlySet<string> = new Set(['rangeProve', 'rangeVerify', 'rangeProofSize', 'rangeBatchVerify']);
 
 /** Runs the harness, streaming its lines to `onLine`; resolves with its exit status and stderr. */
-function runHarness(bin: string, quick: boolean, onLine: (line: HarnessLine) => void): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+/** Runs the harness with `args`, handing each JSON line of its output to `onLine`. */
+export function runHarness(bin: string, args: readonly string[], onLine: (line: HarnessLine) => void): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  const quick = args.includes('--quick') || args.includes('--headline');
   return new Promise((resolvePromise) => {
-    const child = spawn(bin, quick ? ['--quick'] : [], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let settled = false;
     const finish = (r: { code: number | null; signal: string | null; stderr: string }) => {
@@ -189,28 +191,32 @@ function configNote(config: string, cc: string): string {
   return parts.join(', ');
 }
 
-export async function runSecp256k1ZkpC(quick: boolean, log: (line: string) => void): Promise<Secp256k1ZkpCResult> {
-  const rows: ResultRow[] = [];
-  const metrics: Record<string, number> = {};
-  const skipped: string[] = [];
-  let build: { bin: string; cc: string; command: string };
+/** The harness binary, fetched and built if needed; or why it cannot be (one line). */
+export async function buildHarness(log: (line: string) => void): Promise<{ bin: string; cc: string; command: string } | { skipped: string }> {
   try {
     const root = projectRoot();
     const cacheDir = join(root, 'node_modules', '.cache', 'zkmeter-bench', 'secp256k1-zkp-1.0.2');
     const libDir = await librarySource(root, cacheDir, log);
-    build = harnessBinary(root, cacheDir, libDir, log);
+    return harnessBinary(root, cacheDir, libDir, log);
   } catch (err) {
     const reason = err instanceof Skip ? err.message : `setup failed: ${err instanceof Error ? err.message : String(err)}`;
-    skipped.push(`${LABEL}: ${reason.split('\n')[0]}`);
     log(`peer   secp256k1-zkp C: skipped (${reason.split('\n')[0]})`);
-    return { rows, metrics, skipped };
+    return { skipped: `${LABEL}: ${reason.split('\n')[0]}` };
   }
+}
+
+export async function runSecp256k1ZkpC(quick: boolean, log: (line: string) => void): Promise<Secp256k1ZkpCResult> {
+  const rows: ResultRow[] = [];
+  const metrics: Record<string, number> = {};
+  const skipped: string[] = [];
+  const build = await buildHarness(log);
+  if ('skipped' in build) return { rows, metrics, skipped: [build.skipped] };
 
   const cc = build.cc;
   let config = '';
   const pending = new Map<string, { prove?: number; verify?: number }>();
   const t0 = performance.now();
-  const result = await runHarness(build.bin, quick, (line) => {
+  const result = await runHarness(build.bin, quick ? ['--quick'] : [], (line) => {
     if (line.config !== undefined) {
       config = line.config;
       return;

@@ -33,6 +33,8 @@ export async function runBench(opts: BenchOptions): Promise<unknown> {
   // start, records to seal): full mode only, so that --quick stays under 2 minutes.
   if (native && !opts.quick) steps.push(['server.js', 'native']);
   steps.push(['store.js', native ? 'native' : 'js'], ['peers.js', 'js'], ['peers/secp256k1-zkp-c.js', 'js']);
+  // Ratios against C come from alternating rounds in one worker, not from processes minutes apart.
+  if (native) steps.push(['headtohead.js', 'native']);
   for (const backend of native ? ['native', 'js'] : ['js']) steps.push(['soundness.js', backend, backend === 'js' ? ['--peers'] : []]);
   const total = steps.length + 1;
 
@@ -75,18 +77,12 @@ export async function runBench(opts: BenchOptions): Promise<unknown> {
     ['js.rp64.verify.speedupOverBorromean', 'js.rp64.verify.ms', 'borromean.rp64.verify.ms'],
     ['native.rp64.prove.speedupOverBorromean', 'native.rp64.prove.ms', 'borromean.rp64.prove.ms'],
     ['rp64.verify.speedup', 'native.rp64.verify.ms', 'js.rp64.verify.ms'],
-    // Against the C secp256k1-zkp Bulletproofs measured in this run (below 1: zkmeter is faster).
-    ['native.rp64.prove.overSecp256k1zkpC', 'secp256k1zkpC.rp64.prove.ms', 'native.rp64.prove.ms'],
-    ['native.rp64.verify.overSecp256k1zkpC', 'secp256k1zkpC.rp64.verify.ms', 'native.rp64.verify.ms'],
-    ['native.rp64.batch.overSecp256k1zkpC', 'secp256k1zkpC.rp64.batch.msPerProof', 'native.rp64.batch.msPerProof'],
     ['zkpe.verify.speedup', 'native.zkpe.verify.ms', 'js.zkpe.verify.ms'],
     ['native.elgamal.decrypt100000.speedupOverNaive', 'native.elgamal.decrypt100000.ms', 'naive.elgamal.decrypt100000.ms'],
   ] as const) {
     const r = ratio(a, b);
     if (r !== undefined) metrics[name] = r;
   }
-  // Per-proof batch costs compare only at the same batch size.
-  if (metrics['native.rp64.batch.size'] !== metrics['secp256k1zkpC.rp64.batch.size']) delete metrics['native.rp64.batch.overSecp256k1zkpC'];
   if (metrics['native.rp64.bytes'] !== undefined && metrics['borromean.rp64.bytes'] !== undefined) {
     metrics['borromean.rp64.bytesOverNative'] = metrics['borromean.rp64.bytes'] / metrics['native.rp64.bytes'];
   }

@@ -9,7 +9,9 @@
  * bench/peers/secp256k1-zkp-c.ts fetches (npm pack, integrity-checked) and passes as
  * -I flags. No third-party source lives in the repository.
  *
- * Usage: harness [--quick]
+ * Usage: harness [--quick] [--headline N]
+ *   --headline N: only the 64-bit single-value proof (prove, verify, size) and a batch of N,
+ *   for the head-to-head rounds that alternate with zkmeter (bench/headtohead.ts).
  * Prints one JSON object per line on stdout:
  *   {"config": "...", ...}                                      first line
  *   {"op":"rangeProve","bits":64,"m":1,"ms":...}
@@ -219,21 +221,26 @@ int main(int argc, char **argv) {
     size_t n_bits, n_aggs, n_batches, max_m, max_batch, distinct, n_gens, i, j;
     size_t scratch_bytes = (size_t)256 << 20;
     double budget, setup_ms, t0;
-    int quick = 0, min_reps;
+    static const size_t bits_headline[] = {64}, aggs_headline[] = {1};
+    static size_t batches_headline[1];
+    int quick = 0, headline = 0, min_reps;
     statement s;
     batch b;
     statement *pool;
 
     for (i = 1; i < (size_t)argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
-        else { fprintf(stderr, "usage: %s [--quick]\n", argv[0]); return 64; }
+        else if (strcmp(argv[i], "--headline") == 0 && i + 1 < (size_t)argc && atoi(argv[i + 1]) > 0) {
+            headline = 1;
+            batches_headline[0] = (size_t)atoi(argv[++i]);
+        } else { fprintf(stderr, "usage: %s [--quick] [--headline N]\n", argv[0]); return 64; }
     }
-    bits_list = quick ? bits_quick : bits_full;
-    n_bits = quick ? sizeof(bits_quick) / sizeof(*bits_quick) : sizeof(bits_full) / sizeof(*bits_full);
-    agg_list = quick ? aggs_quick : aggs_full;
-    n_aggs = quick ? sizeof(aggs_quick) / sizeof(*aggs_quick) : sizeof(aggs_full) / sizeof(*aggs_full);
-    batch_list = quick ? batches_quick : batches_full;
-    n_batches = quick ? sizeof(batches_quick) / sizeof(*batches_quick) : sizeof(batches_full) / sizeof(*batches_full);
+    bits_list = headline ? bits_headline : quick ? bits_quick : bits_full;
+    n_bits = headline ? 1 : quick ? sizeof(bits_quick) / sizeof(*bits_quick) : sizeof(bits_full) / sizeof(*bits_full);
+    agg_list = headline ? aggs_headline : quick ? aggs_quick : aggs_full;
+    n_aggs = headline ? 1 : quick ? sizeof(aggs_quick) / sizeof(*aggs_quick) : sizeof(aggs_full) / sizeof(*aggs_full);
+    batch_list = headline ? batches_headline : quick ? batches_quick : batches_full;
+    n_batches = headline ? 1 : quick ? sizeof(batches_quick) / sizeof(*batches_quick) : sizeof(batches_full) / sizeof(*batches_full);
     max_m = agg_list[n_aggs - 1];
     max_batch = batch_list[n_batches - 1];
     /* As many distinct proofs as zkmeter's own batch benchmark; batches cycle through them. */
