@@ -116,6 +116,14 @@ export async function runCheck(meter: MeterExport, bill: Bill, config: { key: Re
 
 let chart: Chart | undefined;
 
+/** An element holding `text` (as text, never as HTML), with an optional class. */
+function element(tag: 'li' | 'td', text: string, className?: string): HTMLElement {
+  const e = document.createElement(tag);
+  e.textContent = text;
+  if (className !== undefined) e.className = className;
+  return e;
+}
+
 function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
   const { check } = outcome;
   const money = (minor: bigint) => `${formatAmount(tariff, minor)} ${tariff.currency}`;
@@ -126,11 +134,7 @@ function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
 
   const problems = $('problems');
   problems.replaceChildren(
-    ...[...check.problems, ...outcome.invalidRecords.map((r) => `record ${r.index + 1} is invalid (${r.reason}): ${r.detail}`)].map((p) => {
-      const li = document.createElement('li');
-      li.textContent = p;
-      return li;
-    }),
+    ...[...check.problems, ...outcome.invalidRecords.map((r) => `record ${r.index + 1} is invalid (${r.reason}): ${r.detail}`)].map((p) => element('li', p)),
   );
 
   const bad = new Set([...check.disagreements.map((d) => d.intervalStart), ...outcome.invalidRecords.flatMap((r) => r.intervals)]);
@@ -139,11 +143,7 @@ function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
     ...check.disagreements.map((d) => {
       const tr = document.createElement('tr');
       tr.dataset.interval = String(d.intervalStart);
-      for (const text of [intervalLabel(d.intervalStart), d.reading === undefined ? '—' : `${d.reading} Wh`, REASONS[d.reason] ?? d.reason]) {
-        const td = document.createElement('td');
-        td.textContent = text;
-        tr.append(td);
-      }
+      tr.append(...[intervalLabel(d.intervalStart), d.reading === undefined ? '—' : `${d.reading} Wh`, REASONS[d.reason] ?? d.reason].map((text) => element('td', text)));
       return tr;
     }),
   );
@@ -172,12 +172,7 @@ function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
         [String(d.intervals), true],
         [d.bad > 0 ? `${d.bad} disagree` : 'matches', false],
       ];
-      for (const [text, num] of cells) {
-        const td = document.createElement('td');
-        td.textContent = text;
-        if (num) td.className = 'num';
-        tr.append(td);
-      }
+      tr.append(...cells.map(([text, num]) => element('td', text, num ? 'num' : undefined)));
       return tr;
     }),
   );
@@ -214,11 +209,7 @@ function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
       `${records - outcome.invalidRecords.length} of ${records} records: meter signature, range proofs and proofs of equivalence`,
       `${check.lines.length - check.disagreements.length} of ${check.lines.length} billed intervals open to your readings`,
       check.problems.length === 0 ? 'the encrypted charge is the tariff-weighted sum of your records, and its decryption shares (DLEQ proofs) decrypt it to the billed charge' : 'the bill as a whole: see the problems above',
-    ].map((t) => {
-      const li = document.createElement('li');
-      li.textContent = t;
-      return li;
-    }),
+    ].map((t) => element('li', t)),
   );
   verdict.focus();
 }

@@ -450,8 +450,14 @@ function accumulate(
 export function rangeChallenges(statement: RangeStatement, proof: Uint8Array, context: Uint8Array): Challenges {
   const shape = shapeOf(statement);
   abytes(context, 'context');
-  const decoded = decodeRangeProof(shape, abytes(proof, 'rangeProof'));
-  return challengesOf(shape, encodePoints(concatBytes(...statement.commitments), 'commitments'), context, decoded);
+  return replay(shape, { statement, proof, context }).challenges;
+}
+
+/** Decodes an item's proof and replays its transcript under the item's statement and context. */
+function replay(shape: Shape, item: RangeItem): { decoded: DecodedRange; challenges: Challenges } {
+  const decoded = decodeRangeProof(shape, abytes(item.proof, 'rangeProof'));
+  const V33 = encodePoints(concatBytes(...item.statement.commitments), 'commitments');
+  return { decoded, challenges: challengesOf(shape, V33, item.context, decoded) };
 }
 
 /**
@@ -499,9 +505,7 @@ export function prepareRangeChecks(items: readonly RangeItem[], strict = false):
     const shape = shapeOf(item.statement);
     abytes(item.context, 'context');
     try {
-      const decoded = decodeRangeProof(shape, abytes(item.proof, 'rangeProof'));
-      const V33 = encodePoints(concatBytes(...item.statement.commitments), 'commitments');
-      const challenges = challengesOf(shape, V33, item.context, decoded);
+      const { decoded, challenges } = replay(shape, item);
       prepared.push({ index, shape, item, decoded, challenges, yInv: 0n, uInv: [] });
     } catch (e) {
       if (strict) throw e;
