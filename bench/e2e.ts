@@ -61,5 +61,5 @@ export async function runE2eBench(quick: boolean, log: (line: string) => void): 
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const metrics = await runE2eBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
-  process.stdout.write(JSON.stringify(metrics) + '\n');
+  process.stdout.write(JSON.stringify({ metrics }) + '\n'); // a WorkerOutput (bench/results.ts)
 }

@@ -11,8 +11,8 @@ import { backendName } from '../lib/backend/index.js';
 import { commit } from '../lib/crypto/pedersen.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { batchVerifyRange, proveRange, verifyRange } from '../lib/crypto/bulletproofs/range.js';
-import { median, timeMs } from './msm.js';
-import { buildHarness, runHarness } from './peers/secp256k1-zkp-c.js';
+import { median, randomValue, timeMs } from './msm.js';
+import { runSecp256k1ZkpC } from './peers/secp256k1-zkp-c.js';
 import { makeItem } from './rangeproof.js';
 import type { WorkerOutput } from './results.js';
 
@@ -21,18 +21,15 @@ type Op = (typeof OPS)[number];
 
 export async function runHeadToHead(quick: boolean, log: (line: string) => void): Promise<WorkerOutput> {
   if (backendName() !== 'native') return { metrics: {}, skipped: ['head to head with C: needs the native backend'] };
-  const build = await buildHarness(log);
-  if ('skipped' in build) return { metrics: {}, skipped: [build.skipped] };
   const rounds = quick ? 2 : 5;
   const batchSize = quick ? 64 : 1000;
-  const value64 = () => randomScalar() & ((1n << 64n) - 1n);
-  const items = Array.from({ length: 32 }, () => makeItem(64, [value64()]));
+  const items = Array.from({ length: 32 }, () => makeItem(64, [randomValue(64)]));
   const batch = Array.from({ length: batchSize }, (_, i) => items[i % items.length]!);
   const single = items[0]!;
 
   const zkmeter = (): Record<Op, number> => {
     const gamma = randomScalar();
-    const v = value64();
+    const v = randomValue(64);
     const statement = { commitments: [commit(v, gamma)], bits: 64 as const };
     return {
       prove: timeMs(() => proveRange(statement, { values: [v], blindings: [gamma] }, single.context), 300, 3),
@@ -40,31 +37,26 @@ export async function runHeadToHead(quick: boolean, log: (line: string) => void)
       batch: timeMs(() => batchVerifyRange(batch), 300, batchSize >= 256 ? 2 : 3) / batchSize,
     };
   };
-  const c = async (): Promise<Record<Op, number>> => {
-    const got: Partial<Record<Op, number>> = {};
-    const r = await runHarness(build.bin, ['--headline', String(batchSize)], (line) => {
-      if (line.bits !== 64 || line.ms === undefined) return;
-      if (line.op === 'rangeProve' && line.m === 1) got.prove = line.ms;
-      if (line.op === 'rangeVerify' && line.m === 1) got.verify = line.ms;
-      if (line.op === 'rangeBatchVerify' && line.batch === batchSize) got.batch = line.ms;
-    });
-    if (r.code !== 0 || got.prove === undefined || got.verify === undefined || got.batch === undefined) {
-      throw new Error(`the C harness failed in head-to-head mode (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}`);
-    }
-    return got as Record<Op, number>;
+  /** One C round: the harness's 64-bit figures, from its own process. */
+  const c = async (): Promise<Record<Op, number> | { skipped: string[] }> => {
+    const out = await runSecp256k1ZkpC(['--headline', String(batchSize)], log);
+    const m = out.metrics;
+    const [prove, verify, batchMs] = [m['secp256k1zkpC.rp64.prove.ms'], m['secp256k1zkpC.rp64.verify.ms'], m['secp256k1zkpC.rp64.batch.msPerProof']];
+    if (prove === undefined || verify === undefined || batchMs === undefined) return { skipped: out.skipped ?? [] };
+    return { prove, verify, batch: batchMs };
   };
 
   const ours: Record<Op, number>[] = [];
   const theirs: Record<Op, number>[] = [];
   for (let round = 0; round < rounds; round++) {
     // Alternate which side goes first, so a steady drift does not favour either.
-    if (round % 2 === 0) {
-      theirs.push(await c());
-      ours.push(zkmeter());
-    } else {
-      ours.push(zkmeter());
-      theirs.push(await c());
-    }
+    const skip = (why: { skipped: string[] }): WorkerOutput => ({ metrics: {}, skipped: why.skipped.map((s) => `head to head: ${s}`) });
+    const first = round % 2 === 0 ? await c() : undefined;
+    if (first !== undefined && 'skipped' in first) return skip(first);
+    ours.push(zkmeter());
+    const them = first ?? (await c());
+    if ('skipped' in them) return skip(them);
+    theirs.push(them);
     const o = ours[round]!;
     const t = theirs[round]!;
     log(`h2h    round ${round + 1}/${rounds}: zkmeter / C = prove ${(o.prove / t.prove).toFixed(2)}×, verify ${(o.verify / t.verify).toFixed(2)}×, batch ${batchSize} ${(o.batch / t.batch).toFixed(2)}×`);

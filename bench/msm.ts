@@ -5,7 +5,7 @@
  */
 import { loadBackend, nativeAvailable, type Group } from '../lib/backend/index.js';
 import { scalarsToBytes } from '../lib/backend/bytes.js';
-import { randomScalars } from '../lib/crypto/random.js';
+import { randomScalar, randomScalars } from '../lib/crypto/random.js';
 
 export interface MsmRow {
   points: number;
@@ -19,6 +19,11 @@ export interface MsmBenchResult {
 }
 
 export const MSM_SIZES = [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+
+/** A random value below 2^bits: the benches' range-proof inputs. */
+export function randomValue(bits: number): bigint {
+  return randomScalar() & ((1n << BigInt(bits)) - 1n);
+}
 
 /** The median of a list of timings. */
 export function median(xs: readonly number[]): number {

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { randomScalar } from '../lib/crypto/random.js';
-import { timeMs } from './msm.js';
+import { randomValue, timeMs } from './msm.js';
 import { loadBorromean } from './peers/borromean.js';
 import { loadBulletproofJs } from './peers/bulletproofjs.js';
 import { naiveDecrypt, naiveEncrypt, naiveKeygen } from './peers/naive-elgamal.js';
@@ -16,9 +16,6 @@ import type { ResultRow, WorkerOutput } from './results.js';
 
 const BITS = [8, 16, 32, 64];
 const AGGREGATIONS = [1, 2, 4, 8, 16, 32, 64];
-
-/** A random value of exactly `bits` bits or fewer. */
-const randomValue = (bits: number) => randomScalar() & ((1n << BigInt(bits)) - 1n);
 
 export async function runPeerBench(quick: boolean, log: (line: string) => void): Promise<WorkerOutput> {
   const metrics: Record<string, number> = {};

@@ -141,5 +141,5 @@ export async function runServerBench(quick: boolean, log: (line: string) => void
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const metrics = await runServerBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
-  process.stdout.write(JSON.stringify(metrics) + '\n');
+  process.stdout.write(JSON.stringify({ metrics }) + '\n'); // a WorkerOutput (bench/results.ts)
 }

@@ -65,5 +65,5 @@ export async function runStoreBench(quick: boolean, log: (line: string) => void)
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   const metrics = await runStoreBench(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
-  process.stdout.write(JSON.stringify(metrics) + '\n');
+  process.stdout.write(JSON.stringify({ metrics }) + '\n'); // a WorkerOutput (bench/results.ts)
 }

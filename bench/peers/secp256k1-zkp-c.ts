@@ -23,10 +23,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Operation, ResultRow } from '../results.js';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../../lib/backend/native.js';
+import type { Operation, ResultRow, WorkerOutput } from '../results.js';
 
 export const SECP256K1_ZKP_PIN = Object.freeze({
   spec: 'secp256k1-zkp@1.0.2',
@@ -39,25 +40,17 @@ export const SECP256K1_ZKP_PIN = Object.freeze({
 /** The optimisation flags of zkmeter's own native kernel (binding.gyp). */
 const CFLAGS = ['-std=c99', '-O3'];
 const LABEL = 'secp256k1-zkp C Bulletproofs';
-
-export interface Secp256k1ZkpCResult {
-  rows: ResultRow[];
-  metrics: Record<string, number>;
-  skipped: string[];
-}
+/** Our timing harness, relative to the project root (not shipped in dist/). */
+const HARNESS_SOURCE = join('bench', 'peers', 'secp256k1-zkp-c', 'harness.c');
 
 /** A failure that becomes a `skipped` entry: one line, no stack. */
 class Skip extends Error {}
 
-/** The project root: the nearest ancestor holding package.json and the harness source. */
+/** The project root (the package's, found as the native backend finds it), with the harness source. */
 function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bench', 'peers', 'secp256k1-zkp-c', 'harness.c'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Skip('cannot find the project root (bench/peers/secp256k1-zkp-c/harness.c)');
-    dir = parent;
-  }
+  const root = packageRoot();
+  if (!existsSync(join(root, HARNESS_SOURCE))) throw new Skip(`${HARNESS_SOURCE} is not there: run the bench from a clone of the repository`);
+  return root;
 }
 
 function lastLine(text: string | undefined | null): string {
@@ -102,7 +95,7 @@ function findCompiler(): { cc: string; version: string } {
 
 /** The harness binary for the current source, compiler and flags, compiled if missing. */
 function harnessBinary(root: string, cacheDir: string, libDir: string, log: (line: string) => void): { bin: string; cc: string; command: string } {
-  const source = join(root, 'bench', 'peers', 'secp256k1-zkp-c', 'harness.c');
+  const source = join(root, HARNESS_SOURCE);
   const { cc, version } = findCompiler();
   const args = [...CFLAGS, `-DZKM_CFLAGS="${CFLAGS.join(' ')}"`, `-I${libDir}`, `-I${join(libDir, 'src')}`, source];
   const hash = createHash('sha256')
@@ -134,7 +127,7 @@ function harnessBinary(root: string, cacheDir: string, libDir: string, log: (lin
   return { bin, cc, command };
 }
 
-export interface HarnessLine {
+interface HarnessLine {
   config?: string;
   op?: Operation;
   bits?: number;
@@ -146,9 +139,8 @@ export interface HarnessLine {
 
 const OPS: ReadonlySet<string> = new Set(['rangeProve', 'rangeVerify', 'rangeProofSize', 'rangeBatchVerify']);
 
-/** Runs the harness, streaming its lines to `onLine`; resolves with its exit status and stderr. */
-/** Runs the harness with `args`, handing each JSON line of its output to `onLine`. */
-export function runHarness(bin: string, args: readonly string[], onLine: (line: HarnessLine) => void): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+/** Runs the harness with `args`, handing each JSON line of its output to `onLine`; resolves with its exit status and stderr. */
+function runHarness(bin: string, args: readonly string[], onLine: (line: HarnessLine) => void): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   const quick = args.includes('--quick') || args.includes('--headline');
   return new Promise((resolvePromise) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -192,7 +184,7 @@ function configNote(config: string, cc: string): string {
 }
 
 /** The harness binary, fetched and built if needed; or why it cannot be (one line). */
-export async function buildHarness(log: (line: string) => void): Promise<{ bin: string; cc: string; command: string } | { skipped: string }> {
+async function buildHarness(log: (line: string) => void): Promise<{ bin: string; cc: string; command: string } | { skipped: string }> {
   try {
     const root = projectRoot();
     const cacheDir = join(root, 'node_modules', '.cache', 'zkmeter-bench', 'secp256k1-zkp-1.0.2');
@@ -205,7 +197,11 @@ export async function buildHarness(log: (line: string) => void): Promise<{ bin: 
   }
 }
 
-export async function runSecp256k1ZkpC(quick: boolean, log: (line: string) => void): Promise<Secp256k1ZkpCResult> {
+/**
+ * Builds and runs the harness with `args` (`--quick`, or `--headline N` for the head-to-head
+ * rounds): its rows, and the 64-bit metrics (prove, verify, size, batch at the largest size).
+ */
+export async function runSecp256k1ZkpC(args: readonly string[], log: (line: string) => void): Promise<WorkerOutput> {
   const rows: ResultRow[] = [];
   const metrics: Record<string, number> = {};
   const skipped: string[] = [];
@@ -216,7 +212,7 @@ export async function runSecp256k1ZkpC(quick: boolean, log: (line: string) => vo
   let config = '';
   const pending = new Map<string, { prove?: number; verify?: number }>();
   const t0 = performance.now();
-  const result = await runHarness(build.bin, quick ? ['--quick'] : [], (line) => {
+  const result = await runHarness(build.bin, args, (line) => {
     if (line.config !== undefined) {
       config = line.config;
       return;
@@ -269,6 +265,6 @@ export async function runSecp256k1ZkpC(quick: boolean, log: (line: string) => vo
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  const output = await runSecp256k1ZkpC(process.argv.includes('--quick'), (line) => process.stderr.write(line + '\n'));
+  const output = await runSecp256k1ZkpC(process.argv.includes('--quick') ? ['--quick'] : [], (line) => process.stderr.write(line + '\n'));
   process.stdout.write(JSON.stringify(output) + '\n');
 }

@@ -205,8 +205,7 @@ export const REFERENCE_MUL1_US = 29;
 
 /**
  * Runs `bench/<script>` in its own process with ZKMETER_BACKEND=backend; its stderr is
- * the run's log, its last stdout line a WorkerOutput (or, for older workers, flat
- * metrics). Returns undefined if it failed.
+ * the run's log, its last stdout line a WorkerOutput. Returns undefined if it failed.
  */
 function runWorker(script: string, backend: string, args: string[], log: (line: string) => void): WorkerOutput | undefined {
   const worker = fileURLToPath(new URL(`../../bench/${script}`, import.meta.url));
@@ -220,6 +219,5 @@ function runWorker(script: string, backend: string, args: string[], log: (line: 
     log(`${script} on ${backend} failed (exit ${res.status ?? res.signal})`);
     return undefined;
   }
-  const last = JSON.parse(res.stdout.trim().split('\n').pop()!) as WorkerOutput | Record<string, number>;
-  return 'metrics' in last && typeof last.metrics === 'object' ? (last as WorkerOutput) : { metrics: last as Record<string, number> };
+  return JSON.parse(res.stdout.trim().split('\n').pop()!) as WorkerOutput;
 }
