@@ -8,7 +8,7 @@ import { babyStepTable } from '../lib/crypto/bsgs.js';
 import * as eg from '../lib/crypto/elgamal.js';
 import { commit } from '../lib/crypto/pedersen.js';
 import { randomScalar } from '../lib/crypto/random.js';
-import { batchVerifyEquivalence, proveEquivalence, verifyEquivalence } from '../lib/crypto/zkpe.js';
+import { ZKPE_LENGTH, batchVerifyEquivalence, proveAggregateEquivalence, proveEquivalence, verifyAggregateEquivalence, verifyEquivalence } from '../lib/crypto/zkpe.js';
 import { median, timeMs } from './msm.js';
 import type { ResultRow, WorkerOutput } from './results.js';
 
@@ -39,7 +39,7 @@ export function runCryptoBench(quick: boolean, log: (line: string) => void): Wor
     const s = randomScalar();
     const value = BigInt(k * 13);
     const statement = { publicKey: kp.publicKey, ciphertext: eg.encryptWithRandomness(kp.publicKey, value, r), commitment: commit(value, s) };
-    return { statement, proof: proveEquivalence(statement, { r, s }, ctx), context: ctx, r, s };
+    return { statement, proof: proveEquivalence(statement, { m: value, r, s }, ctx), context: ctx, m: value, r, s };
   });
   const first = items[0]!;
   say('zkpe.prove.ms', timeMs(() => proveEquivalence(first.statement, first, ctx), budget));
@@ -61,13 +61,28 @@ export function runCryptoBench(quick: boolean, log: (line: string) => void): Wor
   const batch = median(batches);
   say('zkpe.verify.ms', single);
   say(`zkpe.batch${batchSize}.msPerProof`, batch);
+  m[`${b}.zkpe.bytes`] = ZKPE_LENGTH;
   rows.push(
-    { impl: b, op: 'zkpeProve', ms: m[`${b}.zkpe.prove.ms`]! },
-    { impl: b, op: 'zkpeVerify', ms: single },
-    { impl: b, op: 'zkpeBatchVerify', batch: batchSize, ms: batch },
+    { impl: b, op: 'zkpeProve', m: 1, bytes: ZKPE_LENGTH, ms: m[`${b}.zkpe.prove.ms`]! },
+    { impl: b, op: 'zkpeVerify', m: 1, bytes: ZKPE_LENGTH, ms: single },
+    { impl: b, op: 'zkpeBatchVerify', m: 1, bytes: ZKPE_LENGTH, batch: batchSize, ms: batch },
   );
   m[`${b}.zkpe.batch${batchSize}.overSingle`] = batch / single;
   log(`${b.padEnd(6)} zkpe batch${batchSize} per proof / single verify = ${(batch / single).toFixed(3)}`);
+  // The aggregated proof of a daily record: 96 pairs in one proof of the same size.
+  const K = 96;
+  const day = Array.from({ length: K }, (_, j) => BigInt(j * 41));
+  const r = day.map(() => randomScalar());
+  const s = day.map(() => randomScalar());
+  const aggregate = { publicKey: kp.publicKey, ciphertexts: day.map((v, j) => eg.encryptWithRandomness(kp.publicKey, v, r[j]!)), commitments: day.map((v, j) => commit(v, s[j]!)) };
+  const aggProof = proveAggregateEquivalence(aggregate, { m: day, r, s }, ctx);
+  if (!verifyAggregateEquivalence(aggregate, aggProof, ctx)) throw new Error('the aggregated ZKPe did not verify');
+  say(`zkpe.aggregate${K}.prove.ms`, timeMs(() => proveAggregateEquivalence(aggregate, { m: day, r, s }, ctx), budget));
+  say(`zkpe.aggregate${K}.verify.ms`, timeMs(() => verifyAggregateEquivalence(aggregate, aggProof, ctx), budget));
+  rows.push(
+    { impl: b, op: 'zkpeProve', m: K, bytes: aggProof.length, ms: m[`${b}.zkpe.aggregate${K}.prove.ms`]! },
+    { impl: b, op: 'zkpeVerify', m: K, bytes: aggProof.length, ms: m[`${b}.zkpe.aggregate${K}.verify.ms`]! },
+  );
 
   say('elgamal.encrypt.ms', timeMs(() => eg.encrypt(kp.publicKey, 123456n), budget));
   let t0 = performance.now();

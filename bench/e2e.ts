@@ -13,7 +13,9 @@ import { backendName } from '../lib/backend/index.js';
 import { HOUSEHOLD, Meter } from '../lib/protocol/meter.js';
 import { householdDay, seededUniform } from '../lib/protocol/simulation.js';
 import { WorkerPool } from '../lib/server/pool.js';
+import type { PackedVerdict } from '../lib/server/wire.js';
 import type { WorkerResult, WorkerTask } from '../lib/server/worker.js';
+import { median } from './msm.js';
 
 export async function runE2eBench(quick: boolean, log: (line: string) => void): Promise<Record<string, number>> {
   const b = backendName();
@@ -51,6 +53,45 @@ export async function runE2eBench(quick: boolean, log: (line: string) => void): 
     await measure('perReadingRecord', perReading, 1, 1000, quick ? 4 : 8);
     const dailyRate = await measure('dailyRecord', daily, 96, 200, quick ? 2 : 6);
     await measure('dailyRecordSmallBatch', daily, 96, 10, quick ? 8 : 24);
+    // One core: a daily record's verification alone and in batches of 16, one task at a time
+    // (every worker is warm by now), in milliseconds per record.
+    const perRecordMs = async (name: string, batchRecords: number, rounds: number) => {
+      const run = (k: number) => pool.run({ type: 'verify', records: Array.from({ length: batchRecords }, (_, i) => daily[(k * batchRecords + i) % daily.length]!), registry, utilityKey });
+      const t0 = performance.now();
+      for (let k = 0; k < rounds; k++) {
+        const r = await run(k);
+        if (r.type !== 'verify' || !r.verdicts.every((v) => v.ok)) throw new Error('a benchmark record did not verify');
+      }
+      const ms = (performance.now() - t0) / (rounds * batchRecords);
+      m[`${b}.e2e.${name}.verifyMs`] = ms;
+      log(`${b.padEnd(6)} e2e.${name}.verifyMs`.padEnd(42) + ` ${ms.toFixed(3)}  (one core, ${batchRecords} daily record${batchRecords > 1 ? 's' : ''} per batch)`);
+    };
+    await perRecordMs('dailyRecordAlone', 1, quick ? 10 : 40);
+    await perRecordMs('dailyRecordBatch16', 16, quick ? 2 : 8);
+    // One core: the same 16 daily records honest and with every signature forged, in alternating
+    // rounds. Forged records are rejected after the signatures' MSM, before any proof work
+    // (lib/protocol/verify.ts), so a flood of them costs less than honest traffic.
+    const sixteen = Array.from({ length: 16 }, (_, i) => daily[i % daily.length]!);
+    const forged = sixteen.map((r) => {
+      const f = r.slice();
+      f[f.length - 1]! ^= 1; // the low byte of the signature's s
+      return f;
+    });
+    const batchMs = async (records: Uint8Array[], expect: (v: PackedVerdict) => boolean) => {
+      const t0 = performance.now();
+      const r = await pool.run({ type: 'verify', records, registry, utilityKey });
+      if (r.type !== 'verify' || !r.verdicts.every(expect)) throw new Error('a benchmark verdict is not the expected one');
+      return performance.now() - t0;
+    };
+    const honestMs: number[] = [];
+    const forgedMs: number[] = [];
+    for (let k = 0; k < (quick ? 3 : 9); k++) {
+      honestMs.push(await batchMs(sixteen, (v) => v.ok));
+      forgedMs.push(await batchMs(forged, (v) => !v.ok && v.reason === 'signature'));
+    }
+    const forgedOverHonest = median(forgedMs) / median(honestMs);
+    m[`${b}.e2e.forgedSignatureBatch16.overHonest`] = forgedOverHonest;
+    log(`${b.padEnd(6)} e2e.forgedSignatureBatch16.overHonest`.padEnd(42) + ` ${forgedOverHonest.toFixed(3)}  (one core, 16 daily records: ${median(forgedMs).toFixed(1)} ms forged, ${median(honestMs).toFixed(1)} ms honest)`);
     m[`${b}.e2e.readingsPerSec`] = dailyRate; // the recommended mode: daily records
     m[`${b}.e2e.cores`] = cores;
   } finally {

@@ -372,12 +372,13 @@ const ZKPE_OPS: Partial<Record<Operation, string>> = { zkpeProve: 'prove', zkpeV
 /** Proofs of equivalence: prove, verify, batch verification per proof. */
 function zkpeTable(results: BenchResults): string | undefined {
   const order = Object.keys(ZKPE_OPS);
-  const rows = sortRows(results.rows.filter((r) => r.op in ZKPE_OPS), (r) => order.indexOf(r.op), (r) => r.batch ?? 1);
+  const rows = sortRows(results.rows.filter((r) => r.op in ZKPE_OPS), (r) => order.indexOf(r.op), (r) => (r.m ?? 1) * 1e6 + (r.batch ?? 1));
   if (rows.length === 0) return undefined;
+  const count = (x: number | undefined) => (x === undefined ? DASH : formatBytes(x));
   return mdTable(
-    ['implementation', 'operation', 'batch', 'ms (per proof)', 'notes'],
-    rows.map((r) => [implCell(r), ZKPE_OPS[r.op] ?? r.op, r.batch === undefined ? DASH : formatBytes(r.batch), msCell(r), notesOf([r])]),
-    ['l', 'l', 'r', 'r', 'l'],
+    ['implementation', 'operation', 'pairs per proof', 'batch', 'proof bytes', 'ms (per proof)', 'notes'],
+    rows.map((r) => [implCell(r), ZKPE_OPS[r.op] ?? r.op, count(r.m), count(r.batch), count(r.bytes), msCell(r), notesOf([r])]),
+    ['l', 'l', 'r', 'r', 'r', 'r', 'l'],
   );
 }
 

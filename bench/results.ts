@@ -27,7 +27,8 @@ export type ImplementationId = keyof typeof IMPLEMENTATIONS;
  *  - `rangeBatchVerify`: per proof, amortized over a batch of `batch` proofs (m = 1);
  *  - `rangeProofSize`: bytes of one proof of `m` values (`bits` bits);
  *  - `elgamalEncrypt`, `elgamalDecrypt`: one value of about `magnitude`;
- *  - `zkpeProve`, `zkpeVerify`, `zkpeBatchVerify` (per proof, over `batch`);
+ *  - `zkpeProve`, `zkpeVerify`, `zkpeBatchVerify` (per proof, over `batch`): `m` pairs in one
+ *    proof (1 for the single form), `bytes` the proof's size;
  *  - `e2eReadings`: `perSec` verified readings per second (all cores), `mode` the record mode.
  */
 export type Operation =

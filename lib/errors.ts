@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   /** A meter record whose structure is malformed (bad magic, version, field values, lengths). */
   | 'INVALID_RECORD'
+  /** A format version this build does not read (for example, a version 1 meter record). */
+  | 'UNSUPPORTED_VERSION'
   /** A party's policy refuses the request (for example, decrypting too small an aggregate). */
   | 'POLICY_REFUSED'
   /** The native kernel could not allocate memory. */

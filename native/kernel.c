@@ -8,13 +8,50 @@
  *     it reaches libsecp256k1, which assumes valid group elements;
  *   - every scalar is rejected on overflow rather than reduced;
  *   - no libsecp256k1 callback aborts the process: ours only record that they
- *     fired (per thread), and each entry point turns that into ZK_ERR_INTERNAL.
+ *     fired (per thread), and each entry point turns that into ZK_ERR_INTERNAL;
+ *   - functions documented "CT in ..." (kernel.h) neither branch nor index memory
+ *     on those inputs, up to and including storing the result (zk_ge_store64 does
+ *     not branch on infinity); native/ctime/ checks this under valgrind;
+ *   - no size computation wraps: allocations go through zk_malloc_array and the
+ *     scratch estimate saturates, so an absurd count fails with ZK_ERR_MEMORY.
  */
 #include "../deps/secp256k1/src/secp256k1.c"
 
 #include "kernel.h"
 
+#include <stdint.h>
 #include <string.h>
+
+/*
+ * Constant-time verification (native/ctime/): the harness compiles this file with -DVALGRIND,
+ * the switch libsecp256k1's own ctime test uses, marks secret inputs undefined with memcheck
+ * client requests, and fails if a branch or a memory index depends on them. ZK_DECLASSIFY marks a
+ * value computed from secrets as public where leaking it is intended: whether an input is valid
+ * (invalid input is refused with an error, so its validity is not secret). The context gets
+ * SECP256K1_CONTEXT_DECLASSIFY, so libsecp256k1 declassifies its own such values (schnorrsig's
+ * nonce point). Without VALGRIND both are no-ops and the flags are the production ones.
+ */
+#if defined(VALGRIND)
+#include <valgrind/memcheck.h>
+#define ZK_DECLASSIFY(p, len) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (len)))
+#define ZK_CONTEXT_FLAGS (SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY | SECP256K1_CONTEXT_DECLASSIFY)
+#else
+#define ZK_DECLASSIFY(p, len) ((void)(p), (void)(len))
+#define ZK_CONTEXT_FLAGS (SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY)
+#endif
+
+/* malloc(count * size) (at least one element), or NULL when the product does not fit in size_t:
+ * a wrapped product would allocate a short buffer that the indexing afterwards overruns. */
+static void *zk_malloc_array(size_t count, size_t size) {
+    if (count == 0) count = 1;
+    if (size != 0 && count > SIZE_MAX / size) return NULL;
+    return malloc(count * size);
+}
+
+/* a + b and a * b saturating at SIZE_MAX, for size estimates (a saturated size then fails to
+ * allocate instead of wrapping to a small one). */
+static size_t zk_sat_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+static size_t zk_sat_mul(size_t a, size_t b) { return (b != 0 && a > SIZE_MAX / b) ? SIZE_MAX : a * b; }
 
 #if defined(_MSC_VER)
 #define ZK_THREAD_LOCAL __declspec(thread)
@@ -35,7 +72,7 @@ static const secp256k1_callback zk_callback = { zk_callback_fn, NULL };
 
 int zk_init(const unsigned char *seed32) {
     if (zk_ctx != NULL) return ZK_OK;
-    zk_ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN | SECP256K1_CONTEXT_VERIFY);
+    zk_ctx = secp256k1_context_create(ZK_CONTEXT_FLAGS);
     if (zk_ctx == NULL) return ZK_ERR_MEMORY;
     secp256k1_context_set_illegal_callback(zk_ctx, zk_callback_fn, NULL);
     secp256k1_context_set_error_callback(zk_ctx, zk_callback_fn, NULL);
@@ -67,21 +104,28 @@ static int zk_ge_load33(secp256k1_ge *r, const unsigned char *in) {
     return secp256k1_ge_set_xo_var(r, &x, in[0] == 0x03);
 }
 
+/* Stores a point64, constant time in the point (results of secret scalars pass through here):
+ * no branch on infinity, which is a property of the secret. The coordinates are normalised and
+ * written whatever the flag says, then masked to zero when a->infinity is 1. Every infinity that
+ * reaches here has defined coordinates (ge_set_infinity clears them; ge_set_gej of a Jacobian
+ * infinity multiplies by inv(0) = 0). a->infinity must be 0 or 1. */
 static void zk_ge_store64(unsigned char *out, secp256k1_ge *a) {
-    if (secp256k1_ge_is_infinity(a)) {
-        memset(out, 0, 64);
-        return;
-    }
+    unsigned char keep = (unsigned char)(a->infinity - 1); /* 0xff finite, 0x00 infinity */
+    int i;
     secp256k1_fe_normalize(&a->x);
     secp256k1_fe_normalize(&a->y);
     secp256k1_fe_get_b32(out, &a->x);
     secp256k1_fe_get_b32(out + 32, &a->y);
+    for (i = 0; i < 64; i++) out[i] &= keep;
 }
 
-/* Parses a scalar32, rejecting values >= n instead of reducing them. */
+/* Parses a scalar32, rejecting values >= n instead of reducing them. Constant time in the value;
+ * whether it is canonical is declassified (a non-canonical scalar is refused with an error, so
+ * that bit is public, and the callers branch on it). */
 static int zk_scalar_load(secp256k1_scalar *r, const unsigned char *in) {
     int overflow = 0;
     secp256k1_scalar_set_b32(r, in, &overflow);
+    ZK_DECLASSIFY(&overflow, sizeof(overflow));
     return !overflow;
 }
 
@@ -90,7 +134,7 @@ static int zk_store_all_var(unsigned char *out64, const secp256k1_gej *r, size_t
     secp256k1_ge *ge;
     size_t i;
     if (n == 0) return ZK_OK;
-    ge = (secp256k1_ge *)malloc(n * sizeof(secp256k1_ge));
+    ge = (secp256k1_ge *)zk_malloc_array(n, sizeof(secp256k1_ge));
     if (ge == NULL) return ZK_ERR_MEMORY;
     secp256k1_ge_set_all_gej_var(ge, r, n);
     for (i = 0; i < n; i++) zk_ge_store64(out64 + 64 * i, &ge[i]);
@@ -150,7 +194,7 @@ int zk_add(unsigned char *out64, const unsigned char *a64, const unsigned char *
     size_t i;
     int status;
     if (n == 0) return ZK_OK;
-    r = (secp256k1_gej *)malloc(n * sizeof(secp256k1_gej));
+    r = (secp256k1_gej *)zk_malloc_array(n, sizeof(secp256k1_gej));
     if (r == NULL) return ZK_ERR_MEMORY;
     for (i = 0; i < n; i++) {
         if (!zk_ge_load64(&a, a64 + 64 * i)) {
@@ -193,7 +237,7 @@ int zk_mul(unsigned char *out64, const unsigned char *p64, const unsigned char *
     size_t i;
     int status = ZK_OK;
     if (n == 0) return ZK_OK;
-    r = (secp256k1_gej *)malloc(n * sizeof(secp256k1_gej));
+    r = (secp256k1_gej *)zk_malloc_array(n, sizeof(secp256k1_gej));
     if (r == NULL) return ZK_ERR_MEMORY;
     secp256k1_scalar_set_int(&zero, 0);
     for (i = 0; i < n && status == ZK_OK; i++) {
@@ -315,19 +359,39 @@ int zk_progression_x(unsigned char *out32, const unsigned char *start64, const u
  *     constant-time table lookups (ECMULT_CONST_TABLE_GET_GE scans the whole
  *     table with cmov) and two complete mixed additions (secp256k1_gej_add_ge,
  *     which also covers infinity, doubling and P + (-P) in constant time).
+ *
+ * Why every scalar, including 0, 1, n - 1 and scalars whose lambda halves are 0
+ * or -1, takes the same path (checked under valgrind by native/ctime/):
+ *   - split_lambda is branch-free (its mul_shift_var is "var" in the shift
+ *     count only, a constant 384); wnaf_const handles even/odd, "high" halves and
+ *     -1 with cmov-style arithmetic and always emits WN non-zero odd digits, so
+ *     the loop count and the table lookups never depend on the scalar; a zero
+ *     scalar is recoded as 0 + skew, and the skew is subtracted by a cmov-selected
+ *     point, so it too costs the same additions;
+ *   - gej_add_ge's one documented exclusion, b at infinity, never occurs: every
+ *     b is an odd multiple jP (1 <= j <= 15 < n) of a finite point, 2P, or a
+ *     lambda image or negation of one, all finite because n is prime. Its
+ *     accumulator a may be infinity (the start, or terms that cancel), which it
+ *     handles by cmov, and a = +-b by its unified formula plus the cmov'd
+ *     alternative for the degenerate y1 = -y2, x1 != x2 case;
+ *   - the result is left in Jacobian coordinates; callers convert it with
+ *     ge_set_gej (constant-time field inversion) and zk_ge_store64 (no branch on
+ *     infinity).
+ * The points are public: their parsing, the infinity skip and the tables are
+ * variable time. Bad index: i for point i, n + i for scalar i (checked in that
+ * order per i).
  */
-int zk_msm_const(unsigned char *out64, const unsigned char *p64, const unsigned char *k32, size_t n, size_t *bad) {
+static int zk_msm_const_gej(secp256k1_gej *result, const unsigned char *p64, const unsigned char *k32, size_t n, size_t *bad) {
     enum { TS = ECMULT_TABLE_SIZE(WINDOW_A), WN = 1 + WNAF_SIZE(WINDOW_A - 1) };
     secp256k1_ge *pts = NULL, *pre = NULL, *pre_lam = NULL, *dbl = NULL;
     secp256k1_gej *tmp = NULL, r;
     int *wnaf = NULL, *skew = NULL;
     size_t i, m = 0, j;
     int status = ZK_OK, w;
-    secp256k1_ge out;
 
-    pts = (secp256k1_ge *)malloc((n ? n : 1) * sizeof(secp256k1_ge));
-    wnaf = (int *)malloc((n ? n : 1) * 2 * WN * sizeof(int));
-    skew = (int *)malloc((n ? n : 1) * 2 * sizeof(int));
+    pts = (secp256k1_ge *)zk_malloc_array(n, sizeof(secp256k1_ge));
+    wnaf = (int *)zk_malloc_array(n, 2 * WN * sizeof(int));
+    skew = (int *)zk_malloc_array(n, 2 * sizeof(int));
     if (pts == NULL || wnaf == NULL || skew == NULL) {
         status = ZK_ERR_MEMORY;
         goto done;
@@ -356,10 +420,10 @@ int zk_msm_const(unsigned char *out64, const unsigned char *p64, const unsigned 
     }
     secp256k1_gej_set_infinity(&r);
     if (m > 0) {
-        pre = (secp256k1_ge *)malloc(m * TS * sizeof(secp256k1_ge));
-        pre_lam = (secp256k1_ge *)malloc(m * TS * sizeof(secp256k1_ge));
-        dbl = (secp256k1_ge *)malloc(m * sizeof(secp256k1_ge));
-        tmp = (secp256k1_gej *)malloc(m * (TS + 1) * sizeof(secp256k1_gej));
+        pre = (secp256k1_ge *)zk_malloc_array(m, TS * sizeof(secp256k1_ge));
+        pre_lam = (secp256k1_ge *)zk_malloc_array(m, TS * sizeof(secp256k1_ge));
+        dbl = (secp256k1_ge *)zk_malloc_array(m, sizeof(secp256k1_ge));
+        tmp = (secp256k1_gej *)zk_malloc_array(m, (TS + 1) * sizeof(secp256k1_gej));
         if (pre == NULL || pre_lam == NULL || dbl == NULL || tmp == NULL) {
             status = ZK_ERR_MEMORY;
             goto done;
@@ -374,7 +438,7 @@ int zk_msm_const(unsigned char *out64, const unsigned char *p64, const unsigned 
             t[TS] = d;
         }
         {
-            secp256k1_ge *all = (secp256k1_ge *)malloc(m * (TS + 1) * sizeof(secp256k1_ge));
+            secp256k1_ge *all = (secp256k1_ge *)zk_malloc_array(m, (TS + 1) * sizeof(secp256k1_ge));
             if (all == NULL) {
                 status = ZK_ERR_MEMORY;
                 goto done;
@@ -422,8 +486,7 @@ int zk_msm_const(unsigned char *out64, const unsigned char *p64, const unsigned 
             secp256k1_gej_add_ge(&r, &r, &c);
         }
     }
-    secp256k1_ge_set_gej(&out, &r);
-    zk_ge_store64(out64, &out);
+    *result = r;
 
 done:
     if (wnaf != NULL) memset(wnaf, 0, (n ? n : 1) * 2 * WN * sizeof(int));
@@ -439,30 +502,62 @@ done:
     return status;
 }
 
-int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned char *b64, const unsigned char *sel, size_t n, size_t *bad) {
+int zk_msm_const(unsigned char *out64, const unsigned char *p64, const unsigned char *k32, size_t n, size_t *bad) {
+    secp256k1_gej r;
+    secp256k1_ge out;
+    int status = zk_msm_const_gej(&r, p64, k32, n, bad);
+    if (status == ZK_OK) {
+        secp256k1_ge_set_gej(&out, &r);
+        zk_ge_store64(out64, &out);
+        secp256k1_ge_clear(&out);
+    }
+    secp256k1_gej_clear(&r);
+    return status;
+}
+
+int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned char *b64, const unsigned char *sel, size_t n,
+                  const unsigned char *p64, const unsigned char *k32, size_t m, size_t *bad) {
     secp256k1_gej r;
     secp256k1_ge a, b, out;
     secp256k1_ge_storage as, bs;
-    size_t i;
-    /* Check everything first, so that no early exit depends on a selector's value. */
+    size_t i, sub = 0;
+    int over = 0, status;
+    /* Check everything before any secret-dependent work, so that no early exit depends on a
+     * selector's value: all of a, then all of b (public points), then the selectors. */
     for (i = 0; i < n; i++) {
         if (!zk_ge_load64(&a, a64 + 64 * i) || secp256k1_ge_is_infinity(&a)) {
             *bad = i;
             return ZK_ERR_POINT;
         }
+    }
+    for (i = 0; i < n; i++) {
         if (!zk_ge_load64(&b, b64 + 64 * i) || secp256k1_ge_is_infinity(&b)) {
             *bad = n + i;
             return ZK_ERR_POINT;
         }
     }
-    for (i = 0; i < n; i++) {
-        if (sel[i] > 1) {
-            *bad = 2 * n + i;
-            return ZK_ERR_SCALAR;
+    /* Whether every selector is 0 or 1 is computed without branches and declassified as one
+     * bit (valid input is public knowledge); only on invalid input is the offending one sought. */
+    for (i = 0; i < n; i++) over |= sel[i] >> 1;
+    ZK_DECLASSIFY(&over, sizeof(over));
+    if (over) {
+        for (i = 0; i < n; i++) {
+            int this_over = sel[i] >> 1;
+            ZK_DECLASSIFY(&this_over, sizeof(this_over));
+            if (this_over) break;
         }
+        *bad = 2 * n + i;
+        return ZK_ERR_SCALAR;
     }
-    secp256k1_gej_set_infinity(&r);
+    /* The extra terms sum k[j]*p[j] start the accumulator (infinity when m = 0). */
+    status = zk_msm_const_gej(&r, p64, k32, m, &sub);
+    if (status != ZK_OK) {
+        *bad = 3 * n + sub;
+        return status;
+    }
     for (i = 0; i < n; i++) {
+        /* Both candidates are finite (checked above), so gej_add_ge's b is never infinity; its
+         * accumulator may be (the start, or a sum that cancels), which it handles by cmov. */
         zk_ge_load64(&a, a64 + 64 * i);
         zk_ge_load64(&b, b64 + 64 * i);
         secp256k1_ge_to_storage(&as, &a);
@@ -474,6 +569,9 @@ int zk_select_sum(unsigned char *out64, const unsigned char *a64, const unsigned
     secp256k1_ge_set_gej(&out, &r);
     zk_ge_store64(out64, &out);
     secp256k1_gej_clear(&r);
+    secp256k1_ge_clear(&out);
+    secp256k1_ge_clear(&b);
+    memset(&bs, 0, sizeof(bs));
     return ZK_OK;
 }
 
@@ -485,15 +583,21 @@ int zk_schnorr_sign(unsigned char *sig64, const unsigned char *msg32, const unsi
     secp256k1_keypair keypair;
     int status = ZK_OK;
     for (i = 0; i < n; i++) {
-        /* keypair_create returns 0 (without calling the illegal callback) for 0 or >= n. */
-        if (!secp256k1_keypair_create(zk_ctx, &keypair, seckey32 + 32 * i)) {
+        /* keypair_create returns 0 (without calling the illegal callback) for 0 or >= n. It
+         * computes that bit in constant time and leaves it secret-dependent; we branch on it, so
+         * declassify it: an invalid key is refused with an error, its validity is not secret. */
+        int ok = secp256k1_keypair_create(zk_ctx, &keypair, seckey32 + 32 * i);
+        ZK_DECLASSIFY(&ok, sizeof(ok));
+        if (!ok) {
             *bad = i;
             status = ZK_ERR_SCALAR;
             break;
         }
-        /* NULL nonce function = BIP340's; aux32 is its auxiliary randomness (32 bytes). */
-        if (!secp256k1_schnorrsig_sign(zk_ctx, sig64 + 64 * i, msg32 + 32 * i, &keypair, NULL,
-                                       (void *)(aux32 + 32 * i))) {
+        /* NULL nonce function = BIP340's; aux32 is its auxiliary randomness (32 bytes). Its
+         * result is 0 only if the derived nonce is 0 (probability ~2^-256): public as well. */
+        ok = secp256k1_schnorrsig_sign(zk_ctx, sig64 + 64 * i, msg32 + 32 * i, &keypair, NULL, (void *)(aux32 + 32 * i));
+        ZK_DECLASSIFY(&ok, sizeof(ok));
+        if (!ok) {
             *bad = i;
             status = ZK_ERR_INTERNAL;
             break;
@@ -507,7 +611,7 @@ int zk_scalar_invert(unsigned char *out32, const unsigned char *in32, size_t n, 
     size_t i;
     secp256k1_scalar *prefix, a, inv;
     if (n == 0) return ZK_OK;
-    prefix = (secp256k1_scalar *)malloc(n * sizeof(secp256k1_scalar));
+    prefix = (secp256k1_scalar *)zk_malloc_array(n, sizeof(secp256k1_scalar));
     if (prefix == NULL) return ZK_ERR_MEMORY;
     /* Montgomery's trick: prefix[i] = in[0]·…·in[i]; one inversion of prefix[n−1];
      * then walk back: in[i]⁻¹ = prefix[i−1]·(in[0]·…·in[i])⁻¹. Every in[i] is non-zero,
@@ -538,13 +642,18 @@ int zk_scalar_invert(unsigned char *out32, const unsigned char *in32, size_t n, 
 
 int zk_scalar_tensor_acc(unsigned char *acc32, size_t acc_len, size_t offset, size_t stride, size_t k,
                          const unsigned char *pairs32, const unsigned char *w32, const unsigned char *c32, size_t *bad) {
-    size_t N = (size_t)1 << k, i, j;
-    secp256k1_scalar *t, *p0 = NULL, *ratio = NULL, w, c, a;
+    size_t N, i, j;
+    secp256k1_scalar *t = NULL, *p0 = NULL, *ratio = NULL, w, c, a;
     int status = ZK_OK, walk = 1;
-    if (k > 30 || offset + stride * (N - 1) >= acc_len || stride == 0) return ZK_ERR_INTERNAL;
-    t = (secp256k1_scalar *)malloc(N * sizeof(secp256k1_scalar));
-    p0 = (secp256k1_scalar *)malloc((k ? k : 1) * sizeof(secp256k1_scalar));
-    ratio = (secp256k1_scalar *)malloc((k ? k : 1) * sizeof(secp256k1_scalar));
+    /* k is checked before it is used as a shift count (a shift by >= the width of size_t is
+     * undefined behaviour), and the last index offset + stride*(N-1) is bounded without forming
+     * that sum or product, either of which could wrap size_t to a small, "valid" index. */
+    if (k > 30 || stride == 0) return ZK_ERR_INTERNAL;
+    N = (size_t)1 << k;
+    if (offset >= acc_len || (N > 1 && stride > (acc_len - 1 - offset) / (N - 1))) return ZK_ERR_INTERNAL;
+    t = (secp256k1_scalar *)zk_malloc_array(N, sizeof(secp256k1_scalar));
+    p0 = (secp256k1_scalar *)zk_malloc_array(k, sizeof(secp256k1_scalar));
+    ratio = (secp256k1_scalar *)zk_malloc_array(k, sizeof(secp256k1_scalar));
     if (t == NULL || p0 == NULL || ratio == NULL) {
         status = ZK_ERR_MEMORY;
         goto done;
@@ -636,7 +745,7 @@ zk_table *zk_table_create(const unsigned char *p64, size_t n, int *status, size_
         return NULL;
     }
     t->n = n;
-    t->pts = (secp256k1_ge *)malloc((n ? n : 1) * sizeof(secp256k1_ge));
+    t->pts = (secp256k1_ge *)zk_malloc_array(n, sizeof(secp256k1_ge));
     if (t->pts == NULL) {
         free(t);
         *status = ZK_ERR_MEMORY;
@@ -686,23 +795,32 @@ static size_t zk_pippenger_need(size_t n) {
         size_t entry2 = 2 * (sizeof(secp256k1_ge) + sizeof(secp256k1_scalar) + sizeof(struct secp256k1_pippenger_point_state) +
                              (WNAF_SIZE(w + 1) + 1) * sizeof(int));
         size_t overhead = (sizeof(secp256k1_gej) << w) + entry2 + sizeof(struct secp256k1_pippenger_state);
-        size_t here = overhead + pts * entry2;
+        /* Saturating: for absurd n the estimate pins at SIZE_MAX and the allocation fails. */
+        size_t here = zk_sat_add(overhead, zk_sat_mul(pts, entry2));
         if (here > need) need = here;
         if (range >= n) break;
     }
-    return need + PIPPENGER_SCRATCH_OBJECTS * ALIGNMENT;
+    return zk_sat_add(need, PIPPENGER_SCRATCH_OBJECTS * ALIGNMENT);
+}
+
+/* secp256k1_scratch_create allocates a header plus `size` bytes without checking that sum, and
+ * then trusts `size` as its capacity: refuse sizes where the sum could wrap (or that saturated). */
+static secp256k1_scratch *zk_scratch_create(size_t size) {
+    if (size > SIZE_MAX / 2) return NULL;
+    return secp256k1_scratch_create(&zk_callback, size);
 }
 
 size_t zk_msm_scratch_bytes(size_t n) {
     size_t pip = zk_pippenger_need(n);
     size_t str;
     if (n >= ECMULT_PIPPENGER_THRESHOLD) return pip;
+    /* Here n < ECMULT_PIPPENGER_THRESHOLD (88), so Strauss' own size arithmetic cannot wrap. */
     str = secp256k1_strauss_scratch_size(n) + STRAUSS_SCRATCH_OBJECTS * ALIGNMENT;
     return pip > str ? pip : str;
 }
 
 size_t zk_msm_batch_capacity(size_t n) {
-    secp256k1_scratch *s = secp256k1_scratch_create(&zk_callback, zk_msm_scratch_bytes(n));
+    secp256k1_scratch *s = zk_scratch_create(zk_msm_scratch_bytes(n));
     size_t cap;
     if (s == NULL) return 0;
     cap = secp256k1_pippenger_max_points(&zk_callback, s);
@@ -737,13 +855,15 @@ int zk_msm(unsigned char *out64, const zk_table *t, const unsigned char *tk32, s
     secp256k1_gej rj;
     secp256k1_ge r;
     zk_msm_data d;
-    size_t i, total = nt + n;
+    size_t i, total;
     int status = ZK_OK;
 
     if (nt > 0 && (t == NULL || nt > t->n)) return ZK_ERR_INTERNAL;
+    if (n > SIZE_MAX - nt) return ZK_ERR_MEMORY; /* nt + n must not wrap */
+    total = nt + n;
     if (stride != 33 && stride != 64) return ZK_ERR_INTERNAL;
-    sc = (secp256k1_scalar *)malloc((total ? total : 1) * sizeof(secp256k1_scalar));
-    pt = (secp256k1_ge *)malloc((n ? n : 1) * sizeof(secp256k1_ge));
+    sc = (secp256k1_scalar *)zk_malloc_array(total, sizeof(secp256k1_scalar));
+    pt = (secp256k1_ge *)zk_malloc_array(n, sizeof(secp256k1_ge));
     if (sc == NULL || pt == NULL) {
         status = ZK_ERR_MEMORY;
         goto done;
@@ -776,7 +896,7 @@ int zk_msm(unsigned char *out64, const zk_table *t, const unsigned char *tk32, s
         goto done;
     }
     if (total > 0) {
-        scratch = secp256k1_scratch_create(&zk_callback, zk_msm_scratch_bytes(total));
+        scratch = zk_scratch_create(zk_msm_scratch_bytes(total));
         if (scratch == NULL) {
             status = ZK_ERR_MEMORY;
             goto done;

@@ -223,3 +223,49 @@ describe(`input rejection (${g.name})`, () => {
     expect(err.message).toBe('"points[1]" expected a valid secp256k1 point');
   });
 });
+
+describe(`constant-time operations (${g.name})`, () => {
+  const P = g.mulGen(sc(12345n));
+  const Q = g.mulGen(sc(777n));
+  const H = g.mulGen(sc(31337n));
+
+  it('msmConst and selectSum with extra terms: known answers, zero scalars and cancellation', () => {
+    const G = g.mulGen(sc(1n));
+    expect(hex(g.msmConst(concatBytes(G, H), sc(0n, 0n)))).toBe(hex(INF));
+    expect(hex(g.msmConst(concatBytes(G, g.negate(G)), sc(5n, 5n)))).toBe(hex(INF));
+    expect(hex(g.msmConst(concatBytes(G, G), sc(2n, CURVE_ORDER - 1n)))).toBe(hex(G));
+    // Σ sel ? a : b + Σ k·P, against its parts.
+    const a = concatBytes(P, Q);
+    const b = concatBytes(Q, g.negate(P));
+    for (const sel of [Uint8Array.of(0, 0), Uint8Array.of(1, 0), Uint8Array.of(0, 1), Uint8Array.of(1, 1)]) {
+      for (const k of [0n, 1n, CURVE_ORDER - 1n, rng.scalar()]) {
+        const extra = { points: concatBytes(H, P), scalars: sc(k, 3n) };
+        const expected = g.add(g.selectSum(a, b, sel), g.add(g.mul(H, sc(k)), g.mul(P, sc(3n))));
+        expect(hex(g.selectSum(a, b, sel, extra))).toBe(hex(expected));
+      }
+    }
+    // Without selections, only the extra terms; extra infinity points are allowed (and skipped).
+    const empty = new Uint8Array(0);
+    expect(hex(g.selectSum(empty, empty, empty, { points: concatBytes(P, INF), scalars: sc(2n, 9n) }))).toBe(hex(g.add(P, P)));
+    expect(hex(g.selectSum(empty, empty, empty, { points: empty, scalars: empty }))).toBe(hex(INF));
+  });
+
+  it('selectSum rejects bad extra terms with the right error, index and title', () => {
+    const a = concatBytes(P, Q);
+    const sel = Uint8Array.of(1, 0);
+    const bad = new Uint8Array(32);
+    writeBigint(bad, 0, 32, CURVE_ORDER);
+    let err = expectError(() => g.selectSum(a, a, sel, { points: concatBytes(P, offCurvePoint()), scalars: sc(1n, 1n) }), 'INVALID_POINT', 7);
+    expect(err.message).toBe('"extra.points[1]" expected a valid secp256k1 point');
+    err = expectError(() => g.selectSum(a, a, sel, { points: concatBytes(P, P), scalars: concatBytes(sc(1n), bad) }), 'INVALID_SCALAR', 9);
+    expect(err.message).toBe('"extra.scalars[1]" expected a canonical scalar (< n)');
+    // Selectors are checked before the extra terms.
+    err = expectError(() => g.selectSum(a, a, Uint8Array.of(1, 2), { points: offCurvePoint(), scalars: sc(1n) }), 'INVALID_ARGUMENT');
+    expect(err.message).toBe('"selectors[1]" expected 0 or 1');
+    // All of a is checked before b.
+    expectError(() => g.selectSum(concatBytes(P, offCurvePoint()), concatBytes(offCurvePoint(), P), sel), 'INVALID_POINT', 1);
+    expectError(() => g.selectSum(a, a, sel, { points: P, scalars: sc(1n, 2n) }), 'INVALID_LENGTH');
+    expectError(() => g.selectSum(a, a, sel, { points: P.subarray(1), scalars: sc(1n) }), 'INVALID_LENGTH');
+    expectError(() => g.selectSum(a, a, sel, null as never), 'INVALID_ARGUMENT');
+  });
+});

@@ -23,7 +23,7 @@ function reading(value: bigint, i: number) {
     range: { statement, proof: proveRange(statement, { values: [value], blindings: [s] }, context, rng), context },
     equivalence: {
       statement: { publicKey, ciphertext, commitment },
-      proof: proveEquivalence({ publicKey, ciphertext, commitment }, { r, s }, context, rng),
+      proof: proveEquivalence({ publicKey, ciphertext, commitment }, { m: value, r, s }, context, rng),
       context,
     },
   };

@@ -3,6 +3,9 @@
  * playwright-core, headless, against `zkmeter serve` (native) on loopback.
  *  - a correct bill verifies (signatures, range proofs, ZKPe and DLEQ, all in the page);
  *  - a bill with one altered interval is flagged at exactly that interval;
+ *  - a day the meter sealed twice (reading records, then a daily record the center refused
+ *    as a duplicate) verifies; a record whose range proof is broken (re-signed by its meter)
+ *    is named, and its intervals flagged;
  *  - a record made in the browser (pure-TS backend) is accepted by the native server,
  *    and a record made natively verifies in the browser;
  *  - the form works from the keyboard, its inputs have labels, and the page raises no
@@ -17,9 +20,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { decodePoint, hexToBytes, bytesToHex } from '../lib/crypto/codec.js';
 import { randomScalar } from '../lib/crypto/random.js';
-import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
+import { schnorrPublicKey, signSchnorr } from '../lib/crypto/schnorr.js';
 import { meterExportToJson, openingToJson } from '../lib/protocol/json.js';
 import { Meter, type ReadingOpening } from '../lib/protocol/meter.js';
+import { decodeRecord, signedMessage } from '../lib/protocol/records.js';
 import { householdDay, seededUniform } from '../lib/protocol/simulation.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
 import { startService, type Service } from './support/service.js';
@@ -39,7 +43,7 @@ let admin: ServiceClient;
 let utilityKey: Uint8Array;
 /** The utility key as /v1/config gives it: 33-byte compressed, hex. */
 let utilityHex: string;
-let files: { export: string; bill: string; altered: string };
+let files: { export: string; bill: string; altered: string; resealed: string; resealedBill: string; broken: string };
 let alteredInterval: number;
 const errors: string[] = [];
 
@@ -79,10 +83,34 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     const k = 37;
     alteredInterval = openings[k]!.intervalStart;
     const altered = openings.map((o, i) => (i === k ? { ...o, reading: o.reading + 25n } : o));
-    files = { export: join(dir, 'export.json'), bill: join(dir, 'bill.json'), altered: join(dir, 'altered.json') };
+    files = {
+      export: join(dir, 'export.json'),
+      bill: join(dir, 'bill.json'),
+      altered: join(dir, 'altered.json'),
+      resealed: join(dir, 'resealed.json'),
+      resealedBill: join(dir, 'resealed-bill.json'),
+      broken: join(dir, 'broken.json'),
+    };
     writeFileSync(files.export, exported(openings));
     writeFileSync(files.altered, exported(altered));
     writeFileSync(files.bill, JSON.stringify(bill));
+    // The second day's record with its range proof broken and re-signed by the meter (a lying meter).
+    const second = decodeRecord(records[1]!);
+    const broken = records[1]!.slice();
+    broken[second.rangeProof.byteOffset - second.bytes.byteOffset + second.rangeProof.length - 1]! ^= 1;
+    broken.set(signSchnorr([signedMessage(broken.subarray(0, broken.length - 64))], signingKey), broken.length - 64);
+    writeFileSync(files.broken, JSON.stringify(meterExportToJson({ meterId: meter.meterId, meterPublicKey: meter.publicKey, openings, records: [records[0]!, broken] })));
+    // Another meter seals a day as 96 reading records, then again as one daily record: the
+    // center bills the reading records and refuses the daily one; the export has both.
+    const resealer = new Meter({ meterId: 'MTR-check-3', signingKey: randomScalar(), utilityKey });
+    await admin.registerMeters([{ meterId: resealer.meterId, publicKey: resealer.publicKey }]);
+    const day = householdDay(random).readings;
+    const resealed = [...day.map((wh, i) => resealer.reading(DAY + 900 * i, wh).bytes), resealer.daily(DAY, day).bytes];
+    const status = (r: { status: string; reason?: string }) => (r.status === 'invalid' ? r.reason : 'ok');
+    expect((await admin.submit(resealed.slice(0, 96))).results.map(status)).toEqual(day.map(() => 'ok'));
+    expect((await admin.submit(resealed.slice(96))).results.map(status)).toEqual(['duplicate']);
+    writeFileSync(files.resealed, JSON.stringify(meterExportToJson({ meterId: resealer.meterId, meterPublicKey: resealer.publicKey, openings: resealer.export(), records: resealed })));
+    writeFileSync(files.resealedBill, JSON.stringify(await admin.bill(resealer.meterId, DAY, DAY + 86_400)));
     expect(openingToJson(altered[k]!).reading).not.toBe(openingToJson(openings[k]!).reading);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -130,6 +158,26 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     await page.close();
     expect(errors).toEqual([]);
   }, 180_000);
+
+  it('verifies a day the meter sealed twice, and names a record whose range proof is broken', async () => {
+    const page = await openPage();
+    await page.getByLabel('Meter export file').setInputFiles(files.resealed);
+    await page.getByLabel('Bill file').setInputFiles(files.resealedBill);
+    await page.click('#check-button');
+    await expect.poll(() => page.textContent('#verdict'), { timeout: 150_000, interval: 500 }).toMatch(/^Your bill is right/);
+    expect(await page.textContent('#verified')).toMatch(/97 of 97 records/);
+    expect(await page.locator('#disagreements-box').isHidden()).toBe(true);
+    await page.getByLabel('Meter export file').setInputFiles(files.broken);
+    await page.getByLabel('Bill file').setInputFiles(files.bill);
+    await page.click('#check-button');
+    await expect.poll(() => page.textContent('#verdict'), { timeout: 150_000, interval: 500 }).toMatch(/^Your bill is wrong/);
+    expect(await page.textContent('#problems')).toMatch(/record 2 is invalid \(range-proof\)/);
+    expect(await page.locator('#disagreements tbody tr').count()).toBe(96);
+    expect(await page.locator('#days tbody tr.bad').count()).toBe(1);
+    expect(await page.textContent('#verified')).toMatch(/1 of 2 records/);
+    await page.close();
+    expect(errors).toEqual([]);
+  }, 300_000);
 
   it('says plainly what is missing or malformed', async () => {
     const page = await openPage();

@@ -5,6 +5,7 @@
  * policy, feeder aggregates, and the customer's bill check.
  */
 import { describe, expect, it } from 'vitest';
+import { bytesToHex } from '../lib/crypto/codec.js';
 import { getGroup } from '../lib/backend/index.js';
 import { concatBytes, scalarsToBytes } from '../lib/backend/bytes.js';
 import { randomScalar } from '../lib/crypto/random.js';
@@ -15,7 +16,7 @@ import { issueBill, releaseFeederAggregate, type Bill } from '../lib/protocol/bi
 import { ControlCenter } from '../lib/protocol/center.js';
 import { checkBill } from '../lib/protocol/customer.js';
 import { HOUSEHOLD, Meter } from '../lib/protocol/meter.js';
-import { decodeRecord, encodeHeader, proofContext, recordFromJson, recordToJson, signedMessage } from '../lib/protocol/records.js';
+import { RECORD_VERSION, decodeRecord, encodeHeader, proofContext, recordFromJson, recordToJson, signedMessage } from '../lib/protocol/records.js';
 import { verifyRange } from '../lib/crypto/bulletproofs/range.js';
 import { verifyAggregateEquivalence } from '../lib/crypto/zkpe.js';
 import { DEFAULT_TARIFF, priceAt } from '../lib/protocol/tariff.js';
@@ -64,10 +65,10 @@ describe(`records (${g.name})`, () => {
   it('rejects truncation, trailing bytes, bad magic, version, kind, flags and bit lengths', () => {
     expect(errorCode(() => decodeRecord(rec.bytes.subarray(0, rec.bytes.length - 1)))).toBe('INVALID_RECORD');
     expect(errorCode(() => decodeRecord(concatBytes(rec.bytes, new Uint8Array(1))))).toBe('INVALID_RECORD');
-    for (const [at, value] of [[0, 0x00], [4, 2], [5, 3], [6, 2], [7, 12]] as const) {
+    for (const [at, value, code] of [[0, 0x00, 'INVALID_RECORD'], [4, RECORD_VERSION - 1, 'UNSUPPORTED_VERSION'], [4, RECORD_VERSION + 1, 'UNSUPPORTED_VERSION'], [5, 3, 'INVALID_RECORD'], [6, 2, 'INVALID_RECORD'], [7, 12, 'INVALID_RECORD']] as const) {
       const b = rec.bytes.slice();
       b[at] = value;
-      expect(errorCode(() => decodeRecord(b)), `byte ${at} = ${value}`).toBe('INVALID_RECORD');
+      expect(errorCode(() => decodeRecord(b)), `byte ${at} = ${value}`).toBe(code);
     }
     expect(errorCode(() => encodeHeader({ ...rec.header, bounds: { min: 5n, max: 4n } }))).toBe('INVALID_RECORD');
     expect(errorCode(() => encodeHeader({ ...rec.header, count: 2 }))).toBe('INVALID_RECORD');
@@ -233,5 +234,69 @@ describe(`control center, billing and the customer (${g.name})`, () => {
     // A bill missing one of the meter's records cannot hide it.
     const c2 = checkBill({ ...base, bill, records: records.slice(1), openings: a.export() });
     expect(c2.disagreements).toContainEqual({ intervalStart: T(0), reason: 'no-record', reading: 300n });
+  });
+
+  it('an interval sealed twice: the bill checks out whichever record was billed, and a wrong reading is still flagged', async () => {
+    for (const first of ['reading records', 'daily record'] as const) {
+      const s = setup();
+      const a = await s.addMeter('A');
+      // Four reading records, then the same intervals again in a daily record, whose reading
+      // for interval 2 the meter corrected: the export has two openings for every interval.
+      const readings = [100n, 200n, 300n, 400n].map((wh, i) => a.reading(T(i), wh));
+      const daily = a.daily(T(0), [100n, 200n, 350n, 400n]);
+      const sent = first === 'reading records' ? [...readings, daily] : [daily, ...readings];
+      const out = await s.center.submit(sent.map((r) => r.bytes));
+      expect(out.filter((o) => o.status === 'invalid').map((o) => o.status === 'invalid' && o.reason)).toEqual(first === 'reading records' ? ['duplicate'] : ['duplicate', 'duplicate', 'duplicate', 'duplicate']);
+      const bill = await issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
+      const billed = first === 'reading records' ? 300n : 350n;
+      const openings = a.export();
+      expect(openings.filter((o) => o.intervalStart === T(2)).map((o) => o.reading)).toEqual([300n, 350n]);
+      const base = { bill, tariff: DEFAULT_TARIFF, key: s.key, meterPublicKey: a.publicKey };
+      // With the records the bill was computed from, and with all of the meter's records (as
+      // the meter's export gives them to the page), in either order.
+      const evidence = await s.center.evidenceFor(await s.center.readingsOf('A', DAY, DAY + 86_400));
+      const all = [...readings, daily].map((r) => r.bytes);
+      for (const [name, records] of [['evidence', evidence], ['all records', all], ['all, reversed', [...all].reverse()]] as const) {
+        const c = checkBill({ ...base, records, openings });
+        expect(c.problems, `${first} billed, ${name}`).toEqual([]);
+        expect(c.disagreements, `${first} billed, ${name}`).toEqual([]);
+        expect(c.ok).toBe(true);
+        expect(c.lines.find((l) => l.intervalStart === T(2))!.reading).toBe(billed);
+        expect(c.expectedEnergyCharge).toBe(bill.energyCharge);
+      }
+      // The display says 320 Wh for interval 2, in both of its openings: flagged, whichever record holds it.
+      const wrong = openings.map((o) => (o.intervalStart === T(2) ? { ...o, reading: 320n } : o));
+      for (const records of [evidence, all]) {
+        const c = checkBill({ ...base, records, openings: wrong });
+        expect(c.ok).toBe(false);
+        expect(c.disagreements).toEqual([{ intervalStart: T(2), reason: 'reading-differs', reading: 320n }]);
+      }
+      // A bill whose encrypted charge is no choice of the records' ciphertexts is caught too.
+      const swapped: Bill = { ...bill, encryptedEnergyCharge: { c1: bill.encryptedEnergyCharge.c2, c2: bill.encryptedEnergyCharge.c1 } };
+      expect(checkBill({ ...base, bill: swapped, records: all, openings }).problems).toContain('the encrypted charge is not the tariff-weighted sum of the billed records');
+    }
+  });
+
+  it('with every interval sealed twice, the bill names its records: right in any order, and a bill naming the wrong ones is caught', async () => {
+    const s = setup();
+    const a = await s.addMeter('A');
+    // Five intervals, each sealed in two reading records; the first ones are billed.
+    const firsts = [0, 1, 2, 3, 4].map((i) => a.reading(T(i), BigInt(100 + i)));
+    const seconds = [0, 1, 2, 3, 4].map((i) => a.reading(T(i), BigInt(100 + i)));
+    await s.center.submit([...firsts, ...seconds].map((r) => r.bytes));
+    const bill = await issueBill({ ...s, tariff: DEFAULT_TARIFF, meterId: 'A', from: DAY, to: DAY + 86_400, rng: rand });
+    const ids = (recs: typeof firsts) => recs.map((r) => bytesToHex(signedMessage(r.bytes.subarray(0, r.bytes.length - 64))));
+    expect(bill.recordIds).toEqual(ids(firsts));
+    const base = { bill, openings: a.export(), tariff: DEFAULT_TARIFF, key: s.key, meterPublicKey: a.publicKey };
+    const all = [...firsts, ...seconds].map((r) => r.bytes);
+    expect(checkBill({ ...base, records: all }).ok).toBe(true);
+    expect(checkBill({ ...base, records: [...all].reverse() }).ok).toBe(true);
+    // The same amounts, but naming the re-sealed records: their ciphertexts do not sum to the charge.
+    const c = checkBill({ ...base, bill: { ...bill, recordIds: ids(seconds) }, records: all });
+    expect(c.ok).toBe(false);
+    expect(c.problems).toEqual(['the encrypted charge is not the tariff-weighted sum of the billed records']);
+    // Naming a record the customer was not given: that interval has no record.
+    const missing = checkBill({ ...base, records: all.filter((_, k) => k !== 2) });
+    expect(missing.disagreements).toEqual([{ intervalStart: T(2), reason: 'no-record', reading: 102n }]);
   });
 });

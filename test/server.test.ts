@@ -6,7 +6,7 @@
  * decryption proof the customer checks, feeder aggregates, /metrics and
  * /openapi.json.
  */
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,21 @@ describe(`service routes (${getGroup().name})`, () => {
     const r = await anonymous.submit([impostor.reading(T(90), 10n).bytes]);
     expect(r.results[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'A' });
     expect((await admin.intervals('A', T(90), T(91))).intervals[0]!.status).toBe('missing');
+  });
+
+  it('a version 1 record gets a 4xx naming the version, and nothing is stored', async () => {
+    const v1 = JSON.parse(readFileSync(join(import.meta.dirname, 'vectors', 'records-v1.json'), 'utf8')) as { meterPublicKey: string; daily: string; reading: string };
+    await admin.registerMeters([{ meterId: 'MTR-V1', publicKey: Buffer.from(v1.meterPublicKey, 'hex') }]);
+    for (const hex of [v1.daily, v1.reading]) {
+      const json = await raw('POST', '/v1/records', JSON.stringify({ records: [hex] }), { 'content-type': 'application/json' });
+      expect(json.status).toBe(422);
+      expect(json.json).toMatchObject({ error: { code: 'RECORDS_REJECTED' }, results: [{ status: 'invalid', reason: 'unsupported-version' }] });
+      expect((json.json.results as { detail: string }[])[0]!.detail).toMatch(/record version 1 /);
+      const binary = await raw('POST', '/v1/records', encodeFrames([Buffer.from(hex, 'hex')]), { 'content-type': 'application/octet-stream' });
+      expect(binary.status).toBe(422);
+    }
+    const status = await admin.intervals('MTR-V1', DAY, DAY + 2 * 86_400);
+    expect(status.intervals.every((s) => s.status === 'missing')).toBe(true);
   });
 
   it('accepts binary and JSON submissions; resubmission is idempotent; a bad record fails only itself', async () => {

@@ -37,7 +37,7 @@ function make(m: bigint, committed = m, context = ctx) {
     ciphertext: eg.encryptWithRandomness(publicKey, m, r),
     commitment: commit(committed, s),
   };
-  return { statement, proof: proveEquivalence(statement, { r, s }, context, rand), r, s };
+  return { statement, proof: proveEquivalence(statement, { m, r, s }, context, rand), r, s };
 }
 
 
@@ -92,7 +92,7 @@ describe('ZKPe soundness', () => {
 
   it('scalars replaced by scalar + n are rejected, not reduced', () => {
     const { statement, proof } = make(9n);
-    for (const off of [66, 98]) {
+    for (const off of [99, 131, 163]) {
       const k = bytesToBigint(proof, off, 32);
       const bad = proof.slice();
       if (k + CURVE_ORDER < 2n ** 256n) {
@@ -111,7 +111,7 @@ describe('ZKPe soundness', () => {
     const { statement, proof } = make(9n);
     let x = 3n;
     while (isCurveX(x)) x++;
-    for (const off of [0, 33]) {
+    for (const off of [0, 33, 66]) {
       const bad = proof.slice();
       bad.set(compressedX(x), off);
       expect(() => verifyEquivalence(statement, bad, ctx)).toThrowError(/valid secp256k1 point/);
@@ -122,14 +122,16 @@ describe('ZKPe soundness', () => {
 
   it('truncated proofs and proofs with trailing bytes are rejected', () => {
     const { statement, proof } = make(9n);
-    expect(() => verifyEquivalence(statement, proof.subarray(0, ZKPE_LENGTH - 1), ctx)).toThrowError(/130 bytes/);
-    expect(() => verifyEquivalence(statement, concatBytes(proof, Uint8Array.of(0)), ctx)).toThrowError(/130 bytes/);
+    expect(() => verifyEquivalence(statement, proof.subarray(0, ZKPE_LENGTH - 1), ctx)).toThrowError(/195 bytes/);
+    expect(() => verifyEquivalence(statement, concatBytes(proof, Uint8Array.of(0)), ctx)).toThrowError(/195 bytes/);
   });
 
   it('the prover refuses out-of-range witnesses', () => {
     const { statement } = make(1n);
-    expect(() => proveEquivalence(statement, { r: CURVE_ORDER, s: 1n }, ctx)).toThrow(ZkmeterError);
-    expect(() => proveEquivalence(statement, { r: 1n, s: -1n }, ctx)).toThrow(ZkmeterError);
+    expect(errorCode(() => proveEquivalence(statement, { m: 1n, r: CURVE_ORDER, s: 1n }, ctx))).toBe('INVALID_SCALAR');
+    expect(errorCode(() => proveEquivalence(statement, { m: 1n, r: 1n, s: -1n }, ctx))).toBe('INVALID_SCALAR');
+    expect(errorCode(() => proveEquivalence(statement, { m: CURVE_ORDER, r: 1n, s: 1n }, ctx))).toBe('INVALID_SCALAR');
+    expect(errorCode(() => proveEquivalence(statement, { r: 1n, s: 1n } as never, ctx))).toBe('INVALID_SCALAR');
   });
 });
 
@@ -165,7 +167,7 @@ describe('ZKPe batch verification', () => {
     const r = randomScalar(rand);
     const s = randomScalar(rand);
     const statement = { publicKey: Y2, ciphertext: eg.encryptWithRandomness(Y2, 8n, r), commitment: commit(8n, s) };
-    const mixed = [...items.slice(0, 5), { statement, proof: proveEquivalence(statement, { r, s }, ctx, rand), context: ctx }];
+    const mixed = [...items.slice(0, 5), { statement, proof: proveEquivalence(statement, { m: 8n, r, s }, ctx, rand), context: ctx }];
     expect(batchVerifyEquivalence(mixed).valid).toBe(true);
   });
 
@@ -185,11 +187,11 @@ describe('aggregated ZKPe (one proof for K pairs)', () => {
       ciphertexts: values.map((m, j) => eg.encryptWithRandomness(publicKey, m, r[j]!)),
       commitments: committed.map((v, j) => commit(v, s[j]!)),
     };
-    return { statement, proof: proveAggregateEquivalence(statement, { r, s }, context, rand), r, s };
+    return { statement, proof: proveAggregateEquivalence(statement, { m: values, r, s }, context, rand), r, s };
   }
   const day = Array.from({ length: 96 }, (_, i) => BigInt(100 + ((i * 37) % 900)));
 
-  it('verifies for K = 1, 2 and 96 (a day of 15-minute readings), in 130 bytes', () => {
+  it('verifies for K = 1, 2 and 96 (a day of 15-minute readings), in 195 bytes', () => {
     for (const values of [[7n], [0n, 65535n], day]) {
       const { statement, proof } = makeMany(values);
       expect(proof.length).toBe(ZKPE_LENGTH);

@@ -113,16 +113,27 @@ export function createGroup(raw: RawGroup): Group {
       return out;
     },
 
-    selectSum(a, b, selectors) {
+    selectSum(a, b, selectors, extra) {
       const n = acount(a, 'a', AFFINE_BYTES);
       sameCount(n, acount(b, 'b', AFFINE_BYTES), 'a', 'b');
       sameCount(n, abytes(selectors, 'selectors').length, 'a', 'selectors');
-      const out = new Uint8Array(AFFINE_BYTES);
-      const st = raw.selectSum(out, a, b, selectors, n);
-      if (st % 8 === STATUS_SCALAR) {
-        throw new ZkmeterError('INVALID_ARGUMENT', `"selectors[${(st - STATUS_SCALAR) / 8 - 2 * n}]" expected 0 or 1`);
+      let m = 0;
+      if (extra !== undefined) {
+        if (typeof extra !== 'object' || extra === null) {
+          throw new ZkmeterError('INVALID_ARGUMENT', '"extra" expected {points, scalars}');
+        }
+        m = acount(extra.points, 'extra.points', AFFINE_BYTES);
+        sameCount(m, acount(extra.scalars, 'extra.scalars', SCALAR_BYTES), 'extra.points', 'extra.scalars');
       }
-      check(st, (i) => (i < n ? `a[${i}]` : `b[${i - n}]`));
+      const out = new Uint8Array(AFFINE_BYTES);
+      const st = raw.selectSum(out, a, b, selectors, n, m > 0 ? extra!.points : null, m > 0 ? extra!.scalars : null, m);
+      const index = (st - (st % 8)) / 8;
+      if (st % 8 === STATUS_SCALAR && index < 3 * n) {
+        throw new ZkmeterError('INVALID_ARGUMENT', `"selectors[${index - 2 * n}]" expected 0 or 1`);
+      }
+      check(st, (i) =>
+        i < n ? `a[${i}]` : i < 2 * n ? `b[${i - n}]` : i < 3 * n + m ? `extra.points[${i - 3 * n}]` : `extra.scalars[${i - 3 * n - m}]`,
+      );
       return out;
     },
 

@@ -39,16 +39,34 @@ export interface RawGroup {
   /** Bad index i: point i invalid (STATUS_POINT) or infinity (STATUS_INFINITY). */
   compress(out: Uint8Array, points: Uint8Array, n: number): Status;
   validate(points: Uint8Array, n: number): Status;
-  /** Bad index: i for a[i], n + i for b[i]. */
+  /** Variable time (public points only). Bad index: i for a[i], n + i for b[i]. */
   add(out: Uint8Array, a: Uint8Array, b: Uint8Array, n: number): Status;
+  /** Variable time (public points only). */
   negate(out: Uint8Array, a: Uint8Array, n: number): Status;
-  /** Bad index: i for point i, n + i for scalar i; checked in order point i, scalar i. */
+  /**
+   * Constant time in the scalars when `consttime`, variable time otherwise. Bad index: i for
+   * point i, n + i for scalar i; checked in order point i, scalar i.
+   */
   mul(out: Uint8Array, points: Uint8Array, scalars: Uint8Array, n: number, consttime: boolean): Status;
+  /** Constant time in the scalars. */
   mulGen(out: Uint8Array, scalars: Uint8Array, n: number): Status;
   /** Σ k[i]·P[i], constant time in k. Bad index: i for point i, n + i for scalar i. */
   msmConst(out: Uint8Array, points: Uint8Array, scalars: Uint8Array, n: number): Status;
-  /** Σ (sel[i] ? a[i] : b[i]), constant time in sel. Bad index: i a[i], n + i b[i], 2n + i sel[i] (SCALAR). */
-  selectSum(out: Uint8Array, a: Uint8Array, b: Uint8Array, sel: Uint8Array, n: number): Status;
+  /**
+   * Σ k[j]·P[j] + Σ (sel[i] ? a[i] : b[i]) (m extra terms, points/scalars null when m = 0), constant
+   * time in sel and k. Checked in the order all a, all b, all sel, then (P[j], k[j]) per j. Bad index:
+   * i a[i], n + i b[i], 2n + i sel[i] (SCALAR), 3n + j P[j], 3n + m + j k[j].
+   */
+  selectSum(
+    out: Uint8Array,
+    a: Uint8Array,
+    b: Uint8Array,
+    sel: Uint8Array,
+    n: number,
+    points: Uint8Array | null,
+    scalars: Uint8Array | null,
+    m: number,
+  ): Status;
   /**
    * acc[offset + stride·i] += c + w·Π_j pairs[j][bit (k−1−j) of i], i < 2^k, all mod n.
    * Bad index over [acc entries | pairs | w | c] (STATUS_SCALAR), checked in the order pairs, w, c, acc entries.
@@ -115,9 +133,12 @@ export interface Group {
   compress(points: Uint8Array): Uint8Array;
   /** Throws INVALID_POINT unless every point is infinity or on the curve with x, y < p. */
   validate(points: Uint8Array): void;
-  /** Element-wise a[i] + b[i]. Variable time. */
+  /**
+   * Element-wise a[i] + b[i]. Variable time: public points only. A sum involving secrets is
+   * one constant-time call instead: `msmConst` (public points, secret scalars) or `selectSum`.
+   */
   add(a: Uint8Array, b: Uint8Array): Uint8Array;
-  /** Element-wise −a[i]. */
+  /** Element-wise −a[i]. Variable time: public points only. */
   negate(a: Uint8Array): Uint8Array;
   /** Element-wise k[i]·P[i], constant time in k[i] on the native backend. */
   mul(points: Uint8Array, scalars: Uint8Array): Uint8Array;
@@ -126,17 +147,21 @@ export interface Group {
   /** Element-wise k[i]·G, constant time in k[i] on the native backend. */
   mulGen(scalars: Uint8Array): Uint8Array;
   /**
-   * Σ k[i]·P[i] for secret scalars: constant time in the scalars on the native
-   * backend (Straus with shared doublings over libsecp256k1's constant-time
-   * building blocks). Several times cheaper than `mul` followed by a sum.
+   * Σ k[i]·P[i] for secret scalars and public points: constant time in the
+   * scalars (0 and n − 1 included) on the native backend, result included
+   * (Straus with shared doublings over libsecp256k1's constant-time building
+   * blocks, constant-time inversion). Several times cheaper than `mul`
+   * followed by a sum. A commitment m·G + s·H is `msmConst([G, H], [m, s])`.
    */
   msmConst(points: Uint8Array, scalars: Uint8Array): Uint8Array;
   /**
-   * Σ (selectors[i] ? a[i] : b[i]) with selectors 0 or 1, constant time in the
-   * selectors on the native backend (a Bulletproofs bit-vector commitment costs
-   * additions only). Points must be finite.
+   * Σ (selectors[i] ? a[i] : b[i]) + Σ extra.scalars[j]·extra.points[j], with
+   * selectors 0 or 1: constant time in the selectors and the extra scalars on
+   * the native backend, result included (the extra terms are `msmConst`'s
+   * algorithm). Points are public; a and b must be finite. A Bulletproofs
+   * bit-vector commitment α·H + Σ (bitᵢ ? Gᵢ : −Hᵢ) is one call.
    */
-  selectSum(a: Uint8Array, b: Uint8Array, selectors: Uint8Array): Uint8Array;
+  selectSum(a: Uint8Array, b: Uint8Array, selectors: Uint8Array, extra?: { points: Uint8Array; scalars: Uint8Array }): Uint8Array;
   /**
    * Scalar-vector accumulation mod n, in place on packed 32-byte scalars:
    *   acc[offset + stride·i] += c + w·Π_{j<k} pairs[j][bit (k−1−j) of i]   for i < 2^k,

@@ -197,7 +197,9 @@ export function createJsRaw(): RawGroup {
       return STATUS_OK;
     },
 
-    selectSum(out, a, b, sel, n): Status {
+    selectSum(out, a, b, sel, n, pts, ks, m): Status {
+      // Same checks in the same order as the native kernel: all a, all b, all selectors, then
+      // (point j, scalar j) of the extra terms.
       const as: Point[] = [];
       const bs: Point[] = [];
       for (let i = 0; i < n; i++) {
@@ -212,6 +214,13 @@ export function createJsRaw(): RawGroup {
       }
       for (let i = 0; i < n; i++) if (sel[i]! > 1) return status(STATUS_SCALAR, 2 * n + i);
       let acc = Point.ZERO;
+      for (let j = 0; j < m; j++) {
+        const p = load64(pts!, 64 * j);
+        if (p === undefined) return status(STATUS_POINT, 3 * n + j);
+        const s = loadScalar(ks!, 32 * j);
+        if (s === undefined) return status(STATUS_SCALAR, 3 * n + m + j);
+        if (s !== 0n && !p.is0()) acc = acc.add(p.multiply(s));
+      }
       for (let i = 0; i < n; i++) acc = acc.add(sel[i] ? as[i]! : bs[i]!);
       store64(out, 0, acc);
       return STATUS_OK;

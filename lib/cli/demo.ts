@@ -87,7 +87,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
       records: [],
     };
     await center.register({ meterId: m.meterId, publicKey: m.publicKey, feeder: m.feeder, meterClass });
-    authority.register(m.meterId, m.publicKey, m.feeder);
+    authority.register(m.meterId, m.publicKey, m.feeder, meterClass);
     meters.push(m);
   }
   phases.keys = { seconds: t() - t0 };

@@ -62,7 +62,7 @@ export function proveCommand(o: RangeFlags & { publicKey?: string; value?: strin
   const commitment = commit(value, s);
   const statement: RangeStatement = { commitments: [commitment], ...range };
   const rangeProof = proveRange(statement, { values: [value], blindings: [s] }, context);
-  const equivalenceProof = proveEquivalence({ publicKey, ciphertext, commitment }, { r, s }, context);
+  const equivalenceProof = proveEquivalence({ publicKey, ciphertext, commitment }, { m: value, r, s }, context);
   return {
     ciphertext: bytesToHex(encodeCiphertext(ciphertext)),
     commitment: bytesToHex(encodePoints(commitment, 'commitment')),

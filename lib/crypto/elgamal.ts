@@ -6,7 +6,10 @@
  *   decrypt    M = C2 − x·C1 = m·G, then m by baby-step giant-step in [0, max]
  *   add        (C1 + C1', C2 + C2') encrypts m + m'
  *   scale      (k·C1, k·C2) encrypts k·m
- * Steps that touch x, r or m use the backend's constant-time multiplications.
+ * Steps that touch x, r or m use the backend's constant-time operations (mulGen,
+ * mul, msmConst). Decryption's last steps (C2 − x·C1 and the discrete log) are
+ * variable time: their result is the plaintext the caller is about to publish
+ * (a bill, a feeder total).
  *
  * In memory, points are 64-byte affine (backend/bytes.ts); the wire form of a
  * ciphertext is 66 bytes, C1 ‖ C2, compressed (SPEC.md).
@@ -17,6 +20,7 @@ import { getGroup } from '../backend/index.js';
 import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { DEFAULT_TABLE_BITS, discreteLog } from './bsgs.js';
 import { POINT_LENGTH, decodePoint, decodePoints, decodeScalar, encodePoints } from './codec.js';
+import { generatorG } from './generators.js';
 import { cryptoRandom, randomScalar, type RandomSource } from './random.js';
 import { modN } from './scalar.js';
 
@@ -83,8 +87,10 @@ export function encryptWithRandomness(publicKey: Uint8Array, m: bigint, r: bigin
   abytes(publicKey, 'publicKey', AFFINE_BYTES);
   aplaintext(m);
   asecret(r, 'randomness');
-  const [c1, mG] = split(g.mulGen(scalarsToBytes([r, m])));
-  const c2 = g.add(mG, g.mul(publicKey, scalarToBytes(r)));
+  // C1 = r·G (constant-time comb) and C2 = m·G + r·Y as one constant-time MSM over the public
+  // G and Y: no point that depends on m or r meets the variable-time `add`.
+  const c1 = g.mulGen(scalarToBytes(r));
+  const c2 = g.msmConst(concatBytes(generatorG(), publicKey), scalarsToBytes([m, r]));
   return { c1, c2 };
 }
 

@@ -13,7 +13,7 @@
  * Points are returned as packed affine bytes (64 bytes each, see backend/bytes.ts).
  * @module
  */
-import { secp256k1_hasher } from '@noble/curves/secp256k1.js';
+import { secp256k1, secp256k1_hasher } from '@noble/curves/secp256k1.js';
 import { AFFINE_BYTES, writeBigint } from '../backend/bytes.js';
 
 /** Domain separation tag for every zkmeter generator. */
@@ -38,7 +38,19 @@ function indexedMessage(prefix: 'G' | 'H', i: number): Uint8Array {
   return msg;
 }
 
+let base: Uint8Array | undefined;
 let blinding: Uint8Array | undefined;
+
+/** G, secp256k1's base point, as 64-byte affine. */
+export function generatorG(): Uint8Array {
+  if (base === undefined) {
+    const { x, y } = secp256k1.Point.BASE.toAffine();
+    base = new Uint8Array(AFFINE_BYTES);
+    writeBigint(base, 0, 32, x);
+    writeBigint(base, 32, 32, y);
+  }
+  return base.slice();
+}
 const vectorG: Uint8Array[] = [];
 const vectorH: Uint8Array[] = [];
 

@@ -69,6 +69,7 @@ export {
   verifyAggregateEquivalence,
   type AggregateEquivalenceItem,
   type AggregateEquivalenceStatement,
+  type AggregateEquivalenceWitness,
 } from './zkpe.js';
 export { DLEQ_LABEL, DLEQ_LENGTH, proveDleq, verifyDleq, type DleqStatement } from './dleq.js';
 export {

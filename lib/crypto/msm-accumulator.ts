@@ -153,12 +153,15 @@ export class MsmAccumulator {
   }
 }
 
-/** One proof's verification equations, ready to join an MSM under two batch weights. */
+/** One proof's verification equations, ready to join an MSM under three batch weights. */
 export interface PreparedCheck {
   /** The caller's index of the proof. */
   readonly index: number;
-  /** Adds the proof's equations with weights a and b; `alone` when checked by itself. */
-  add(acc: MsmAccumulator, a: bigint, b: bigint, alone: boolean): void;
+  /**
+   * Adds the proof's equations with independent 127-bit weights a, b and c (one per
+   * equation; a check with fewer equations ignores the rest); `alone` when checked by itself.
+   */
+  add(acc: MsmAccumulator, a: bigint, b: bigint, alone: boolean, c: bigint): void;
 }
 
 /** Proofs decoded and replayed for batch verification, and those that failed to decode. */
@@ -169,15 +172,15 @@ export interface PreparedChecks {
 
 /**
  * Batch verification with bisection, shared by every proof type: each check gets
- * two fresh CSPRNG weights, all checks share one MSM, and a failing group is
+ * three fresh CSPRNG weights, all checks share one MSM, and a failing group is
  * split in two and re-checked with fresh weights until every bad proof is
  * isolated. Returns their indices. Checks of different proof types mix freely.
  */
 export function findInvalid(group: readonly PreparedCheck[]): number[] {
   if (group.length === 0) return [];
   const acc = new MsmAccumulator();
-  const w = batchWeights(2 * group.length);
-  group.forEach((check, i) => check.add(acc, w[2 * i]!, w[2 * i + 1]!, group.length === 1));
+  const w = batchWeights(3 * group.length);
+  group.forEach((check, i) => check.add(acc, w[3 * i]!, w[3 * i + 1]!, group.length === 1, w[3 * i + 2]!));
   if (acc.isIdentity()) return [];
   if (group.length === 1) return [group[0]!.index];
   const mid = group.length >> 1;

@@ -1,27 +1,31 @@
 /**
- * ZKPe: the zero-knowledge proof of equivalence between an EC ElGamal
- * ciphertext (C1, C2) under Y and a Pedersen commitment V — that both hold the
- * same m. Math and soundness argument: docs/notes-zkpe.md.
+ * ZKPe v2: the zero-knowledge proof of equivalence between EC ElGamal
+ * ciphertexts (C1, C2) under Y and Pedersen commitments V — that each pair holds
+ * the same value m, and that the ciphertext decrypts to m·G. Math, the
+ * knowledge-soundness argument and the flaw of v1: docs/notes-zkpe.md.
  *
- * Relation. The prover knows (r, s) with
- *     C1 = r·G   and   C2 − V = r·Y − s·H.
- * If C2 = m·G + r·Y (m is whatever C2 decrypts to), the second equation says
- * exactly V = m·G + s·H: the commitment opens to the same m. m cancels, so it
- * need not be a witness: a Chaum–Pedersen-style Sigma protocol (Schnorr 1991;
- * Chaum–Pedersen 1992; Cramer–Damgård–Schoenmakers 1994 for conjunctions) over
- * two linear equations in (r, s) suffices. Knowledge of m itself follows from
- * the range proof, a proof of knowledge of V's opening.
+ * Relation (per pair). The prover knows (m, r, s) with
+ *     C1 = r·G,    C2 = m·G + r·Y,    V = m·G + s·H.
+ * Three linear equations in three unknowns over public bases: a conjunction of
+ * representation proofs (Schnorr 1991; Chaum–Pedersen 1992; Cramer–Damgård–
+ * Schoenmakers 1994 for conjunctions; Camenisch–Stadler 1997 for the notation).
+ * v1 proved only (r, s) with C1 = r·G and C2 − V = r·Y − s·H, which leaves C2's
+ * G-part free: a meter could add δ·H to C2 and prove with s − δ.
  *
- * Protocol (Fiat–Shamir):
- *   prover   k_r, k_s ← Z_n;  A1 = k_r·G;  A2 = k_r·Y − k_s·H
- *   e = H(transcript: label, DST, G, H, Y, C1, C2, V, context, A1, A2)
- *   prover   z_r = k_r + e·r;  z_s = k_s + e·s
- *   verifier z_r·G = A1 + e·C1   and   z_r·Y − z_s·H = A2 + e·(C2 − V)
+ * Protocol (Fiat–Shamir), for K ≥ 1 pairs with weights w_j = ω^j (w = [1] for K = 1):
+ *   transcript  label, DST, H, Y, K, every (C1_j, C2_j, V_j), context  → ω
+ *   prover      k_m, k_r, k_s ← Z_n;  A1 = k_r·G;  A2 = k_m·G + k_r·Y;  A3 = k_m·G + k_s·H
+ *   transcript  A1, A2, A3 → e
+ *   prover      z_m = k_m + e·m*;  z_r = k_r + e·r*;  z_s = k_s + e·s*   (x* = Σ w_j·x_j)
+ *   verifier    z_r·G         = A1 + e·Σ w_j·C1_j
+ *               z_m·G + z_r·Y = A2 + e·Σ w_j·C2_j
+ *               z_m·G + z_s·H = A3 + e·Σ w_j·V_j
  *
- * Encoding (130 bytes): A1 (33) ‖ A2 (33) ‖ z_r (32) ‖ z_s (32).
- * We send the commitments (A1, A2) rather than the challenge, so both
- * verification equations are linear in public points and fold, with random
- * weights, into one MSM together with any number of other proofs.
+ * Encoding (195 bytes, single and aggregated alike):
+ *   A1 (33) ‖ A2 (33) ‖ A3 (33) ‖ z_m (32) ‖ z_r (32) ‖ z_s (32),
+ * points SEC1-compressed, scalars canonical big-endian. We send the commitments
+ * A rather than the challenge, so the three equations are linear in public
+ * points and fold, with random weights, into one MSM with any other proofs.
  * @module
  */
 import { ZkmeterError } from '../errors.js';
@@ -29,20 +33,24 @@ import { getGroup } from '../backend/index.js';
 import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { POINT_LENGTH, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from './codec.js';
 import type { Ciphertext } from './elgamal.js';
-import { GENERATOR_DST, pedersenH } from './generators.js';
-import { MsmAccumulator, verifyChecks, type BatchResult, type PreparedChecks } from './msm-accumulator.js';
-
-export type { BatchResult };
+import { GENERATOR_DST, generatorG, pedersenH } from './generators.js';
+import { verifyChecks, type BatchResult, type MsmAccumulator, type PreparedCheck, type PreparedChecks } from './msm-accumulator.js';
 import { cryptoRandom, randomScalar, type RandomSource } from './random.js';
 import { Transcript } from './transcript.js';
 import { modN } from './scalar.js';
 
-/** Transcript label; a new version of the protocol gets a new label. */
-export const ZKPE_LABEL = 'zkmeter/zkpe v1';
-/** Encoded proof length in bytes. */
-export const ZKPE_LENGTH = 2 * POINT_LENGTH + 2 * SCALAR_LENGTH;
+export type { BatchResult };
 
-/** The public statement: all points 64-byte affine. */
+/** Transcript label of the single-pair proof; a new version of the protocol gets a new label. */
+export const ZKPE_LABEL = 'zkmeter/zkpe v2';
+/** Transcript label of the aggregated proof. */
+export const ZKPE_AGGREGATE_LABEL = 'zkmeter/zkpe-aggregate v2';
+/** Encoded proof length in bytes, single and aggregated. */
+export const ZKPE_LENGTH = 3 * POINT_LENGTH + 3 * SCALAR_LENGTH;
+/** Most pairs in one aggregated proof. */
+export const MAX_AGGREGATE_PAIRS = 4096;
+
+/** The public statement of the single proof: all points 64-byte affine. */
 export interface EquivalenceStatement {
   /** The utility's ElGamal public key Y. */
   readonly publicKey: Uint8Array;
@@ -52,8 +60,9 @@ export interface EquivalenceStatement {
   readonly commitment: Uint8Array;
 }
 
-/** The prover's secrets: the encryption randomness r and the commitment blinding s. */
+/** The prover's secrets: the value m, the encryption randomness r and the commitment blinding s. */
 export interface EquivalenceWitness {
+  readonly m: bigint;
   readonly r: bigint;
   readonly s: bigint;
 }
@@ -65,264 +74,18 @@ export interface EquivalenceItem {
   readonly context: Uint8Array;
 }
 
-interface DecodedProof {
-  A: Uint8Array; // A1 ‖ A2, packed affine
-  A33: Uint8Array; // their wire bytes, for the transcript
-  zr: bigint;
-  zs: bigint;
-}
-
-function astatement(st: EquivalenceStatement): Uint8Array {
-  if (typeof st !== 'object' || st === null || typeof st.ciphertext !== 'object' || st.ciphertext === null) {
-    throw new ZkmeterError('INVALID_ARGUMENT', '"statement" expected {publicKey, ciphertext, commitment}');
-  }
-  return concatBytes(
-    abytes(st.publicKey, 'statement.publicKey', AFFINE_BYTES),
-    abytes(st.ciphertext.c1, 'statement.ciphertext.c1', AFFINE_BYTES),
-    abytes(st.ciphertext.c2, 'statement.ciphertext.c2', AFFINE_BYTES),
-    abytes(st.commitment, 'statement.commitment', AFFINE_BYTES),
-  );
-}
-
-/** The challenge e, binding the generators, the whole statement, the context and A1, A2. */
-const DST_BYTES = new TextEncoder().encode(GENERATOR_DST);
-
-/**
- * The transcript state after (label, DST, H, Y) for the last public key seen: a
- * batch usually shares one Y, so this prefix is hashed once, not per proof.
- */
-let lastPrefix: { Y33: Uint8Array; transcript: Transcript } | undefined;
-function transcriptFor(Y33: Uint8Array): Transcript {
-  if (lastPrefix === undefined || !equalBytes(lastPrefix.Y33, Y33)) {
-    const t = new Transcript(ZKPE_LABEL);
-    t.appendMessage('dst', DST_BYTES);
-    t.appendMessage('H', generatorH33());
-    t.appendMessage('Y', Y33);
-    lastPrefix = { Y33: Y33.slice(), transcript: t };
-  }
-  return lastPrefix.transcript.clone();
-}
-
-
-function challenge(statement33: Uint8Array, context: Uint8Array, A33: Uint8Array): bigint {
-  const t = transcriptFor(statement33.subarray(0, 33));
-  t.appendMessages([
-    ['C1', statement33.subarray(33, 66)],
-    ['C2', statement33.subarray(66, 99)],
-    ['V', statement33.subarray(99, 132)],
-    ['context', context],
-    ['A1', A33.subarray(0, 33)],
-    ['A2', A33.subarray(33, 66)],
-  ]);
-  return t.challengeScalar('e');
-}
-
-let h33: Uint8Array | undefined;
-function generatorH33(): Uint8Array {
-  h33 ??= encodePoints(pedersenH(), 'H');
-  return h33;
-}
-
-/**
- * Proves that `statement.ciphertext` and `statement.commitment` hold the same
- * value, given the encryption randomness r and the blinding s. Constant time in
- * r, s and the nonces on the native backend. Returns the 130-byte proof.
- */
-export function proveEquivalence(
-  statement: EquivalenceStatement,
-  witness: EquivalenceWitness,
-  context: Uint8Array,
-  rng: RandomSource = cryptoRandom,
-): Uint8Array {
-  const packed = astatement(statement);
-  abytes(context, 'context');
-  for (const k of ['r', 's'] as const) {
-    const v = witness?.[k];
-    if (typeof v !== 'bigint' || v < 0n || v >= CURVE_ORDER) {
-      throw new ZkmeterError('INVALID_SCALAR', `"witness.${k}" expected a scalar 0 <= x < n`);
-    }
-  }
-  const g = getGroup();
-  const kr = randomScalar(rng);
-  const ks = randomScalar(rng);
-  const A1 = g.mulGen(scalarToBytes(kr));
-  const terms = g.mul(concatBytes(statement.publicKey, pedersenH()), scalarsToBytes([kr, CURVE_ORDER - ks]));
-  const A2 = g.add(terms.subarray(0, AFFINE_BYTES), terms.subarray(AFFINE_BYTES));
-  // One call encodes the statement and the nonce commitments for the transcript.
-  const enc = encodePoints(concatBytes(packed, A1, A2), 'statement');
-  const A33 = enc.subarray(4 * POINT_LENGTH);
-  const e = challenge(enc.subarray(0, 4 * POINT_LENGTH), context, A33);
-  const zr = modN(kr + e * witness.r);
-  const zs = modN(ks + e * witness.s);
-  return concatBytes(A33, scalarToBytes(zr), scalarToBytes(zs));
-}
-
-/** Strictly decodes a proof; throws a ZkmeterError for any malformed encoding. */
-function decodeProof(proof: Uint8Array, decodedA?: Uint8Array): DecodedProof {
-  abytes(proof, 'proof', ZKPE_LENGTH);
-  const A33 = proof.subarray(0, 2 * POINT_LENGTH);
-  return {
-    // A batch passes A1, A2 already decompressed (one backend call for all proofs).
-    A: decodedA ?? decodePoints(A33, 2, 'proof.A'),
-    A33,
-    zr: decodeScalar(proof.subarray(2 * POINT_LENGTH, 2 * POINT_LENGTH + SCALAR_LENGTH), 'proof.z_r'),
-    zs: decodeScalar(proof.subarray(2 * POINT_LENGTH + SCALAR_LENGTH), 'proof.z_s'),
-  };
-}
-
-/**
- * Adds the weighted verification equations of one proof to `acc`, with
- * D = C2 − V precomputed for the whole batch (one point fewer per proof):
- *   a·(A1 + e·C1 − z_r·G) + b·(A2 + e·D − z_r·Y + z_s·H) = 0.
- * The signs are arranged so the per-proof points get the positive coefficients:
- * A1 and A2 then carry the 127-bit weights themselves, which libsecp256k1's MSM
- * processes as half-length scalars (a negative weight n − a would be full length).
- */
-function accumulate(acc: MsmAccumulator, p: Prepared, D: Uint8Array, a: bigint, b: bigint): void {
-  const { packed, proof, e } = p;
-  acc.addG(-a * proof.zr);
-  acc.addH(b * proof.zs);
-  acc.addPoint(packed.subarray(0, 64), -b * proof.zr, true); // Y, usually shared by the batch
-  acc.addPoint(proof.A.subarray(0, 64), a);
-  acc.addPoint(packed.subarray(64, 128), a * e); // C1
-  acc.addPoint(proof.A.subarray(64, 128), b);
-  acc.addPoint(D, b * e);
-}
-
-/**
- * Verifies one proof. Returns false if it does not verify; throws a
- * ZkmeterError if the proof or statement is malformed (wrong length, a point off
- * the curve, a scalar ≥ n).
- */
-export function verifyEquivalence(statement: EquivalenceStatement, proof: Uint8Array, context: Uint8Array): boolean {
-  return batchVerifyEquivalence([{ statement, proof, context }]).valid;
-}
-
-interface Prepared {
-  index: number;
-  packed: Uint8Array; // Y ‖ C1 ‖ C2 ‖ V, affine
-  proof: DecodedProof;
-  e: bigint;
-  D?: Uint8Array; // C2 − V
-}
-
-/**
- * Verifies many proofs with one MSM: each item's two equations are weighted by
- * fresh 127-bit CSPRNG weights and summed. If the sum fails, bisection finds
- * every bad item. Malformed items are reported as invalid, not thrown.
- */
-export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): BatchResult {
-  return verifyChecks(prepareEquivalenceChecks(items, items.length === 1));
-}
-
-/**
- * Decodes the proofs and replays their transcripts, for `findInvalid` (alone,
- * or together with other proof types in one MSM). Malformed items are listed as
- * invalid; with `strict`, the first malformed item throws instead.
- */
-export function prepareEquivalenceChecks(items: readonly EquivalenceItem[], strict = false): PreparedChecks {
-  if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
-  const invalid: number[] = [];
-  const candidates: { index: number; packed: Uint8Array; proof: Uint8Array }[] = [];
-  items.forEach((item, index) => {
-    if (typeof item !== 'object' || item === null) {
-      throw new ZkmeterError('INVALID_ARGUMENT', `"items[${index}]" expected {statement, proof, context}`);
-    }
-    const packed = astatement(item.statement);
-    abytes(item.context, 'context');
-    if (abytes(item.proof, 'proof').length !== ZKPE_LENGTH) {
-      if (strict) decodeProof(item.proof); // throws the precise length error
-      invalid.push(index);
-    } else candidates.push({ index, packed, proof: item.proof });
-  });
-  // Decompress every proof's A1, A2 in one backend call; if some point is bad,
-  // decode item by item so that only those items are reported.
-  let A: Uint8Array | null = null;
-  try {
-    A = decodePoints(concatBytes(...candidates.map((c) => c.proof.subarray(0, 2 * POINT_LENGTH))), 2 * candidates.length, 'proof.A');
-  } catch (e) {
-    if (strict) throw e; // a lone malformed proof is the caller's error to see
-  }
-  const prepared: Prepared[] = [];
-  candidates.forEach((c, i) => {
-    let proof: DecodedProof;
-    try {
-      proof = decodeProof(c.proof, A?.subarray(2 * AFFINE_BYTES * i, 2 * AFFINE_BYTES * (i + 1)));
-    } catch (e) {
-      if (strict) throw e;
-      invalid.push(c.index);
-      return;
-    }
-    prepared.push({ index: c.index, packed: c.packed, proof, e: 0n });
-  });
-  if (prepared.length > 0) {
-    // Encode every statement in one backend call, for the transcripts. If some
-    // statement holds the point at infinity (which has no encoding), fall back to
-    // encoding item by item so that only those items are reported.
-    let enc: Uint8Array | null = null;
-    try {
-      enc = encodePoints(concatBytes(...prepared.map((p) => p.packed)), 'statement');
-    } catch (e) {
-      if (strict) throw e;
-    }
-    const ready: Prepared[] = [];
-    prepared.forEach((p, i) => {
-      let st33: Uint8Array;
-      if (enc !== null) st33 = enc.subarray(132 * i, 132 * i + 132);
-      else {
-        try {
-          st33 = encodePoints(p.packed, 'statement');
-        } catch {
-          invalid.push(p.index);
-          return;
-        }
-      }
-      p.e = challenge(st33, items[p.index]!.context, p.proof.A33);
-      ready.push(p);
-    });
-    attachDifferences(ready);
-    return { invalid, checks: ready.map((p) => ({ index: p.index, add: (acc, a, b) => accumulate(acc, p, p.D!, a, b) })) };
-  }
-  return { invalid, checks: [] };
-}
-
-/** D = C2 − V for every item: two backend calls for the whole batch. */
-function attachDifferences(group: Prepared[]): void {
-  if (group.length === 0) return;
-  const g = getGroup();
-  const C2 = new Uint8Array(AFFINE_BYTES * group.length);
-  const V = new Uint8Array(AFFINE_BYTES * group.length);
-  group.forEach((p, i) => {
-    C2.set(p.packed.subarray(128, 192), AFFINE_BYTES * i);
-    V.set(p.packed.subarray(192, 256), AFFINE_BYTES * i);
-  });
-  const D = g.add(C2, g.negate(V));
-  group.forEach((p, i) => {
-    p.D = D.subarray(AFFINE_BYTES * i, AFFINE_BYTES * (i + 1));
-  });
-}
-
-/*
- * ─── Aggregated proof of equivalence ──────────────────────────────────────────
- * One 130-byte proof for K (ciphertext, commitment) pairs under one key, as a
- * daily record needs (soundness argument: docs/notes-zkpe.md, "Aggregation").
- * The whole statement (Y, K, every C1_j, C2_j, V_j) and the context are hashed
- * first; a challenge ω gives weights w_j = ω^j, and the prover proves the
- * single-pair relation for the combination
- *     C1* = Σ w_j·C1_j,   D* = Σ w_j·(C2_j − V_j),   r* = Σ w_j·r_j,   s* = Σ w_j·s_j,
- * i.e. C1* = r*·G and D* = r*·Y − s*·H, with the same Sigma protocol as above.
- * The verifier never forms C1* or D*: the weighted points go straight into the
- * batch MSM, three per pair (C1_j, C2_j, V_j).
- */
-
-/** Transcript label of the aggregated proof. */
-export const ZKPE_AGGREGATE_LABEL = 'zkmeter/zkpe-aggregate v1';
-
 /** K ≥ 1 ciphertexts and the commitments that must hold the same values, pair by pair. */
 export interface AggregateEquivalenceStatement {
   readonly publicKey: Uint8Array;
   readonly ciphertexts: readonly Ciphertext[];
   readonly commitments: readonly Uint8Array[];
+}
+
+/** The aggregated proof's secrets, one entry per pair. */
+export interface AggregateEquivalenceWitness {
+  readonly m: readonly bigint[];
+  readonly r: readonly bigint[];
+  readonly s: readonly bigint[];
 }
 
 export interface AggregateEquivalenceItem {
@@ -331,11 +94,34 @@ export interface AggregateEquivalenceItem {
   readonly context: Uint8Array;
 }
 
-/** Most pairs in one aggregated proof. */
-export const MAX_AGGREGATE_PAIRS = 4096;
+/** Which of the two proofs: they differ only in their transcript label. */
+type Form = typeof ZKPE_LABEL | typeof ZKPE_AGGREGATE_LABEL;
 
-/** Validates and packs the statement: Y ‖ (C1_j ‖ C2_j ‖ V_j)_j, affine. */
-function aggregateStatement(st: AggregateEquivalenceStatement): Uint8Array {
+/**
+ * A statement as the verifier uses it: Y and, per pair, the caller's own point
+ * objects (so that a V_j a range proof in the same MSM also adds merges into one
+ * term: MsmAccumulator merges by object).
+ */
+interface Pairs {
+  readonly Y: Uint8Array;
+  readonly c1: readonly Uint8Array[];
+  readonly c2: readonly Uint8Array[];
+  readonly v: readonly Uint8Array[];
+}
+
+function singlePairs(st: EquivalenceStatement): Pairs {
+  if (typeof st !== 'object' || st === null || typeof st.ciphertext !== 'object' || st.ciphertext === null) {
+    throw new ZkmeterError('INVALID_ARGUMENT', '"statement" expected {publicKey, ciphertext, commitment}');
+  }
+  return {
+    Y: abytes(st.publicKey, 'statement.publicKey', AFFINE_BYTES),
+    c1: [abytes(st.ciphertext.c1, 'statement.ciphertext.c1', AFFINE_BYTES)],
+    c2: [abytes(st.ciphertext.c2, 'statement.ciphertext.c2', AFFINE_BYTES)],
+    v: [abytes(st.commitment, 'statement.commitment', AFFINE_BYTES)],
+  };
+}
+
+function aggregatePairs(st: AggregateEquivalenceStatement): Pairs {
   if (typeof st !== 'object' || st === null || !Array.isArray(st.ciphertexts) || !Array.isArray(st.commitments)) {
     throw new ZkmeterError('INVALID_ARGUMENT', '"statement" expected {publicKey, ciphertexts, commitments}');
   }
@@ -343,23 +129,62 @@ function aggregateStatement(st: AggregateEquivalenceStatement): Uint8Array {
   if (K < 1 || K > MAX_AGGREGATE_PAIRS || st.commitments.length !== K) {
     throw new ZkmeterError('INVALID_ARGUMENT', `"statement" expected 1 to ${MAX_AGGREGATE_PAIRS} ciphertexts and as many commitments, got ${K} and ${st.commitments.length}`);
   }
-  const out = new Uint8Array(AFFINE_BYTES * (1 + 3 * K));
-  out.set(abytes(st.publicKey, 'statement.publicKey', AFFINE_BYTES));
+  const c1: Uint8Array[] = [];
+  const c2: Uint8Array[] = [];
+  const v: Uint8Array[] = [];
   for (let j = 0; j < K; j++) {
-    const ct = st.ciphertexts[j]!;
-    out.set(abytes(ct?.c1, `statement.ciphertexts[${j}].c1`, AFFINE_BYTES), AFFINE_BYTES * (1 + 3 * j));
-    out.set(abytes(ct.c2, `statement.ciphertexts[${j}].c2`, AFFINE_BYTES), AFFINE_BYTES * (2 + 3 * j));
-    out.set(abytes(st.commitments[j]!, `statement.commitments[${j}]`, AFFINE_BYTES), AFFINE_BYTES * (3 + 3 * j));
+    const ct = st.ciphertexts[j];
+    if (typeof ct !== 'object' || ct === null) throw new ZkmeterError('INVALID_ARGUMENT', `"statement.ciphertexts[${j}]" expected {c1, c2}`);
+    c1.push(abytes(ct.c1, `statement.ciphertexts[${j}].c1`, AFFINE_BYTES));
+    c2.push(abytes(ct.c2, `statement.ciphertexts[${j}].c2`, AFFINE_BYTES));
+    v.push(abytes(st.commitments[j]!, `statement.commitments[${j}]`, AFFINE_BYTES));
+  }
+  return { Y: abytes(st.publicKey, 'statement.publicKey', AFFINE_BYTES), c1, c2, v };
+}
+
+/** Y ‖ (C1_j ‖ C2_j ‖ V_j)_j, packed affine: what the transcript absorbs, once compressed. */
+function packStatement(p: Pairs): Uint8Array {
+  const K = p.c1.length;
+  const out = new Uint8Array(AFFINE_BYTES * (1 + 3 * K));
+  out.set(p.Y);
+  for (let j = 0; j < K; j++) {
+    out.set(p.c1[j]!, AFFINE_BYTES * (1 + 3 * j));
+    out.set(p.c2[j]!, AFFINE_BYTES * (2 + 3 * j));
+    out.set(p.v[j]!, AFFINE_BYTES * (3 + 3 * j));
   }
   return out;
 }
 
-/** The transcript after the full statement and context, and the weights w_j = ω^j. */
-function aggregateTranscript(st33: Uint8Array, K: number, context: Uint8Array): { t: Transcript; w: bigint[] } {
-  const t = new Transcript(ZKPE_AGGREGATE_LABEL);
-  t.appendMessage('dst', DST_BYTES);
-  t.appendMessage('H', generatorH33());
-  t.appendMessage('Y', st33.subarray(0, POINT_LENGTH));
+const DST_BYTES = new TextEncoder().encode(GENERATOR_DST);
+let h33: Uint8Array | undefined;
+function generatorH33(): Uint8Array {
+  h33 ??= encodePoints(pedersenH(), 'H');
+  return h33;
+}
+
+/**
+ * The transcript state after (label, DST, H, Y) for the last (label, Y) seen: a
+ * batch usually shares one key, so this prefix is hashed once, not per proof.
+ */
+let lastPrefix: { form: Form; Y33: Uint8Array; transcript: Transcript } | undefined;
+function transcriptPrefix(form: Form, Y33: Uint8Array): Transcript {
+  if (lastPrefix === undefined || lastPrefix.form !== form || !equalBytes(lastPrefix.Y33, Y33)) {
+    const t = new Transcript(form);
+    t.appendMessage('dst', DST_BYTES);
+    t.appendMessage('H', generatorH33());
+    t.appendMessage('Y', Y33);
+    lastPrefix = { form, Y33: Y33.slice(), transcript: t };
+  }
+  return lastPrefix.transcript.clone();
+}
+
+/**
+ * The transcript after the whole statement and the context, and the pair
+ * weights w_j = ω^j: fixed by the hashed statement before the prover's
+ * commitments exist (the soundness argument needs exactly that order).
+ */
+function statementTranscript(form: Form, st33: Uint8Array, K: number, context: Uint8Array): { t: Transcript; w: bigint[] } {
+  const t = transcriptPrefix(form, st33.subarray(0, POINT_LENGTH));
   t.appendU64('K', K);
   t.appendMessage('pairs', st33.subarray(POINT_LENGTH));
   t.appendMessage('context', context);
@@ -369,48 +194,228 @@ function aggregateTranscript(st33: Uint8Array, K: number, context: Uint8Array): 
   return { t, w };
 }
 
+/** The challenge e after the prover's commitments A1, A2, A3 (99 wire bytes). */
+function commitmentChallenge(t: Transcript, A33: Uint8Array): bigint {
+  t.appendMessages([
+    ['A1', A33.subarray(0, POINT_LENGTH)],
+    ['A2', A33.subarray(POINT_LENGTH, 2 * POINT_LENGTH)],
+    ['A3', A33.subarray(2 * POINT_LENGTH)],
+  ]);
+  return t.challengeScalar('e');
+}
+
+function ascalars(values: unknown, K: number, title: string): readonly bigint[] {
+  if (!Array.isArray(values) || values.length !== K) throw new ZkmeterError('INVALID_ARGUMENT', `"witness.${title}" expected ${K} scalars`);
+  values.forEach((v, j) => {
+    if (typeof v !== 'bigint' || v < 0n || v >= CURVE_ORDER) {
+      throw new ZkmeterError('INVALID_SCALAR', `"witness.${title}${K === 1 ? '' : `[${j}]`}" expected a scalar 0 <= x < n`);
+    }
+  });
+  return values as bigint[];
+}
+
 /**
- * Proves that ciphertexts[j] and commitments[j] hold the same value for every j,
- * given each encryption randomness r_j and blinding s_j. Returns 130 bytes.
+ * The prover, both forms. The nonces and the weighted witness are secret; the
+ * points A are made by the constant-time kernels (mulGen and msmConst, constant
+ * time in the scalars) over the public bases G, Y and H. The scalar arithmetic
+ * below is bigint arithmetic, which is not constant time (docs/notes-zkpe.md).
  */
-export function proveAggregateEquivalence(
-  statement: AggregateEquivalenceStatement,
-  witness: { readonly r: readonly bigint[]; readonly s: readonly bigint[] },
-  context: Uint8Array,
-  rng: RandomSource = cryptoRandom,
-): Uint8Array {
-  const packed = aggregateStatement(statement);
+function prove(form: Form, pairs: Pairs, witness: { m: readonly bigint[]; r: readonly bigint[]; s: readonly bigint[] }, context: Uint8Array, rng: RandomSource): Uint8Array {
   abytes(context, 'context');
-  const K = statement.ciphertexts.length;
-  if (!Array.isArray(witness?.r) || !Array.isArray(witness?.s) || witness.r.length !== K || witness.s.length !== K) {
-    throw new ZkmeterError('INVALID_ARGUMENT', `"witness" expected ${K} values r and ${K} values s`);
-  }
-  for (const k of ['r', 's'] as const) {
-    witness[k].forEach((v, j) => {
-      if (typeof v !== 'bigint' || v < 0n || v >= CURVE_ORDER) throw new ZkmeterError('INVALID_SCALAR', `"witness.${k}[${j}]" expected a scalar 0 <= x < n`);
-    });
-  }
+  const K = pairs.c1.length;
   const g = getGroup();
-  const st33 = encodePoints(packed, 'statement');
-  const { t, w } = aggregateTranscript(st33, K, context);
+  const st33 = encodePoints(packStatement(pairs), 'statement');
+  const { t, w } = statementTranscript(form, st33, K, context);
+  let m = 0n;
   let r = 0n;
   let s = 0n;
   for (let j = 0; j < K; j++) {
+    m += w[j]! * witness.m[j]!;
     r += w[j]! * witness.r[j]!;
     s += w[j]! * witness.s[j]!;
   }
-  r = modN(r);
-  s = modN(s);
+  const km = randomScalar(rng);
   const kr = randomScalar(rng);
   const ks = randomScalar(rng);
-  const A1 = g.mulGen(scalarToBytes(kr));
-  const terms = g.mul(concatBytes(statement.publicKey, pedersenH()), scalarsToBytes([kr, CURVE_ORDER - ks]));
-  const A2 = g.add(terms.subarray(0, AFFINE_BYTES), terms.subarray(AFFINE_BYTES));
-  const A33 = encodePoints(concatBytes(A1, A2), 'A');
-  t.appendMessage('A1', A33.subarray(0, POINT_LENGTH));
-  t.appendMessage('A2', A33.subarray(POINT_LENGTH));
-  const e = t.challengeScalar('e');
-  return concatBytes(A33, scalarToBytes(modN(kr + e * r)), scalarToBytes(modN(ks + e * s)));
+  const G = generatorG();
+  const A = concatBytes(
+    g.mulGen(scalarToBytes(kr)),
+    g.msmConst(concatBytes(G, pairs.Y), scalarsToBytes([km, kr])),
+    g.msmConst(concatBytes(G, pedersenH()), scalarsToBytes([km, ks])),
+  );
+  const A33 = encodePoints(A, 'A');
+  const e = commitmentChallenge(t, A33);
+  return concatBytes(A33, scalarsToBytes([modN(km + e * m), modN(kr + e * r), modN(ks + e * s)]));
+}
+
+/**
+ * Proves that `statement.ciphertext` and `statement.commitment` hold the same
+ * value m, given (m, r, s). Returns the 195-byte proof.
+ */
+export function proveEquivalence(
+  statement: EquivalenceStatement,
+  witness: EquivalenceWitness,
+  context: Uint8Array,
+  rng: RandomSource = cryptoRandom,
+): Uint8Array {
+  const pairs = singlePairs(statement);
+  const one = (k: 'm' | 'r' | 's') => ascalars([witness?.[k]], 1, k);
+  return prove(ZKPE_LABEL, pairs, { m: one('m'), r: one('r'), s: one('s') }, context, rng);
+}
+
+/**
+ * Proves that ciphertexts[j] and commitments[j] hold the same value m_j for
+ * every j, given each (m_j, r_j, s_j). Returns 195 bytes, whatever K.
+ */
+export function proveAggregateEquivalence(
+  statement: AggregateEquivalenceStatement,
+  witness: AggregateEquivalenceWitness,
+  context: Uint8Array,
+  rng: RandomSource = cryptoRandom,
+): Uint8Array {
+  const pairs = aggregatePairs(statement);
+  const K = pairs.c1.length;
+  if (typeof witness !== 'object' || witness === null) throw new ZkmeterError('INVALID_ARGUMENT', `"witness" expected {m, r, s}, ${K} scalars each`);
+  return prove(ZKPE_AGGREGATE_LABEL, pairs, { m: ascalars(witness.m, K, 'm'), r: ascalars(witness.r, K, 'r'), s: ascalars(witness.s, K, 's') }, context, rng);
+}
+
+/** A decoded proof: A1 ‖ A2 ‖ A3 packed affine, their wire bytes, and the responses. */
+interface DecodedProof {
+  A: Uint8Array;
+  A33: Uint8Array;
+  zm: bigint;
+  zr: bigint;
+  zs: bigint;
+}
+
+/** Strictly decodes a proof (exact length, points on the curve, canonical scalars); throws a ZkmeterError. */
+function decodeProof(proof: Uint8Array, decodedA?: Uint8Array): DecodedProof {
+  abytes(proof, 'proof', ZKPE_LENGTH);
+  const A33 = proof.subarray(0, 3 * POINT_LENGTH);
+  const z = (i: number, title: string) => decodeScalar(proof.subarray(3 * POINT_LENGTH + SCALAR_LENGTH * i, 3 * POINT_LENGTH + SCALAR_LENGTH * (i + 1)), title);
+  return {
+    // A batch passes A1, A2, A3 already decompressed (one backend call for all proofs).
+    A: decodedA ?? decodePoints(A33, 3, 'proof.A'),
+    A33,
+    zm: z(0, 'proof.z_m'),
+    zr: z(1, 'proof.z_r'),
+    zs: z(2, 'proof.z_s'),
+  };
+}
+
+/**
+ * Adds one proof's three equations to `acc`, with independent 127-bit CSPRNG
+ * batch weights a, b and c, one per equation:
+ *   a·(A1 + e·ΣwC1 − z_r·G) + b·(A2 + e·ΣwC2 − z_m·G − z_r·Y) + c·(A3 + e·ΣwV − z_m·G − z_s·H) = O.
+ * The signs put the positive coefficients on the per-proof points: A1, A2, A3
+ * carry the bare half-length weights, which libsecp256k1's MSM processes fastest.
+ */
+function accumulate(acc: MsmAccumulator, pairs: Pairs, proof: DecodedProof, e: bigint, w: readonly bigint[], a: bigint, b: bigint, c: bigint): void {
+  acc.addG(-(a * proof.zr) - (b + c) * proof.zm);
+  acc.addH(-c * proof.zs);
+  acc.addPoint(pairs.Y, -b * proof.zr, true); // usually shared by the batch
+  acc.addPoint(proof.A.subarray(0, AFFINE_BYTES), a);
+  acc.addPoint(proof.A.subarray(AFFINE_BYTES, 2 * AFFINE_BYTES), b);
+  acc.addPoint(proof.A.subarray(2 * AFFINE_BYTES), c);
+  const ae = (a * e) % CURVE_ORDER;
+  const be = (b * e) % CURVE_ORDER;
+  const ce = (c * e) % CURVE_ORDER;
+  for (let j = 0; j < pairs.c1.length; j++) {
+    acc.addPoint(pairs.c1[j]!, ae * w[j]!);
+    acc.addPoint(pairs.c2[j]!, be * w[j]!);
+    acc.addPoint(pairs.v[j]!, ce * w[j]!);
+  }
+}
+
+/**
+ * Decodes proofs and replays their transcripts, for both forms: one backend call
+ * decompresses every proof's A points and one compresses every statement; if
+ * either fails, items are decoded one by one so that only the bad ones are
+ * reported. Malformed items are listed as invalid; with `strict`, the first
+ * throws instead.
+ */
+function prepare(form: Form, items: readonly { pairs: Pairs; proof: Uint8Array; context: Uint8Array }[], strict: boolean): PreparedChecks {
+  const invalid: number[] = [];
+  const sized: { index: number; pairs: Pairs; proof: Uint8Array; context: Uint8Array }[] = [];
+  items.forEach((item, index) => {
+    if (item.proof.length === ZKPE_LENGTH) sized.push({ index, ...item });
+    else if (strict) decodeProof(item.proof); // throws the precise length error
+    else invalid.push(index);
+  });
+  const batchTry = <T>(f: () => T): T | null => {
+    try {
+      return f();
+    } catch (e) {
+      if (strict) throw e; // a lone malformed proof is the caller's error to see
+      return null;
+    }
+  };
+  const allA = batchTry(() => decodePoints(concatBytes(...sized.map((c) => c.proof.subarray(0, 3 * POINT_LENGTH))), 3 * sized.length, 'proof.A'));
+  const packed = sized.map((c) => packStatement(c.pairs));
+  const allSt33 = batchTry(() => encodePoints(concatBytes(...packed), 'statement'));
+  const checks: PreparedCheck[] = [];
+  let stAt = 0;
+  sized.forEach((c, i) => {
+    const st33Len = (packed[i]!.length / AFFINE_BYTES) * POINT_LENGTH;
+    const from = stAt;
+    stAt += st33Len;
+    let proof: DecodedProof;
+    let e: bigint;
+    let w: bigint[];
+    try {
+      proof = decodeProof(c.proof, allA?.subarray(3 * AFFINE_BYTES * i, 3 * AFFINE_BYTES * (i + 1)));
+      const st33 = allSt33 !== null ? allSt33.subarray(from, from + st33Len) : encodePoints(packed[i]!, 'statement');
+      const replay = statementTranscript(form, st33, c.pairs.c1.length, c.context);
+      e = commitmentChallenge(replay.t, proof.A33);
+      w = replay.w;
+    } catch (err) {
+      if (strict) throw err;
+      invalid.push(c.index);
+      return;
+    }
+    checks.push({ index: c.index, add: (acc, a, b, _alone, cw) => accumulate(acc, c.pairs, proof, e, w, a, b, cw) });
+  });
+  return { invalid, checks };
+}
+
+function aitems<T>(items: readonly T[]): void {
+  if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
+  items.forEach((item, index) => {
+    if (typeof item !== 'object' || item === null) throw new ZkmeterError('INVALID_ARGUMENT', `"items[${index}]" expected {statement, proof, context}`);
+  });
+}
+
+/**
+ * Decodes single proofs and replays their transcripts, for `findInvalid` (alone,
+ * or with other proof types in one MSM). Malformed items are listed as invalid;
+ * with `strict`, the first malformed item throws instead.
+ */
+export function prepareEquivalenceChecks(items: readonly EquivalenceItem[], strict = false): PreparedChecks {
+  aitems(items);
+  return prepare(
+    ZKPE_LABEL,
+    items.map((item) => ({ pairs: singlePairs(item.statement), proof: abytes(item.proof, 'proof'), context: abytes(item.context, 'context') })),
+    strict,
+  );
+}
+
+/** Aggregated proofs decoded and replayed, for `findInvalid` (with any other checks in one MSM). */
+export function prepareAggregateEquivalenceChecks(items: readonly AggregateEquivalenceItem[], strict = false): PreparedChecks {
+  aitems(items);
+  return prepare(
+    ZKPE_AGGREGATE_LABEL,
+    items.map((item) => ({ pairs: aggregatePairs(item.statement), proof: abytes(item.proof, 'proof'), context: abytes(item.context, 'context') })),
+    strict,
+  );
+}
+
+/**
+ * Verifies one proof. Returns false if it does not verify; throws a ZkmeterError
+ * if the proof or statement is malformed (wrong length, a point off the curve or
+ * at infinity, a scalar ≥ n).
+ */
+export function verifyEquivalence(statement: EquivalenceStatement, proof: Uint8Array, context: Uint8Array): boolean {
+  return verifyChecks(prepareEquivalenceChecks([{ statement, proof, context }], true)).valid;
 }
 
 /** Verifies one aggregated proof: false if it does not verify; a ZkmeterError if malformed. */
@@ -419,58 +424,9 @@ export function verifyAggregateEquivalence(statement: AggregateEquivalenceStatem
 }
 
 /**
- * Decodes aggregated proofs and replays their transcripts, for `findInvalid`
- * (with any other checks in one MSM). Malformed items are listed as invalid;
- * with `strict`, the first one throws.
+ * Verifies many single proofs with one MSM, bisecting on failure to find every
+ * bad item. Malformed items are reported as invalid, not thrown.
  */
-export function prepareAggregateEquivalenceChecks(items: readonly AggregateEquivalenceItem[], strict = false): PreparedChecks {
-  if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
-  const invalid: number[] = [];
-  const checks: PreparedChecks['checks'][number][] = [];
-  items.forEach((item, index) => {
-    if (typeof item !== 'object' || item === null) {
-      throw new ZkmeterError('INVALID_ARGUMENT', `"items[${index}]" expected {statement, proof, context}`);
-    }
-    const packed = aggregateStatement(item.statement);
-    abytes(item.context, 'context');
-    const K = item.statement.ciphertexts.length;
-    let proof: DecodedProof;
-    let e: bigint;
-    let w: bigint[];
-    try {
-      proof = decodeProof(abytes(item.proof, 'proof'));
-      const st33 = encodePoints(packed, 'statement');
-      const replay = aggregateTranscript(st33, K, item.context);
-      replay.t.appendMessage('A1', proof.A33.subarray(0, POINT_LENGTH));
-      replay.t.appendMessage('A2', proof.A33.subarray(POINT_LENGTH));
-      e = replay.t.challengeScalar('e');
-      w = replay.w;
-    } catch (err) {
-      if (strict) throw err;
-      invalid.push(index);
-      return;
-    }
-    checks.push({
-      index,
-      // a·(A1 + e·Σw_j·C1_j − z_r·G) + b·(A2 + e·Σw_j·(C2_j − V_j) − z_r·Y + z_s·H) = O
-      add: (acc, a, b) => {
-        acc.addG(-a * proof.zr);
-        acc.addH(b * proof.zs);
-        acc.addPoint(packed.subarray(0, AFFINE_BYTES), -b * proof.zr, true);
-        acc.addPoint(proof.A.subarray(0, AFFINE_BYTES), a);
-        acc.addPoint(proof.A.subarray(AFFINE_BYTES), b);
-        const ae = (a * e) % CURVE_ORDER;
-        const be = (b * e) % CURVE_ORDER;
-        // The caller's own point objects: a V_j that a range proof in the same MSM also uses
-        // then merges into one term (MsmAccumulator merges by object).
-        const { ciphertexts, commitments } = item.statement;
-        for (let j = 0; j < K; j++) {
-          acc.addPoint(ciphertexts[j]!.c1, ae * w[j]!);
-          acc.addPoint(ciphertexts[j]!.c2, be * w[j]!);
-          acc.addPoint(commitments[j]!, -be * w[j]!);
-        }
-      },
-    });
-  });
-  return { invalid, checks };
+export function batchVerifyEquivalence(items: readonly EquivalenceItem[]): BatchResult {
+  return verifyChecks(prepareEquivalenceChecks(items));
 }

@@ -10,18 +10,22 @@
  *    aggregates: otherwise two overlapping aggregates could be subtracted to
  *    isolate one reading (a differencing attack).
  * A single share never decrypts anything, so the control center alone cannot
- * read an individual reading.
+ * read an individual reading. Nor does it co-decrypt anything until every
+ * record it was given proves bounds within its meter's class and passes
+ * `verifyRecords` (signature, range proof, proof of equivalence): a ciphertext
+ * that does not hold its proved reading would make the aggregate undecryptable
+ * after the authority had marked its readings, honest neighbours' included, as used.
  * @module
  */
 import { ZkmeterError } from '../errors.js';
 import { weightedSum, type Ciphertext } from '../crypto/elgamal.js';
-import { verifyChecks } from '../crypto/msm-accumulator.js';
-import { prepareSchnorrChecks } from '../crypto/schnorr.js';
 import { partialDecrypt, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { cryptoRandom, type RandomSource } from '../crypto/random.js';
 import { billContext, encryptedEnergyCharge, feederContext } from './billing.js';
-import { decodeRecord, recordIntervals, recordSignatureItem } from './records.js';
+import { HOUSEHOLD, type MeterClass } from './meter.js';
+import { decodeRecord, recordIntervals, type MeterRecord } from './records.js';
 import type { Tariff } from './tariff.js';
+import { validateMeterKey, verifyRecords, type RecordToVerify } from './verify.js';
 
 export interface AuthorityPolicy {
   /** Fewest intervals in a bill it co-decrypts (default 48: half a day of 15-minute readings). */
@@ -44,8 +48,8 @@ export interface AuthorityLedger {
 
 export const DEFAULT_POLICY: AuthorityPolicy = Object.freeze({ minIntervals: 48, minMeters: 5 });
 
-/** A reading recovered from a verified signed record. */
-interface VerifiedReading {
+/** A reading of a signed record (verified before anything containing it is co-decrypted). */
+interface Reading {
   meterId: string;
   intervalStart: number;
   ciphertext: Ciphertext;
@@ -56,7 +60,7 @@ export class PrivacyAuthority {
   private readonly key: SharedKey;
   private readonly share: KeyShare;
   private readonly tariffs = new Map<number, Tariff>();
-  private readonly meters = new Map<string, { publicKey: Uint8Array; feeder: string | undefined }>();
+  private readonly meters = new Map<string, { publicKey: Uint8Array; feeder: string | undefined; meterClass: MeterClass }>();
   private readonly billed = new Set<string>();
   private readonly aggregated = new Set<string>();
   private readonly ledger: AuthorityLedger | undefined;
@@ -74,9 +78,14 @@ export class PrivacyAuthority {
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
   }
 
-  /** Mirrors the public meter registry: keys and feeders. */
-  register(meterId: string, publicKey: Uint8Array, feeder?: string): void {
-    this.meters.set(meterId, { publicKey: publicKey.slice(), feeder });
+  /**
+   * Mirrors the public meter registry: keys, feeders and classes. The class
+   * (default HOUSEHOLD) bounds what a record of the meter may prove: its
+   * plausible bounds are what the decryption of bills and feeder totals is sized for.
+   */
+  register(meterId: string, publicKey: Uint8Array, feeder?: string, meterClass: MeterClass = HOUSEHOLD): void {
+    if (typeof meterId !== 'string') throw new ZkmeterError('INVALID_ARGUMENT', '"meterId" expected a string');
+    this.meters.set(meterId, { publicKey: validateMeterKey(meterId, publicKey), feeder, meterClass });
   }
 
   /**
@@ -90,7 +99,8 @@ export class PrivacyAuthority {
   ): { encryptedCharge: Ciphertext; intervals: number[]; share: DecryptionShare } {
     const tariff = this.tariffs.get(req.tariffVersion);
     if (tariff === undefined) refuse(`unknown tariff version ${req.tariffVersion}`);
-    const readings = this.verifiedReadings(req.records).filter((r) => {
+    const { records, readings: all } = this.readingsOf(req.records);
+    const readings = all.filter((r) => {
       if (r.meterId !== req.meterId) refuse(`a record of meter ${r.meterId} is not part of meter ${req.meterId}'s bill`);
       return r.intervalStart >= req.from && r.intervalStart < req.to;
     });
@@ -100,6 +110,7 @@ export class PrivacyAuthority {
     const keys = readings.map((r) => `${r.meterId}@${r.intervalStart}`);
     const reused = keys.find((k) => this.billed.has(k));
     if (reused !== undefined) refuse(`interval ${reused} was already part of another bill`);
+    this.verify(records);
     const encryptedCharge = encryptedEnergyCharge(readings, tariff!);
     const share = partialDecrypt(this.key, this.share, encryptedCharge, billContext(req.meterId, req.from, req.to, req.tariffVersion), rng);
     this.ledger?.record('bill', keys); // durable before the share leaves
@@ -112,7 +123,8 @@ export class PrivacyAuthority {
     req: { feeder: string; intervalStart: number; records: readonly Uint8Array[] },
     rng: RandomSource = cryptoRandom,
   ): { encryptedTotal: Ciphertext; meters: string[]; share: DecryptionShare } {
-    const readings = this.verifiedReadings(req.records).filter((r) => {
+    const { records, readings: all } = this.readingsOf(req.records);
+    const readings = all.filter((r) => {
       if (this.meters.get(r.meterId)!.feeder !== req.feeder) refuse(`meter ${r.meterId} is not on feeder ${req.feeder}`);
       return r.intervalStart === req.intervalStart;
     });
@@ -122,6 +134,7 @@ export class PrivacyAuthority {
     const keys = readings.map((r) => `${r.meterId}@${r.intervalStart}`);
     const reused = keys.find((k) => this.aggregated.has(k));
     if (reused !== undefined) refuse(`reading ${reused} was already part of another feeder aggregate`);
+    this.verify(records);
     const encryptedTotal = weightedSum(readings.map((r) => r.ciphertext));
     const share = partialDecrypt(this.key, this.share, encryptedTotal, feederContext(req.feeder, req.intervalStart), rng);
     this.ledger?.record('feeder', keys);
@@ -129,28 +142,58 @@ export class PrivacyAuthority {
     return { encryptedTotal, meters: readings.map((r) => r.meterId), share };
   }
 
-  /** Decodes records, checks every signature (one batch), and lists their readings; refuses duplicates. */
-  private verifiedReadings(records: readonly Uint8Array[]): VerifiedReading[] {
-    if (!Array.isArray(records)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array');
-    const decoded = records.map((b) => decodeRecord(b));
-    decoded.forEach((r) => {
-      if (!this.meters.has(r.header.meterId)) refuse(`meter ${r.header.meterId} is not registered with the authority`);
-    });
-    const sigs = prepareSchnorrChecks(decoded.map((r) => recordSignatureItem(r, this.meters.get(r.header.meterId)!.publicKey)));
-    const { invalid } = verifyChecks(sigs);
-    if (invalid.length > 0) refuse(`record ${invalid[0]} is not signed by its meter`);
-    const out: VerifiedReading[] = [];
+  /**
+   * Decodes records and lists their readings, refusing (naming the record) one
+   * of a meter it does not know, one that proves bounds outside its meter's
+   * class, and two records that claim one interval. The cheap checks: the
+   * records' cryptography is `verify`'s, once the request has passed the policy.
+   */
+  private readingsOf(bytes: readonly Uint8Array[]): { records: RecordToVerify[]; readings: Reading[] } {
+    if (!Array.isArray(bytes)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array');
+    const readings: Reading[] = [];
     const seen = new Set<string>();
-    for (const r of decoded) {
+    const records = bytes.map((b, i): RecordToVerify => {
+      let r: MeterRecord;
+      try {
+        r = decodeRecord(b);
+      } catch (e) {
+        if (!(e instanceof ZkmeterError)) throw e;
+        throw new ZkmeterError(e.code, `record ${i}: ${e.message}`, { index: i, cause: e });
+      }
+      const m = this.meters.get(r.header.meterId);
+      if (m === undefined) refuse(`${recordName(i, r)}: meter ${r.header.meterId} is not registered with the authority`);
+      // Only the bounds matter here: they are what the range proof proves (bits only cap max − min).
+      const { min, max } = r.header.bounds;
+      const c = m.meterClass;
+      if (min < c.plausible.min || max > c.plausible.max) {
+        refuse(`${recordName(i, r)} proves bounds [${min}, ${max}], outside the plausible [${c.plausible.min}, ${c.plausible.max}] of class ${c.name}`);
+      }
       recordIntervals(r.header).forEach((t, j) => {
         const k = `${r.header.meterId}@${t}`;
         if (seen.has(k)) refuse(`two records claim interval ${k}`);
         seen.add(k);
-        out.push({ meterId: r.header.meterId, intervalStart: t, ciphertext: r.ciphertexts[j]! });
+        readings.push({ meterId: r.header.meterId, intervalStart: t, ciphertext: r.ciphertexts[j]! });
       });
-    }
-    return out;
+      return { record: r, meterKey: m.publicKey };
+    });
+    return { records, readings };
   }
+
+  /**
+   * Refuses the request, naming the first bad record, unless every record's
+   * signature, range proof and proof of equivalence verify: a ciphertext that
+   * does not hold its proved reading would make the aggregate undecryptable
+   * once its readings, honest neighbours' included, were marked used.
+   */
+  private verify(records: readonly RecordToVerify[]): void {
+    verifyRecords(records, this.key.publicKey).forEach((v, i) => {
+      if (!v.ok) refuse(`${recordName(i, records[i]!.record)} is refused (${v.reason}): ${v.detail}`);
+    });
+  }
+}
+
+function recordName(i: number, r: MeterRecord): string {
+  return `record ${i} (meter ${r.header.meterId}, interval ${r.header.intervalStart})`;
 }
 
 function refuse(message: string): never {

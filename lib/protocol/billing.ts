@@ -26,6 +26,12 @@ export interface Bill {
   readonly tariffVersion: number;
   /** Start of every interval billed, ascending. */
   readonly intervals: readonly number[];
+  /**
+   * For each billed interval, the id of the signed record it was billed from (hex of
+   * the record's signed message), so that a customer whose meter sealed an interval
+   * twice knows which record's commitment to open.
+   */
+  readonly recordIds: readonly string[];
   /** Σ price_t · C_t over those intervals. */
   readonly encryptedEnergyCharge: Ciphertext;
   /** Its decryption, in the tariff's minor units. */
@@ -99,6 +105,7 @@ export async function issueBill(o: {
     to: o.to,
     tariffVersion: o.tariff.version,
     intervals: readings.map((r) => r.intervalStart),
+    recordIds: readings.map((r) => r.recordId),
     encryptedEnergyCharge: encrypted,
     energyCharge,
     standingCharge: standing,

@@ -1,24 +1,19 @@
 /**
  * The control center's verification policy: it registers meters, verifies
- * records in batches (signatures, range proofs and proofs of equivalence of a
- * whole batch folded into one MSM, bisected on failure), rejects replays and
- * duplicates by (meter, interval), classifies every reading as accepted,
+ * records in batches (header policy, then `verifyRecords`: the batch's
+ * signatures in one MSM, the signed records' proofs in another), rejects
+ * replays and duplicates by (meter, interval), classifies every reading as accepted,
  * abnormal or invalid, and keeps the ciphertexts of what it accepted. Abnormal
  * readings are accepted for billing and also queued for inspection: never
  * dropped. Pure logic, no I/O: the server and the CLI persist what it returns.
  * @module
  */
 import { ZkmeterError } from '../errors.js';
-import { prepareRangeChecks } from '../crypto/bulletproofs/range.js';
-import { concatBytes } from '../backend/bytes.js';
-import { bytesToHex, decodePoint } from '../crypto/codec.js';
 import type { Ciphertext } from '../crypto/elgamal.js';
-import { joinChecks, verifyChecks } from '../crypto/msm-accumulator.js';
-import { prepareSchnorrChecks, type SignatureItem } from '../crypto/schnorr.js';
-import { prepareAggregateEquivalenceChecks } from '../crypto/zkpe.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
-import { decodeRecord, proofContext, recordIntervals, recordMeterId, recordSignatureItem, type MeterRecord } from './records.js';
+import { decodeRecord, recordIntervals, recordMeterId, type MeterRecord } from './records.js';
 import { MemoryStore, type CenterStore, type Rejection, type StoredMeter, type StoredReading } from './store.js';
+import { validateMeterKey, verifyRecords } from './verify.js';
 
 export type { StoredReading } from './store.js';
 
@@ -36,6 +31,8 @@ export interface MeterRegistration {
 /** Why a record was not accepted. */
 export type RejectReason =
   | 'malformed'
+  /** A record format this build no longer reads (version 1): said apart from garbage, so a meter on old firmware is told why. */
+  | 'unsupported-version'
   | 'unknown-meter'
   | 'key-epoch'
   | 'tariff-version'
@@ -88,14 +85,11 @@ export class ControlCenter {
 
   /** Registers (or re-keys, with a new epoch) a meter. */
   async register(m: MeterRegistration): Promise<void> {
-    if (typeof m?.meterId !== 'string' || !(m.publicKey instanceof Uint8Array) || m.publicKey.length !== 32) {
-      throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
-    }
-    // BIP340 lift_x: the key must be the x coordinate of a curve point, or no record of it could ever verify.
-    decodePoint(concatBytes(new Uint8Array([2]), m.publicKey), `meter ${m.meterId} publicKey`);
+    if (typeof m?.meterId !== 'string') throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
+    const publicKey = validateMeterKey(m.meterId, m.publicKey);
     await this.store.putMeter({
       meterId: m.meterId,
-      publicKey: m.publicKey.slice(),
+      publicKey,
       meterClass: m.meterClass ?? HOUSEHOLD,
       feeder: m.feeder,
       keyEpoch: m.keyEpoch ?? 0,
@@ -113,9 +107,9 @@ export class ControlCenter {
   /**
    * Verifies a batch of encoded records here and stores what is accepted. Returns
    * one outcome per record, in order. Cryptographic checks of the whole batch
-   * share one MSM; a record that fails any of its three checks is invalid and
-   * does not affect its neighbours. Within a batch, the first valid record for an
-   * interval wins; later ones are duplicates.
+   * share two MSMs (signatures, then proofs); a record that fails any of its
+   * three checks is invalid and does not affect its neighbours. Within a batch,
+   * the first valid record for an interval wins; later ones are duplicates.
    */
   async submit(records: readonly Uint8Array[]): Promise<RecordOutcome[]> {
     const registry = await this.registrations(records);
@@ -254,8 +248,10 @@ export type Verdict =
 
 /**
  * Verifies encoded records against a registry, statelessly (so it can run in
- * worker threads): decoding, header policy, and every signature, range proof
- * and proof of equivalence of the batch in one MSM, bisected on failure.
+ * worker threads): decoding, header policy, then the records' cryptography
+ * (`verifyRecords`: every signature of the batch in one MSM, then the range
+ * proofs and proofs of equivalence of the signed records in another, each
+ * bisected on failure).
  */
 export function verifyRecordBatch(
   records: readonly Uint8Array[],
@@ -265,14 +261,14 @@ export function verifyRecordBatch(
 ): Verdict[] {
   if (!Array.isArray(records)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array of byte arrays');
   const verdicts: Verdict[] = new Array(records.length);
-  const candidates: { index: number; record: MeterRecord; signature: SignatureItem; context: Uint8Array }[] = [];
+  const candidates: { index: number; record: MeterRecord; meterKey: Uint8Array }[] = [];
   records.forEach((bytes, index) => {
     let record: MeterRecord;
     try {
       record = decodeRecord(bytes);
     } catch (e) {
       if (!(e instanceof ZkmeterError)) throw e;
-      verdicts[index] = { ok: false, reason: 'malformed', detail: e.message };
+      verdicts[index] = { ok: false, ...decodeRejection(e) };
       return;
     }
     const m = lookup(record.header.meterId);
@@ -281,40 +277,20 @@ export function verifyRecordBatch(
       verdicts[index] = { ok: false, meterId: record.header.meterId, intervals: recordIntervals(record.header), ...policy };
       return;
     }
-    candidates.push({ index, record, signature: recordSignatureItem(record, m!.publicKey), context: proofContext(record.headerBytes) });
+    candidates.push({ index, record, meterKey: m!.publicKey });
   });
-  const sigs = prepareSchnorrChecks(candidates.map((c) => c.signature));
-  const ranges = prepareRangeChecks(
-    candidates.map((c) => ({
-      statement: { commitments: c.record.commitments, bits: c.record.header.bits, bounds: c.record.header.bounds },
-      proof: c.record.rangeProof,
-      context: c.context,
-    })),
-  );
-  const eqs = prepareAggregateEquivalenceChecks(
-    candidates.map((c) => ({
-      statement: { publicKey: utilityKey, ciphertexts: c.record.ciphertexts, commitments: c.record.commitments },
-      proof: c.record.equivalenceProof,
-      context: c.context,
-    })),
-  );
-  const n = candidates.length;
-  const { invalid } = verifyChecks(joinChecks([{ checks: sigs, offset: 0 }, { checks: ranges, offset: n }, { checks: eqs, offset: 2 * n }]));
-  const failed = new Map<number, RejectReason>();
-  const reasons: RejectReason[] = ['signature', 'range-proof', 'equivalence-proof'];
-  for (const i of invalid) {
-    const c = i % n;
-    if (!failed.has(c)) failed.set(c, reasons[Math.floor(i / n)]!);
-  }
-  candidates.forEach((c, k) => {
-    const reason = failed.get(k);
-    const meterId = c.record.header.meterId;
-    verdicts[c.index] =
-      reason !== undefined
-        ? { ok: false, reason, meterId, intervals: recordIntervals(c.record.header), detail: `the record's ${reason.replace('-', ' ')} does not verify` }
-        : { ok: true, header: c.record.header, ciphertexts: c.record.ciphertexts, bytes: c.record.bytes, recordId: bytesToHex(c.signature.message) };
+  verifyRecords(candidates, utilityKey).forEach((v, k) => {
+    const { index, record: r } = candidates[k]!;
+    verdicts[index] = v.ok
+      ? { ok: true, header: r.header, ciphertexts: r.ciphertexts, bytes: r.bytes, recordId: v.recordId }
+      : { ok: false, reason: v.reason, meterId: r.header.meterId, intervals: recordIntervals(r.header), detail: v.detail };
   });
   return verdicts;
+}
+
+/** Why a record that does not decode is rejected: a format version this build does not read, or malformed bytes. */
+export function decodeRejection(e: ZkmeterError): { reason: 'unsupported-version' | 'malformed'; detail: string } {
+  return { reason: e.code === 'UNSUPPORTED_VERSION' ? 'unsupported-version' : 'malformed', detail: e.message };
 }
 
 /** Header checks against the registry and the meter's class. */

@@ -3,10 +3,13 @@
  * meter's display and export: each reading with its commitment blinding) and
  * receives the bill with its decryption shares and the signed records it was
  * computed from. Without trusting the utility, they check that:
- *  1. every record is signed by their meter;
- *  2. every billed interval's commitment opens to the reading their meter
- *     showed (V = m·G + s·H), and its ciphertext is proved to hold the same
- *     value (the record's proof of equivalence);
+ *  1. every record is signed by their meter, and its range proof and proof of
+ *     equivalence verify (`verifyRecords`, as the center and the authority do);
+ *  2. every billed interval's commitment, in the record the bill names for it,
+ *     opens to the reading their meter showed (V = m·G + s·H): an interval the
+ *     meter sealed twice has an opening per record, and the billed record's is
+ *     the one that opens its commitment; the proof of equivalence says its
+ *     ciphertext holds the same value;
  *  3. the bill's encrypted charge is Σ price_t · C_t of exactly those records;
  *  4. the decryption shares are correct (DLEQ) and decrypt it to the billed
  *     energy charge;
@@ -18,17 +21,15 @@
  */
 import { getGroup } from '../backend/index.js';
 import { equalBytes, scalarToBytes } from '../backend/bytes.js';
-import { unmask } from '../crypto/elgamal.js';
+import { unmask, type Ciphertext } from '../crypto/elgamal.js';
 import { commit } from '../crypto/pedersen.js';
-import { joinChecks, verifyChecks } from '../crypto/msm-accumulator.js';
-import { prepareSchnorrChecks } from '../crypto/schnorr.js';
-import { prepareAggregateEquivalenceChecks } from '../crypto/zkpe.js';
 import { combineDecryptionShares, type SharedKey } from '../crypto/threshold.js';
 import { ZkmeterError } from '../errors.js';
 import { billContext, encryptedEnergyCharge, type Bill } from './billing.js';
 import type { ReadingOpening } from './meter.js';
-import { decodeRecord, proofContext, recordIntervals, recordSignatureItem, type MeterRecord } from './records.js';
+import { decodeRecord, recordIntervals, type MeterRecord } from './records.js';
 import { priceAt, standingCharge, type Tariff } from './tariff.js';
+import { verifyRecords, type RecordCheck } from './verify.js';
 
 export interface IntervalDisagreement {
   readonly intervalStart: number;
@@ -44,17 +45,25 @@ export interface BillCheck {
   readonly expectedEnergyCharge: bigint;
   readonly expectedTotal: bigint;
   readonly billedTotal: bigint;
-  /** Problems with the bill as a whole (decryption, totals, signatures). */
+  /** Problems with the bill as a whole (decryption, totals, records that are malformed or another meter's). */
   readonly problems: string[];
   /** Intervals that disagree with the customer's readings, ascending. */
   readonly disagreements: IntervalDisagreement[];
+  /**
+   * Records of the customer's meter (by index in `records`) whose signature, range proof or
+   * proof of equivalence does not verify, billed or not; a billed interval the bill
+   * names such a record for is a `bad-record` disagreement.
+   */
+  readonly invalidRecords: { index: number; reason: RecordCheck; detail: string; intervals: number[] }[];
+  /** How many records are the meter's and pass all three checks. */
+  readonly verifiedRecords: number;
   /** Per billed interval: reading, price and cost, for display. */
   readonly lines: { intervalStart: number; reading: bigint | undefined; pricePerWh: bigint; cost: bigint | undefined }[];
 }
 
 export function checkBill(o: {
   bill: Bill;
-  /** The signed records the bill was computed from. */
+  /** The signed records the bill was computed from (the meter's records: more may be given). */
   records: readonly Uint8Array[];
   /** The customer's own readings and blindings (the meter's export). */
   openings: readonly ReadingOpening[];
@@ -68,56 +77,70 @@ export function checkBill(o: {
 }): BillCheck {
   const { bill, tariff } = o;
   if (bill.tariffVersion !== tariff.version) throw new ZkmeterError('INVALID_ARGUMENT', `the bill uses tariff ${bill.tariffVersion}, not ${tariff.version}`);
+  if (!Array.isArray(o.records)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array of byte arrays');
+  if (!Array.isArray(o.openings)) throw new ZkmeterError('INVALID_ARGUMENT', '"openings" expected an array');
   const problems: string[] = [];
   const disagreements: IntervalDisagreement[] = [];
-  const mine = new Map(o.openings.map((x) => [x.intervalStart, x]));
-  // 1. Signatures and proofs of equivalence of the records (one MSM).
-  const records: MeterRecord[] = [];
-  o.records.forEach((b, i) => {
+  // An interval the meter sealed twice has two openings, each of its own record's commitment.
+  const mine = new Map<number, ReadingOpening[]>();
+  for (const x of o.openings) {
+    const at = mine.get(x.intervalStart);
+    if (at === undefined) mine.set(x.intervalStart, [x]);
+    else at.push(x);
+  }
+  // 1. Every record of the meter: signature, range proof and proof of equivalence.
+  const decoded: { index: number; record: MeterRecord }[] = [];
+  o.records.forEach((b, index) => {
     try {
       const r = decodeRecord(b);
-      if (r.header.meterId !== bill.meterId) problems.push(`record ${i} belongs to meter ${r.header.meterId}`);
-      else records.push(r);
+      if (r.header.meterId !== bill.meterId) problems.push(`record ${index} belongs to meter ${r.header.meterId}`);
+      else decoded.push({ index, record: r });
     } catch (e) {
-      problems.push(`record ${i} is malformed: ${(e as Error).message}`);
+      if (!(e instanceof ZkmeterError)) throw e;
+      problems.push(`record ${index} is malformed: ${e.message}`);
     }
   });
-  const sigs = prepareSchnorrChecks(records.map((r) => recordSignatureItem(r, o.meterPublicKey)));
-  const eqs = prepareAggregateEquivalenceChecks(
-    records.map((r) => ({
-      statement: { publicKey: o.utilityKey ?? o.key.publicKey, ciphertexts: r.ciphertexts, commitments: r.commitments },
-      proof: r.equivalenceProof,
-      context: proofContext(r.headerBytes),
-    })),
+  const verdicts = verifyRecords(
+    decoded.map((d) => ({ record: d.record, meterKey: o.meterPublicKey })),
+    o.utilityKey ?? o.key.publicKey,
   );
-  const n = records.length;
-  const bad = new Set(verifyChecks(joinChecks([{ checks: sigs, offset: 0 }, { checks: eqs, offset: n }])).invalid.map((i) => i % n));
-  // 2. Each billed interval against the customer's own reading.
-  const byInterval = new Map<number, { record: MeterRecord; j: number; bad: boolean }>();
-  records.forEach((r, k) => recordIntervals(r.header).forEach((t, j) => byInterval.set(t, { record: r, j, bad: bad.has(k) })));
+  const invalidRecords = decoded.flatMap((d, k) => {
+    const v = verdicts[k]!;
+    return v.ok ? [] : [{ index: d.index, reason: v.reason, detail: v.detail, intervals: recordIntervals(d.record.header) }];
+  });
+  // By id; records that share an id (the same signed bytes, one with a bad signature) keep the good one.
+  const byId = new Map<string, { record: MeterRecord; ok: boolean }>();
+  decoded.forEach((d, k) => {
+    const { recordId, ok } = verdicts[k]!;
+    if (!byId.get(recordId)?.ok) byId.set(recordId, { record: d.record, ok });
+  });
+  // 2. Each billed interval against the customer's own reading: the opening of the
+  //    commitment of the record the bill names for it (a re-sealed interval has two).
+  if (bill.recordIds.length !== bill.intervals.length) problems.push('the bill does not name one record per billed interval');
+  const billed: { intervalStart: number; ciphertext: Ciphertext }[] = [];
   const lines: BillCheck['lines'] = [];
   let expected = 0n;
-  for (const t of bill.intervals) {
-    const own = mine.get(t);
+  bill.intervals.forEach((t, i) => {
     const price = priceAt(tariff, t);
-    lines.push({ intervalStart: t, reading: own?.reading, pricePerWh: price, cost: own ? own.reading * price : undefined });
-    const entry = byInterval.get(t);
-    if (own === undefined) {
+    const own = mine.get(t) ?? [];
+    const named = byId.get(bill.recordIds[i] ?? '');
+    const j = named === undefined ? -1 : recordIntervals(named.record.header).indexOf(t);
+    const V = named?.ok && j >= 0 ? named.record.commitments[j] : undefined;
+    if (V !== undefined) billed.push({ intervalStart: t, ciphertext: named!.record.ciphertexts[j]! });
+    // The opening of the billed commitment, else the latest the meter shows (to name the reading that differs).
+    const opened = V === undefined ? undefined : own.find((x) => equalBytes(V, commit(x.reading, x.blinding)));
+    const reading = (opened ?? own.at(-1))?.reading;
+    lines.push({ intervalStart: t, reading, pricePerWh: price, cost: reading === undefined ? undefined : reading * price });
+    if (reading === undefined) {
       disagreements.push({ intervalStart: t, reason: 'not-on-meter' });
-      continue;
+      return;
     }
-    expected += own.reading * price;
-    if (entry === undefined) disagreements.push({ intervalStart: t, reason: 'no-record', reading: own.reading });
-    else if (entry.bad) disagreements.push({ intervalStart: t, reason: 'bad-record', reading: own.reading });
-    else if (!equalBytes(entry.record.commitments[entry.j]!, commit(own.reading, own.blinding))) {
-      disagreements.push({ intervalStart: t, reason: 'reading-differs', reading: own.reading });
-    }
-  }
-  // 3. The encrypted charge is the tariff-weighted sum of exactly those records' ciphertexts.
-  const billed = bill.intervals.flatMap((t) => {
-    const e = byInterval.get(t);
-    return e === undefined ? [] : [{ intervalStart: t, ciphertext: e.record.ciphertexts[e.j]! }];
+    expected += reading * price;
+    if (named !== undefined && !named.ok && j >= 0) disagreements.push({ intervalStart: t, reason: 'bad-record', reading });
+    else if (V === undefined) disagreements.push({ intervalStart: t, reason: 'no-record', reading });
+    else if (opened === undefined) disagreements.push({ intervalStart: t, reason: 'reading-differs', reading });
   });
+  // 3. The encrypted charge is the tariff-weighted sum of exactly those records' ciphertexts.
   if (billed.length === bill.intervals.length && billed.length > 0) {
     const recomputed = encryptedEnergyCharge(billed, tariff);
     if (!equalBytes(recomputed.c1, bill.encryptedEnergyCharge.c1) || !equalBytes(recomputed.c2, bill.encryptedEnergyCharge.c2)) {
@@ -148,6 +171,8 @@ export function checkBill(o: {
     billedTotal: bill.total,
     problems,
     disagreements,
+    invalidRecords,
+    verifiedRecords: verdicts.filter((v) => v.ok).length,
     lines,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The metering protocol (`zkmeter/protocol`): meters and their signed records,
- * the control center's verification policy, tariffs, threshold billing with the
+ * the one verification of a record's cryptography, the control center's verification policy, tariffs, threshold billing with the
  * privacy authority, and the customer's bill check. Design: docs/protocol.md.
  * @module
  */
@@ -39,6 +39,7 @@ export { MemoryStore, type CenterStore, type PutOutcome, type RecordToStore, typ
 export { DEFAULT_POLICY, PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from './authority.js';
 export { billContext, encryptedEnergyCharge, feederContext, issueBill, maxEnergyCharge, releaseFeederAggregate, type Bill } from './billing.js';
 export { checkBill, type BillCheck, type IntervalDisagreement } from './customer.js';
+export { verifyRecords, type RecordCheck, type RecordToVerify, type RecordVerdict } from './verify.js';
 export { DEFAULT_TARIFF, bandAt, formatAmount, priceAt, standingCharge, validateTariff, type Tariff, type TariffBand } from './tariff.js';
 export {
   billFromJson,

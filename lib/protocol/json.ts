@@ -97,6 +97,7 @@ export function billToJson(b: Bill): Json {
     to: b.to,
     tariffVersion: b.tariffVersion,
     intervals: b.intervals,
+    recordIds: b.recordIds,
     encryptedEnergyCharge: bytesToHex(encodeCiphertext(b.encryptedEnergyCharge)),
     energyCharge: b.energyCharge.toString(),
     standingCharge: b.standingCharge.toString(),
@@ -106,8 +107,11 @@ export function billToJson(b: Bill): Json {
 }
 
 export function billFromJson(v: unknown): Bill {
-  const o = obj(v, 'bill', ['meterId', 'from', 'to', 'tariffVersion', 'intervals', 'encryptedEnergyCharge', 'energyCharge', 'standingCharge', 'total', 'decryptionShares']);
+  const o = obj(v, 'bill', ['meterId', 'from', 'to', 'tariffVersion', 'intervals', 'recordIds', 'encryptedEnergyCharge', 'energyCharge', 'standingCharge', 'total', 'decryptionShares']);
   if (!Array.isArray(o.intervals)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "intervals" expected an array');
+  if (!Array.isArray(o.recordIds) || o.recordIds.length !== o.intervals.length) {
+    throw new ZkmeterError('INVALID_ARGUMENT', 'bill "recordIds" expected an array with one record id per interval');
+  }
   if (!Array.isArray(o.decryptionShares)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "decryptionShares" expected an array');
   return {
     meterId: str(o.meterId, 'meterId'),
@@ -115,6 +119,7 @@ export function billFromJson(v: unknown): Bill {
     to: int(o.to, 'to'),
     tariffVersion: int(o.tariffVersion, 'tariffVersion', 0, 2 ** 32 - 1),
     intervals: o.intervals.map((t, i) => int(t, `intervals[${i}]`)),
+    recordIds: o.recordIds.map((id, i) => bytesToHex(hexToBytes(str(id, `recordIds[${i}]`), `recordIds[${i}]`, 32))),
     encryptedEnergyCharge: decodeCiphertext(hexToBytes(str(o.encryptedEnergyCharge, 'encryptedEnergyCharge'), 'encryptedEnergyCharge', 66)),
     energyCharge: decimal(o.energyCharge, 'energyCharge'),
     standingCharge: decimal(o.standingCharge, 'standingCharge'),
@@ -178,6 +183,11 @@ export const METER_EXPORT_FORMAT = 'zkmeter/meter-export v1';
  * What a meter gives its customer (its display, or a file from it): its id and 32-byte
  * x-only public key, its readings with their commitment blindings, and its signed records.
  * The customer checks a bill against it (`checkBill`, the /check page).
+ *
+ * `openings` holds one opening per reading the meter sealed, oldest first, so an interval
+ * sealed twice (a reading record, then a daily record) has two, one for each record. An
+ * opening names no record: it belongs to the record whose commitment for its interval it
+ * opens (V = reading·G + blinding·H), which is how `checkBill` matches them.
  */
 export interface MeterExport {
   readonly meterId: string;
@@ -186,7 +196,11 @@ export interface MeterExport {
   readonly records: readonly Uint8Array[];
 }
 
-/** `{format, meterId, meterPublicKey (hex), readings: [opening…], records: [hex…]}`. */
+/**
+ * `{format, meterId, meterPublicKey (hex), readings: [opening…], records: [hex…]}`, where an
+ * opening is `{intervalStart, reading (decimal), blinding (32-byte hex)}` and an interval may
+ * have several (`MeterExport`); `meterExportFromJson` refuses unknown and missing fields.
+ */
 export function meterExportToJson(x: MeterExport): Json {
   return {
     format: METER_EXPORT_FORMAT,

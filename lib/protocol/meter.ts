@@ -99,7 +99,12 @@ export class Meter {
     return this.seal('daily', dayStart, wh);
   }
 
-  /** Every opening this meter has produced, oldest first (the customer's export). */
+  /**
+   * Every opening this meter has produced, oldest first (the customer's export).
+   * An interval sealed twice (a reading record, then a daily record) has two
+   * openings, one per record: the center bills whichever record reached it first,
+   * and `checkBill` matches the billed record by the commitment its opening opens.
+   */
   export(): ReadingOpening[] {
     return this.openings.slice();
   }
@@ -133,7 +138,7 @@ export class Meter {
     const ciphertexts: Ciphertext[] = values.map((v, j) => encryptWithRandomness(this.utilityKey, v, r[j]!));
     const commitments = values.map((v, j) => commit(v, s[j]!));
     const rangeProof = proveRange({ commitments, bits: c.bits, bounds: header.bounds }, { values, blindings: s }, context, this.rng);
-    const equivalenceProof = proveAggregateEquivalence({ publicKey: this.utilityKey, ciphertexts, commitments }, { r, s }, context, this.rng);
+    const equivalenceProof = proveAggregateEquivalence({ publicKey: this.utilityKey, ciphertexts, commitments }, { m: values, r, s }, context, this.rng);
     const unsigned = encodeUnsigned(header, { ciphertexts, commitments, rangeProof, equivalenceProof });
     const signature = signSchnorr([signedMessage(unsigned)], this.signingKey, this.rng);
     this.sequence++;

@@ -24,11 +24,16 @@ import { ZKPE_LENGTH } from '../crypto/zkpe.js';
 
 /** The first bytes of every record. */
 export const RECORD_MAGIC = new Uint8Array([0x5a, 0x4b, 0x4d, 0x52]); // "ZKMR"
-export const RECORD_VERSION = 1;
+/**
+ * The record format this build reads and writes. Version 2 carries the sound
+ * proof of equivalence (zkpe v2, 195 bytes); version 1 records, whose proof let a
+ * meter send undecryptable ciphertexts, are refused with UNSUPPORTED_VERSION.
+ */
+export const RECORD_VERSION = 2;
 /** Most readings in one record: its two-sided range proof aggregates 2 values per reading, at most 256. */
 export const MAX_RECORD_READINGS = 128;
 /** BIP340 tag of the record signature's message, and prefix of the proofs' context. */
-export const RECORD_TAG = 'zkmeter/record v1';
+export const RECORD_TAG = 'zkmeter/record v2';
 const TAG_BYTES = new TextEncoder().encode(RECORD_TAG);
 
 export type RecordKind = 'reading' | 'daily';
@@ -195,7 +200,14 @@ export function decodeRecord(bytes: Uint8Array): MeterRecord {
   if (!(bytes instanceof Uint8Array)) throw new ZkmeterError('INVALID_ARGUMENT', '"record" expected a Uint8Array');
   if (bytes.length < 9) fail(`record too short (${bytes.length} bytes)`);
   for (let i = 0; i < 4; i++) if (bytes[i] !== RECORD_MAGIC[i]) fail('not a zkmeter record (bad magic)');
-  if (bytes[4] !== RECORD_VERSION) fail(`unsupported record version ${bytes[4]}`);
+  if (bytes[4] !== RECORD_VERSION) {
+    throw new ZkmeterError(
+      'UNSUPPORTED_VERSION',
+      bytes[4] === 1
+        ? `record version 1 is no longer accepted (its proof of equivalence is unsound): this build reads version ${RECORD_VERSION} only`
+        : `unsupported record version ${bytes[4]}: this build reads version ${RECORD_VERSION} only`,
+    );
+  }
   const kind = bytes[5] === 1 ? 'reading' : bytes[5] === 2 ? 'daily' : fail(`unknown record kind ${bytes[5]}`);
   if ((bytes[6]! & ~FLAG_ABNORMAL) !== 0) fail(`unknown record flags ${bytes[6]}`);
   const idLen = bytes[8]!;

@@ -21,7 +21,7 @@ import { bytesToHex, encodePoints, hexToBytes } from '../crypto/codec.js';
 import type { KeyShare, SharedKey } from '../crypto/threshold.js';
 import { PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from '../protocol/authority.js';
 import { issueBill, releaseFeederAggregate } from '../protocol/billing.js';
-import { ControlCenter, MAX_STATUS_INTERVALS, type RecordOutcome } from '../protocol/center.js';
+import { ControlCenter, MAX_STATUS_INTERVALS, decodeRejection, type RecordOutcome } from '../protocol/center.js';
 import { billToJson, registrationFromJson, sharedKeyToJson, tariffToJson } from '../protocol/json.js';
 import { HOUSEHOLD } from '../protocol/meter.js';
 import { MAX_RECORD_READINGS, recordFromJson } from '../protocol/records.js';
@@ -137,7 +137,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
   if (authority !== undefined) {
     // The authority mirrors the public registry.
     const ids = await o.store.meterIds();
-    for (const m of (await o.store.getMeters(ids)).values()) authority.register(m.meterId, m.publicKey, m.feeder);
+    for (const m of (await o.store.getMeters(ids)).values()) authority.register(m.meterId, m.publicKey, m.feeder, m.meterClass);
   }
   const adminDigest = o.adminToken ? digest(o.adminToken) : undefined;
   const retryAfter = String(o.retryAfterSeconds ?? 1);
@@ -259,7 +259,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
       const regs = body.meters.map((m, i) => registrationFromJson(m, `meters[${i}]`));
       for (const r of regs) {
         await center.register(r);
-        authority?.register(r.meterId, r.publicKey, r.feeder);
+        authority?.register(r.meterId, r.publicKey, r.feeder, r.meterClass);
       }
       return { registered: regs.length };
     },
@@ -302,7 +302,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
       const verified = await pending;
       let k = 0;
       const results = items.map((x) => (x instanceof Uint8Array ? verified[k++]! : x));
-      metrics.recordsRejected.inc({ reason: 'malformed' }, items.length - good.length); // the verifier counted the rest
+      for (const x of items) if (!(x instanceof Uint8Array) && x.status === 'invalid') metrics.recordsRejected.inc({ reason: x.reason }); // the verifier counted the rest
       const count = (s: string) => results.filter((x) => x.status === s).length;
       const summary = { accepted: count('accepted'), abnormal: count('abnormal'), invalid: count('invalid'), results };
       if (summary.invalid === results.length) {
@@ -424,7 +424,7 @@ function recordsOf(body: unknown, limits: ServerLimits): (Uint8Array | RecordOut
       return typeof item === 'string' ? hexToBytes(item, 'record') : recordFromJson(item).bytes;
     } catch (e) {
       if (!(e instanceof ZkmeterError)) throw e;
-      return { status: 'invalid', reason: 'malformed', detail: e.message };
+      return { status: 'invalid', ...decodeRejection(e) };
     }
   });
 }

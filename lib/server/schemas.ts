@@ -105,7 +105,7 @@ const outcome = {
     recordId: { type: 'string', description: 'hex of the signed message: the record’s identity' },
     reason: {
       type: 'string',
-      enum: ['malformed', 'unknown-meter', 'key-epoch', 'tariff-version', 'class-mismatch', 'misaligned-interval', 'signature', 'range-proof', 'equivalence-proof', 'duplicate'],
+      enum: ['malformed', 'unsupported-version', 'unknown-meter', 'key-epoch', 'tariff-version', 'class-mismatch', 'misaligned-interval', 'signature', 'range-proof', 'equivalence-proof', 'duplicate'],
     },
     detail: { type: 'string' },
   },
@@ -170,6 +170,7 @@ export const bill = {
     to: { type: 'integer' },
     tariffVersion: { type: 'integer' },
     intervals: { type: 'array', items: { type: 'integer' } },
+    recordIds: { type: 'array', items: { type: 'string' }, description: 'for each billed interval, the id (hex of the signed message) of the record it was billed from' },
     encryptedEnergyCharge: { type: 'string', description: '66-byte ciphertext, hex' },
     energyCharge: { ...decimal, description: 'minor currency units' },
     standingCharge: decimal,

@@ -2,13 +2,15 @@
  * Micro-batching verification: records from concurrent requests are gathered
  * into batches (up to `maxBatchRecords` records or `maxBatchBytes` bytes, or
  * whatever arrived within `maxWaitMs`), each batch is verified in one worker
- * thread with one MSM (verifyRecordBatch), and its verdicts are stored in one
+ * thread (verifyRecordBatch: its signatures in one MSM, then the proofs of the
+ * records whose signature verified in another), and its verdicts are stored in one
  * durable commit (ControlCenter.accept) before any request is answered.
  *
  * While every worker is busy, the open batch keeps growing instead of queueing
  * small batches: under load batches get larger, which is when the MSM's
  * per-point cost falls. A bad record fails only itself (bisection inside the
- * batch verifier). The queue is bounded by bytes (verification cost is close to
+ * batch verifier), and a forged signature costs a signature check, never proof
+ * work. The queue is bounded by bytes (verification cost is close to
  * proportional to a record's size): `offer` refuses work past `maxQueuedBytes`,
  * which the HTTP layer answers with 503 and Retry-After.
  * @module

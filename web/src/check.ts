@@ -3,10 +3,11 @@
  *
  * The customer loads their meter's export (readings, blindings, signed records) and their
  * bill; the page fetches the utility's public parameters (/v1/config: the shared key's
- * public side and the tariff) and verifies, in the browser, on the pure-TypeScript backend:
- *  1. every record: its meter signature, range proofs and proofs of equivalence
- *     (verifyRecordBatch, one MSM for the batch);
- *  2. the bill (checkBill): the records' commitments open to the customer's readings, the
+ * public side and the tariff) and verifies, in the browser, on the pure-TypeScript backend,
+ * with checkBill:
+ *  1. every record: its meter signature, range proof and proof of equivalence
+ *     (verifyRecords, as the control center and the privacy authority do);
+ *  2. the bill: the billed records' commitments open to the customer's readings, the
  *     encrypted charge is the tariff-weighted sum of exactly those records, and the
  *     decryption shares' DLEQ proofs hold and decrypt it to the billed charge.
  * It then says whether the bill is right, names any interval that disagrees, and charts
@@ -16,10 +17,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { ZkmeterError } from '../../lib/errors.js';
 import { checkBill, type BillCheck } from '../../lib/protocol/customer.js';
-import { verifyRecordBatch } from '../../lib/protocol/center.js';
 import { billFromJson, meterExportFromJson, sharedKeyFromJson, tariffFromJson, type MeterExport } from '../../lib/protocol/json.js';
-import { HOUSEHOLD } from '../../lib/protocol/meter.js';
-import { decodeRecord } from '../../lib/protocol/records.js';
 import { formatAmount, type Tariff } from '../../lib/protocol/tariff.js';
 import type { Bill } from '../../lib/protocol/billing.js';
 
@@ -93,25 +91,12 @@ export interface CheckOutcome {
 /** Runs every verification; exported for the browser tests, which also drive the form. */
 export async function runCheck(meter: MeterExport, bill: Bill, config: { key: ReturnType<typeof sharedKeyFromJson>; tariff: Tariff }): Promise<CheckOutcome> {
   if (bill.meterId !== meter.meterId) throw new CheckError(`the bill is for meter ${bill.meterId}, but the export is from meter ${meter.meterId}`);
-  setStatus(`Verifying ${meter.records.length} signed records: signatures, range proofs and proofs of equivalence…`);
+  setStatus(`Verifying ${meter.records.length} signed records (signatures, range proofs and proofs of equivalence), then the bill against your readings and its decryption proofs…`);
   await paint();
-  const epochs = new Map<string, number>();
-  for (const r of meter.records) {
-    try {
-      const h = decodeRecord(r).header;
-      epochs.set(h.meterId, h.keyEpoch);
-    } catch {
-      /* reported by verifyRecordBatch as malformed */
-    }
-  }
   // The customer trusts their own meter's key, whatever key epoch its records carry.
-  const lookup = (id: string) => (id === meter.meterId ? { publicKey: meter.meterPublicKey, meterClass: HOUSEHOLD, keyEpoch: epochs.get(id) ?? 0 } : undefined);
-  const verdicts = verifyRecordBatch(meter.records, lookup, config.key.publicKey, new Set([config.tariff.version]));
-  const invalidRecords = verdicts.flatMap((v, index) => (v.ok ? [] : [{ index, reason: v.reason, detail: v.detail, intervals: v.intervals ?? [] }]));
-  setStatus('Checking the bill against your readings, and the decryption proofs…');
-  await paint();
   const check = checkBill({ bill, records: meter.records, openings: meter.openings, tariff: config.tariff, key: config.key, meterPublicKey: meter.meterPublicKey });
-  return { check, invalidRecords, ok: check.ok && invalidRecords.length === 0 };
+  // A record that fails verification is worth saying even when it was not billed: the meter made it.
+  return { check, invalidRecords: check.invalidRecords, ok: check.ok && check.invalidRecords.length === 0 };
 }
 
 let chart: Chart | undefined;
@@ -206,7 +191,7 @@ function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
   const verified = $('verified');
   verified.replaceChildren(
     ...[
-      `${records - outcome.invalidRecords.length} of ${records} records: meter signature, range proofs and proofs of equivalence`,
+      `${check.verifiedRecords} of ${records} records: meter signature, range proofs and proofs of equivalence`,
       `${check.lines.length - check.disagreements.length} of ${check.lines.length} billed intervals open to your readings`,
       check.problems.length === 0 ? 'the encrypted charge is the tariff-weighted sum of your records, and its decryption shares (DLEQ proofs) decrypt it to the billed charge' : 'the bill as a whole: see the problems above',
     ].map((t) => element('li', t)),

@@ -17,9 +17,9 @@ import { ZkmeterError } from '../../errors.js';
 import { getGroup } from '../../backend/index.js';
 import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../../backend/bytes.js';
 import { POINT_LENGTH, SCALAR_LENGTH, decodePoints, decodeScalar, encodePoints } from '../codec.js';
-import { GENERATOR_DST, pedersenH, vectorGenerators } from '../generators.js';
+import { GENERATOR_DST, generatorG, pedersenH, vectorGenerators } from '../generators.js';
 import { MsmAccumulator, verifyChecks, type BatchResult, type PreparedChecks } from '../msm-accumulator.js';
-import { cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
+import { batchWeights, cryptoRandom, randomScalar, randomScalars, type RandomSource } from '../random.js';
 import { Fn, invertPublic, modN } from '../scalar.js';
 import { Transcript } from '../transcript.js';
 import { proveInnerProduct, roundChallenges } from './ipp.js';
@@ -187,9 +187,11 @@ function delta(shape: Shape, y: bigint, zp: readonly bigint[]): bigint {
 /**
  * Proves that the committed values satisfy the statement. The statement's
  * commitments must be v·G + γ·H for the witness; values outside the range are
- * refused with VALUE_OUT_OF_RANGE (no proof is made). Secret-dependent point
- * multiplications are constant time on the native backend; nonces come from
- * `rng` (the CSPRNG by default). Returns the encoded proof.
+ * refused with VALUE_OUT_OF_RANGE (no proof is made). Every point computed from
+ * the witness or the nonces (the opening check, A, S, T1, T2) comes from one
+ * constant-time call on the native backend (`msmConst`, `selectSum`), never from
+ * a variable-time `add` or `mul`; nonces come from `rng` (the CSPRNG by
+ * default). Returns the encoded proof.
  */
 export function proveRange(
   statement: RangeStatement,
@@ -231,20 +233,29 @@ export function proveRange(
   }
   const g = getGroup();
   const { N, bits: n } = shape;
-  // Refuse a witness that does not open the commitments: the proof would be invalid.
-  const opened = g.add(
-    g.mulGen(scalarsToBytes(values as bigint[])),
-    g.mul(concatBytes(...values.map(() => pedersenH())), scalarsToBytes(blindings as bigint[])),
-  );
-  statement.commitments.forEach((V, k) => {
-    if (!equalBytes(V, opened.subarray(AFFINE_BYTES * k, AFFINE_BYTES * (k + 1)))) {
-      throw new ZkmeterError('INVALID_ARGUMENT', `"witness" does not open commitments[${k}]`);
-    }
-  });
+  const Hb = pedersenH();
+  // G and the Pedersen H: the public points of every secret-scalar msmConst below.
+  const GHb = concatBytes(generatorG(), Hb);
+  // Refuse a witness that does not open the commitments: the proof would be invalid. Checked
+  // with one constant-time MSM on the witness: for public random weights w_k (127 bits),
+  // Σ w_k·V_k = (Σ w_k·v_k)·G + (Σ w_k·γ_k)·H holds for a wrong opening with probability
+  // below 2^−126. The left side is public (variable-time msm). Only when the check fails is
+  // each commitment re-opened (still constant time) to name the first one that does not open.
+  const weights = batchWeights(shape.count);
+  let wv = 0n;
+  let wg = 0n;
+  for (let k = 0; k < shape.count; k++) {
+    wv = modN(wv + weights[k]! * values[k]!);
+    wg = modN(wg + weights[k]! * blindings[k]!);
+  }
+  const weighted = g.msm({ points: concatBytes(...statement.commitments), scalars: scalarsToBytes(weights) });
+  if (!equalBytes(weighted, g.msmConst(GHb, scalarsToBytes([wv, wg])))) {
+    const k = statement.commitments.findIndex((V, k) => !equalBytes(V, g.msmConst(GHb, scalarsToBytes([values[k]!, blindings[k]!]))));
+    throw new ZkmeterError('INVALID_ARGUMENT', `"witness" does not open commitments[${Math.max(k, 0)}]`);
+  }
   const V33 = encodePoints(concatBytes(...statement.commitments), 'commitments');
   const t = statementTranscript(shape, V33, context);
   const { G, H } = vectorGenerators(N);
-  const Hb = pedersenH();
 
   // Bit vectors a_L ∈ {0,1}^N and a_R = a_L − 1.
   const aL: bigint[] = [];
@@ -254,10 +265,10 @@ export function proveRange(
   const rho = randomScalar(rng);
   const sL = randomScalars(N, rng);
   const sR = randomScalars(N, rng);
-  // A = α·H + ⟨a_L, G⟩ + ⟨a_R, H⟩ = α·H + Σ (bitᵢ ? Gᵢ : −Hᵢ): a constant-time selection
-  // and sum, no multiplications. S = ρ·H + ⟨s_L, G⟩ + ⟨s_R, H⟩: one constant-time MSM.
-  const bitsSum = g.selectSum(G, g.negate(H), Uint8Array.from(aL, Number));
-  const A = g.add(bitsSum, g.mul(Hb, scalarToBytes(alpha)));
+  // A = α·H + ⟨a_L, G⟩ + ⟨a_R, H⟩ = α·H + Σ (bitᵢ ? Gᵢ : −Hᵢ): one constant-time call (a
+  // selection and sum, no multiplications, plus the α·H term; the bits and α never meet a
+  // variable-time operation). S = ρ·H + ⟨s_L, G⟩ + ⟨s_R, H⟩: one constant-time MSM.
+  const A = g.selectSum(G, g.negate(H), Uint8Array.from(aL, Number), { points: Hb, scalars: scalarToBytes(alpha) });
   const S = g.msmConst(concatBytes(Hb, G, H), scalarsToBytes([rho, ...sL, ...sR]));
   const AS = encodePoints(concatBytes(A, S), 'A, S');
   const [A33, S33] = [AS.slice(0, 33), AS.slice(33)];
@@ -277,9 +288,10 @@ export function proveRange(
   const t2 = innerProduct(sL, r1);
   const tau1 = randomScalar(rng);
   const tau2 = randomScalar(rng);
-  const tG = g.mulGen(scalarsToBytes([t1, t2]));
-  const tH = g.mul(concatBytes(Hb, Hb), scalarsToBytes([tau1, tau2]));
-  const T = encodePoints(g.add(tG, tH), 'T');
+  // T_i = t_i·G + τ_i·H: constant time in t_i (which depend on the bits) and τ_i.
+  const T1 = g.msmConst(GHb, scalarsToBytes([t1, tau1]));
+  const T2 = g.msmConst(GHb, scalarsToBytes([t2, tau2]));
+  const T = encodePoints(concatBytes(T1, T2), 'T');
   t.appendMessage('T1', T.subarray(0, POINT_LENGTH));
   t.appendMessage('T2', T.subarray(POINT_LENGTH));
   const x = t.challengeScalar('x');

@@ -1,0 +1,217 @@
+/**
+ * Issue 14's forgery, on each backend: a meter sends V = v·G + s·H with an honest
+ * range proof and C2 = v·G + r·Y + δ·H, and proves equivalence with the witness
+ * s − δ. ZKPe v1 accepted that (the relation it proved holds), and the ciphertext
+ * decrypts to v·G + δ·H, which nobody can decrypt. ZKPe v2 must reject it: the
+ * single proof and the aggregated one, at every position of a daily record, the
+ * stealth variant whose shifts cancel in the bill (Σ price·δ = 0), and a randomized
+ * search over shifts a·G + b·H with every witness the forger could feed the
+ * prover. At the protocol level, a lying meter is refused at the door, and no
+ * honest reading is burned.
+ */
+import { describe, expect, it } from 'vitest';
+import { getGroup } from '../lib/backend/index.js';
+import { CURVE_ORDER } from '../lib/backend/bytes.js';
+import * as eg from '../lib/crypto/elgamal.js';
+import { randomScalar } from '../lib/crypto/random.js';
+import { distributedKeyGeneration } from '../lib/crypto/threshold.js';
+import { proveAggregateEquivalence, proveEquivalence, verifyAggregateEquivalence, verifyEquivalence } from '../lib/crypto/zkpe.js';
+import { PrivacyAuthority } from '../lib/protocol/authority.js';
+import { encryptedEnergyCharge, issueBill, releaseFeederAggregate } from '../lib/protocol/billing.js';
+import { ControlCenter } from '../lib/protocol/center.js';
+import { checkBill } from '../lib/protocol/customer.js';
+import { Meter } from '../lib/protocol/meter.js';
+import { DEFAULT_TARIFF, priceAt } from '../lib/protocol/tariff.js';
+import { signedMessage } from '../lib/protocol/records.js';
+import { bytesToHex } from '../lib/crypto/codec.js';
+import { forgePairs, forgeRecord, satisfiesV1Relation, shiftPoint, type ForgerWitness } from './support/forge.js';
+import { asyncErrorCode } from './support/errors.js';
+import { TestRng, testSeed } from './support/rng.js';
+
+const seed = testSeed();
+const rng = new TestRng(seed);
+const rand = (n: number) => rng.bytes(n);
+const g = getGroup();
+console.log(`forgery.test.ts on ${g.name}: seed ${seed}`);
+const u = (s: string) => new TextEncoder().encode(s);
+const ctx = u('zkmeter/record v2 header');
+const { secretKey, publicKey } = eg.keygen(rand);
+const DAY = 1_764_115_200; // 2025-11-26T00:00Z, a Wednesday
+const day = Array.from({ length: 96 }, (_, i) => BigInt((i * 37) % 4001));
+const nonzero = () => randomScalar(rand);
+const WITNESSES: ForgerWitness[] = ['honest', 'v1', 'shifted-value', 'both'];
+
+describe(`the δ·H shift (${g.name})`, () => {
+  it('is accepted by the v1 relation and cannot be decrypted: the attack is real', () => {
+    const delta = 5n;
+    const f = forgePairs({ utilityKey: publicKey, values: [1234n], b: [delta], witness: 'v1', rng: rand });
+    // ZKPe v1 proved knowledge of (r, s′) with C1 = r·G and C2 − V = r·Y − s′·H; the forger has it.
+    expect(satisfiesV1Relation(publicKey, f.ciphertexts[0]!, f.commitments[0]!, f.r[0]!, f.witness.s[0]!)).toBe(true);
+    // The ciphertext decrypts to 1234·G + 5·H: no value in any search range.
+    expect(() => eg.decrypt(secretKey, f.ciphertexts[0]!, { max: 1n << 20n })).toThrowError(/range|found/i);
+    // The honest pair (no shift) is the control: it decrypts.
+    const honest = forgePairs({ utilityKey: publicKey, values: [1234n], b: [0n], witness: 'honest', rng: rand });
+    expect(eg.decrypt(secretKey, honest.ciphertexts[0]!, { max: 1n << 20n })).toBe(1234n);
+  });
+
+  it('the single proof rejects it at every position of a daily record, with any witness the forger has', () => {
+    let rejected = 0;
+    day.forEach((v, j) => {
+      const f = forgePairs({ utilityKey: publicKey, values: [v], b: [nonzero()], witness: WITNESSES[j % 4]!, rng: rand });
+      const statement = { publicKey, ciphertext: f.ciphertexts[0]!, commitment: f.commitments[0]! };
+      const witness = { m: f.witness.m[0]!, r: f.witness.r[0]!, s: f.witness.s[0]! };
+      if (!verifyEquivalence(statement, proveEquivalence(statement, witness, ctx, rand), ctx)) rejected++;
+    });
+    expect(rejected).toBe(day.length);
+    const control = forgePairs({ utilityKey: publicKey, values: [day[5]!], b: [0n], witness: 'honest', rng: rand });
+    const statement = { publicKey, ciphertext: control.ciphertexts[0]!, commitment: control.commitments[0]! };
+    expect(verifyEquivalence(statement, proveEquivalence(statement, { m: day[5]!, r: control.r[0]!, s: control.s[0]! }, ctx, rand), ctx)).toBe(true);
+  });
+
+  it('the aggregated proof rejects it at every position of a daily record', () => {
+    // One honest day, then the shift at position j alone (encrypting 96 readings per position would be slow in TypeScript).
+    const f = forgePairs({ utilityKey: publicKey, values: day, b: day.map(() => 0n), witness: 'honest', rng: rand });
+    const accepted: number[] = [];
+    for (let j = 0; j < day.length; j++) {
+      const delta = nonzero();
+      const ciphertexts = f.ciphertexts.map((ct, i) => (i === j ? { c1: ct.c1, c2: shiftPoint(ct.c2, 0n, delta) } : ct));
+      const v1Witness = { ...f.witness, s: f.witness.s.map((x, i) => (i === j ? (x - delta + CURVE_ORDER) % CURVE_ORDER : x)) };
+      const statement = { publicKey, ciphertexts, commitments: f.commitments };
+      if (verifyAggregateEquivalence(statement, proveAggregateEquivalence(statement, j % 2 === 0 ? v1Witness : f.witness, ctx, rand), ctx)) accepted.push(j);
+    }
+    expect(accepted).toEqual([]);
+    const statement = { publicKey, ciphertexts: f.ciphertexts, commitments: f.commitments };
+    expect(verifyAggregateEquivalence(statement, proveAggregateEquivalence(statement, f.witness, ctx, rand), ctx)).toBe(true);
+  });
+
+  it('the stealth variant, whose shifts cancel in the tariff-weighted bill, is rejected', () => {
+    // Two intervals in different bands, shifts with price_i·δ_i + price_k·δ_k = 0 (mod n).
+    const i = 10; // 02:30, off-peak
+    const k = 70; // 17:30, peak
+    const [pi, pk] = [priceAt(DEFAULT_TARIFF, DAY + 900 * i), priceAt(DEFAULT_TARIFF, DAY + 900 * k)];
+    expect(pi).not.toBe(pk);
+    const t = nonzero();
+    const b = day.map((_, j) => (j === i ? (pk * t) % CURVE_ORDER : j === k ? (CURVE_ORDER - ((pi * t) % CURVE_ORDER)) % CURVE_ORDER : 0n));
+    expect((pi * b[i]! + pk * b[k]!) % CURVE_ORDER).toBe(0n);
+    const f = forgePairs({ utilityKey: publicKey, values: day, b, witness: 'v1', rng: rand });
+    // What made it stealthy: every pair satisfies the v1 relation, and the bill's sum is that of honest ciphertexts.
+    for (const j of [i, k]) expect(satisfiesV1Relation(publicKey, f.ciphertexts[j]!, f.commitments[j]!, f.r[j]!, f.witness.s[j]!)).toBe(true);
+    const readings = f.ciphertexts.map((ciphertext, j) => ({ intervalStart: DAY + 900 * j, ciphertext }));
+    const expected = day.reduce((acc, v, j) => acc + v * priceAt(DEFAULT_TARIFF, DAY + 900 * j), 0n);
+    expect(eg.decrypt(secretKey, encryptedEnergyCharge(readings, DEFAULT_TARIFF), { max: 1n << 32n })).toBe(expected);
+    const statement = { publicKey, ciphertexts: f.ciphertexts, commitments: f.commitments };
+    for (const w of WITNESSES) {
+      const again = forgePairs({ utilityKey: publicKey, values: day, b, witness: w, rng: rand });
+      const st = { publicKey, ciphertexts: again.ciphertexts, commitments: again.commitments };
+      expect(verifyAggregateEquivalence(st, proveAggregateEquivalence(st, again.witness, ctx, rand), ctx)).toBe(false);
+    }
+    expect(verifyAggregateEquivalence(statement, proveAggregateEquivalence(statement, f.witness, ctx, rand), ctx)).toBe(false);
+  });
+
+  it('a randomized search over shifts a·G + b·H, positions and witnesses finds nothing accepted', () => {
+    const trials = 40;
+    let rejected = 0;
+    for (let trial = 0; trial < trials; trial++) {
+      const K = 1 + rng.int(12);
+      const values = Array.from({ length: K }, () => BigInt(rng.int(4001)));
+      const pick = (): bigint => [0n, 1n, CURVE_ORDER - 1n, BigInt(rng.int(1000)), nonzero()][rng.int(5)]!;
+      const a = values.map(() => (rng.int(3) === 0 ? pick() : 0n));
+      const b = values.map(() => (rng.int(2) === 0 ? pick() : 0n));
+      const lie = rng.int(K);
+      if (a[lie] === 0n && b[lie] === 0n) b[lie] = nonzero(); // at least one pair lies
+      const f = forgePairs({ utilityKey: publicKey, values, a, b, witness: WITNESSES[rng.int(4)]!, rng: rand });
+      const statement = { publicKey, ciphertexts: f.ciphertexts, commitments: f.commitments };
+      if (!verifyAggregateEquivalence(statement, proveAggregateEquivalence(statement, f.witness, ctx, rand), ctx)) rejected++;
+    }
+    expect(rejected).toBe(trials);
+    // The search can find an accepted proof where one exists: no shift at all.
+    const values = [3n, 4n, 5n];
+    const f = forgePairs({ utilityKey: publicKey, values, b: [0n, 0n, 0n], witness: 'honest', rng: rand });
+    const statement = { publicKey, ciphertexts: f.ciphertexts, commitments: f.commitments };
+    expect(verifyAggregateEquivalence(statement, proveAggregateEquivalence(statement, f.witness, ctx, rand), ctx)).toBe(true);
+  });
+});
+
+describe(`a lying meter is refused at the door (${g.name})`, () => {
+  const policy = { minIntervals: 4, minMeters: 3 };
+  const readings = [120n, 95n, 130n, 0n, 410n, 77n, 300n, 12n];
+  const T = (i: number) => DAY + 900 * i;
+
+  async function fleet() {
+    const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
+    const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [1] });
+    const authority = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [DEFAULT_TARIFF], policy });
+    const honest: Meter[] = [];
+    for (let i = 0; i < 3; i++) {
+      const m = new Meter({ meterId: `H${i}`, signingKey: randomScalar(rand), utilityKey: key.publicKey, rng: rand });
+      await center.register({ meterId: m.meterId, publicKey: m.publicKey, feeder: 'F1' });
+      authority.register(m.meterId, m.publicKey, 'F1');
+      honest.push(m);
+    }
+    const liarKey = randomScalar(rand);
+    const liar = new Meter({ meterId: 'LIAR', signingKey: liarKey, utilityKey: key.publicKey, rng: rand });
+    await center.register({ meterId: 'LIAR', publicKey: liar.publicKey, feeder: 'F1' });
+    authority.register('LIAR', liar.publicKey, 'F1');
+    const s = { key, centerShare: shares.get('control-center')!, center, authority };
+    return { ...s, honest, liar, liarKey };
+  }
+
+  it('the plain and the stealth forgery are rejected by the center, which stores none of their readings', async () => {
+    const f = await fleet();
+    const plain = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map((_, j) => (j === 3 ? nonzero() : 0n)), witness: 'v1', rng: rand });
+    const pi = priceAt(DEFAULT_TARIFF, T(1));
+    const pk = priceAt(DEFAULT_TARIFF, T(6));
+    const stealth = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map((_, j) => (j === 1 ? pk : j === 6 ? CURVE_ORDER - pi : 0n)), witness: 'v1', sequence: 1, rng: rand });
+    const outcomes = await f.center.submit([plain.bytes, stealth.bytes]);
+    for (const o of outcomes) expect(o).toMatchObject({ status: 'invalid', reason: 'equivalence-proof', meterId: 'LIAR' });
+    expect(await f.center.readingsOf('LIAR', DAY, DAY + 86_400)).toEqual([]);
+    expect((await f.center.intervalStatus('LIAR', DAY, T(8))).map((x) => x.status)).toEqual(Array(8).fill('invalid'));
+  });
+
+  it('no honest reading is burned: every neighbour is billed, every feeder interval released, and the liar can still report honestly', async () => {
+    const f = await fleet();
+    const forged = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map(() => nonzero()), witness: 'v1', rng: rand });
+    const days = f.honest.map((m, i) => m.daily(DAY, readings.map((x) => x + BigInt(i))));
+    const outcomes = await f.center.submit([forged.bytes, ...days.map((d) => d.bytes)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['invalid', 'accepted', 'accepted', 'accepted']);
+    // The feeder totals of every interval: the three honest meters only, each released.
+    for (let j = 0; j < readings.length; j++) {
+      const total = await releaseFeederAggregate({ ...f, feeder: 'F1', intervalStart: T(j), rng: rand });
+      expect(total.totalWh).toBe(3n * readings[j]! + 0n + 1n + 2n);
+      expect(total.meters.sort()).toEqual(['H0', 'H1', 'H2']);
+    }
+    // Every honest bill decrypts and checks.
+    for (const [i, m] of f.honest.entries()) {
+      const bill = await issueBill({ ...f, tariff: DEFAULT_TARIFF, meterId: m.meterId, from: DAY, to: DAY + 86_400, rng: rand });
+      const check = checkBill({ bill, records: [days[i]!.bytes], openings: m.export(), tariff: DEFAULT_TARIFF, key: f.key, meterPublicKey: m.publicKey });
+      expect(check.ok).toBe(true);
+    }
+    // The liar's intervals were not marked as used: its honest record is accepted and billable.
+    const again = f.liar.daily(DAY, readings);
+    expect((await f.center.submit([again.bytes]))[0]!.status).toBe('accepted');
+    const bill = await issueBill({ ...f, tariff: DEFAULT_TARIFF, meterId: 'LIAR', from: DAY, to: DAY + 86_400, rng: rand });
+    expect(bill.energyCharge).toBe(readings.reduce((acc, v, j) => acc + v * priceAt(DEFAULT_TARIFF, T(j)), 0n));
+  });
+
+  it('the authority and the customer refuse a forged record handed to them directly', async () => {
+    const f = await fleet();
+    const forged = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map((_, j) => (j === 0 ? 1n : 0n)), witness: 'v1', rng: rand });
+    // A center that skipped its own check could hand the authority the record: it verifies the proofs itself.
+    expect(
+      await asyncErrorCode(async () => f.authority.billShare({ meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, records: [forged.bytes] })),
+    ).toBe('POLICY_REFUSED');
+    // The refusal used nothing: the honest record for the same intervals is billed afterwards.
+    const honest = f.liar.daily(DAY, readings);
+    const share = f.authority.billShare({ meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, records: [honest.bytes] });
+    expect(share.intervals).toHaveLength(readings.length);
+    // The customer's check names the forged record's intervals as bad records.
+    const ct = encryptedEnergyCharge(forged.ciphertexts.map((ciphertext, j) => ({ intervalStart: T(j), ciphertext })), DEFAULT_TARIFF);
+    const bill = {
+      meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, intervals: readings.map((_, j) => T(j)), recordIds: readings.map(() => bytesToHex(signedMessage(forged.bytes.subarray(0, forged.bytes.length - 64)))),
+      encryptedEnergyCharge: ct, energyCharge: 0n, standingCharge: 0n, total: 0n, decryptionShares: [],
+    };
+    const check = checkBill({ bill, records: [forged.bytes], openings: forged.openings, tariff: DEFAULT_TARIFF, key: f.key, meterPublicKey: f.liar.publicKey });
+    expect(check.ok).toBe(false);
+    expect(check.disagreements.map((d) => d.reason)).toEqual(Array(readings.length).fill('bad-record'));
+  });
+});
