@@ -32,6 +32,7 @@ const COMPARED: [metric: string, higherIsBetter: boolean][] = [
   ['native.e2e.perReadingRecord.readingsPerSec', true],
   ['native.e2e.dailyRecordAlone.verifyMs', false],
   ['native.e2e.dailyRecordBatch16.verifyMs', false],
+  ['native.e2e.forgedSignatureBatch16.overHonest', false],
 ];
 
 function run(cmd: string, args: string[], cwd: string): void {

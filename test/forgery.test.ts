@@ -20,7 +20,7 @@ import { PrivacyAuthority } from '../lib/protocol/authority.js';
 import { encryptedEnergyCharge, issueBill, releaseFeederAggregate } from '../lib/protocol/billing.js';
 import { ControlCenter } from '../lib/protocol/center.js';
 import { checkBill } from '../lib/protocol/customer.js';
-import { Meter } from '../lib/protocol/meter.js';
+import { Meter, type MeterClass } from '../lib/protocol/meter.js';
 import { DEFAULT_TARIFF, priceAt } from '../lib/protocol/tariff.js';
 import { signedMessage } from '../lib/protocol/records.js';
 import { bytesToHex } from '../lib/crypto/codec.js';
@@ -108,6 +108,20 @@ describe(`the δ·H shift (${g.name})`, () => {
     expect(verifyAggregateEquivalence(statement, proveAggregateEquivalence(statement, f.witness, ctx, rand), ctx)).toBe(false);
   });
 
+  it('a C1 that is not r·G for the r of C2 (only the first equation fails) is rejected, single and aggregated', () => {
+    const f = forgePairs({ utilityKey: publicKey, values: day.slice(0, 8), b: Array(8).fill(0n), witness: 'honest', rng: rand });
+    for (let j = 0; j < 8; j++) {
+      for (const [a, b] of [[1n, 0n], [0n, 1n], [nonzero(), nonzero()]] as const) {
+        const ciphertexts = f.ciphertexts.map((ct, i) => (i === j ? { c1: shiftPoint(ct.c1, a, b), c2: ct.c2 } : ct));
+        const statement = { publicKey, ciphertexts, commitments: f.commitments };
+        expect(verifyAggregateEquivalence(statement, proveAggregateEquivalence(statement, f.witness, ctx, rand), ctx)).toBe(false);
+        const single = { publicKey, ciphertext: ciphertexts[j]!, commitment: f.commitments[j]! };
+        const w = { m: f.witness.m[j]!, r: f.witness.r[j]!, s: f.witness.s[j]! };
+        expect(verifyEquivalence(single, proveEquivalence(single, w, ctx, rand), ctx)).toBe(false);
+      }
+    }
+  });
+
   it('a randomized search over shifts a·G + b·H, positions and witnesses finds nothing accepted', () => {
     const trials = 40;
     let rejected = 0;
@@ -193,17 +207,33 @@ describe(`a lying meter is refused at the door (${g.name})`, () => {
     expect(bill.energyCharge).toBe(readings.reduce((acc, v, j) => acc + v * priceAt(DEFAULT_TARIFF, T(j)), 0n));
   });
 
+  it('a meter whose class proves larger bounds is billed and joins feeder totals: the search bound is what its records prove', async () => {
+    const commercial: MeterClass = { name: 'commercial', bits: 32, intervalSeconds: 900, normal: { min: 0n, max: 4000n }, plausible: { min: 0n, max: 1_000_000n } };
+    const f = await fleet();
+    const big = new Meter({ meterId: 'BIG', signingKey: randomScalar(rand), utilityKey: f.key.publicKey, meterClass: commercial, rng: rand });
+    await f.center.register({ meterId: 'BIG', publicKey: big.publicKey, feeder: 'F1', meterClass: commercial });
+    f.authority.register('BIG', big.publicKey, 'F1', commercial);
+    const wh = [900_000n, 70_000n, 5n, 999_999n]; // far above a household's 65,535 Wh
+    const days = [big.daily(DAY, wh), ...f.honest.map((m) => m.daily(DAY, readings.slice(0, 4)))];
+    expect((await f.center.submit(days.map((d) => d.bytes))).map((o) => o.status)).toEqual(['abnormal', 'accepted', 'accepted', 'accepted']);
+    const bill = await issueBill({ ...f, tariff: DEFAULT_TARIFF, meterId: 'BIG', from: DAY, to: DAY + 86_400, rng: rand });
+    expect(bill.energyCharge).toBe(wh.reduce((acc, v, j) => acc + v * priceAt(DEFAULT_TARIFF, T(j)), 0n));
+    expect(checkBill({ bill, records: [days[0]!.bytes], openings: big.export(), tariff: DEFAULT_TARIFF, key: f.key, meterPublicKey: big.publicKey }).ok).toBe(true);
+    const total = await releaseFeederAggregate({ ...f, feeder: 'F1', intervalStart: T(0), rng: rand });
+    expect(total.totalWh).toBe(900_000n + 3n * readings[0]!);
+  });
+
   it('the authority and the customer refuse a forged record handed to them directly', async () => {
     const f = await fleet();
     const forged = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map((_, j) => (j === 0 ? 1n : 0n)), witness: 'v1', rng: rand });
     // A center that skipped its own check could hand the authority the record: it verifies the proofs itself.
-    expect(
-      await asyncErrorCode(async () => f.authority.billShare({ meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, records: [forged.bytes] })),
-    ).toBe('POLICY_REFUSED');
+    const share = () => f.authority.billShare({ meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, records: [forged.bytes] });
+    expect(await asyncErrorCode(async () => share())).toBe('POLICY_REFUSED');
+    expect(share).toThrowError(/\(equivalence-proof\)/);
     // The refusal used nothing: the honest record for the same intervals is billed afterwards.
     const honest = f.liar.daily(DAY, readings);
-    const share = f.authority.billShare({ meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, records: [honest.bytes] });
-    expect(share.intervals).toHaveLength(readings.length);
+    const granted = f.authority.billShare({ meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, records: [honest.bytes] });
+    expect(granted.intervals).toHaveLength(readings.length);
     // The customer's check names the forged record's intervals as bad records.
     const ct = encryptedEnergyCharge(forged.ciphertexts.map((ciphertext, j) => ({ intervalStart: T(j), ciphertext })), DEFAULT_TARIFF);
     const bill = {

@@ -298,5 +298,11 @@ describe(`control center, billing and the customer (${g.name})`, () => {
     // Naming a record the customer was not given: that interval has no record.
     const missing = checkBill({ ...base, records: all.filter((_, k) => k !== 2) });
     expect(missing.disagreements).toEqual([{ intervalStart: T(2), reason: 'no-record', reading: 102n }]);
+    // An interval listed twice, or outside the period, with its record named again: the charge
+    // would be consistent with the list, but the list is wrong.
+    const period = /not distinct, ascending and inside the period/;
+    const twice = { ...bill, intervals: [...bill.intervals, T(4)], recordIds: [...bill.recordIds, bill.recordIds[4]!] };
+    expect(checkBill({ ...base, bill: twice, records: all }).problems.join(' ')).toMatch(period);
+    expect(checkBill({ ...base, bill: { ...bill, to: T(4) }, records: all }).problems.join(' ')).toMatch(period);
   });
 });

@@ -140,7 +140,7 @@ describe('version 1 records are refused', () => {
       const center = new ControlCenter({ utilityKey: eg.decodePublicKey(hexToBytes(records1.utilityKey, 'utilityKey')) });
       await center.register({ meterId: 'MTR-V1', publicKey: hexToBytes(records1.meterPublicKey, 'meterPublicKey') });
       const [outcome] = await center.submit([bytes]);
-      expect(outcome).toMatchObject({ status: 'invalid', detail: expect.stringMatching(/version 1/) });
+      expect(outcome).toMatchObject({ status: 'invalid', reason: 'unsupported-version', detail: expect.stringMatching(/version 1/) });
       expect(await center.readingsOf('MTR-V1', 0, 2 ** 40)).toEqual([]);
     });
   }

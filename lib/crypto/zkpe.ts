@@ -334,13 +334,13 @@ function accumulate(acc: MsmAccumulator, pairs: Pairs, proof: DecodedProof, e: b
  * reported. Malformed items are listed as invalid; with `strict`, the first
  * throws instead.
  */
-function prepare(form: Form, items: readonly { pairs: Pairs; proof: Uint8Array; context: Uint8Array }[], strict: boolean): PreparedChecks {
+function prepare(form: Form, items: readonly { index: number; pairs: Pairs; proof: Uint8Array; context: Uint8Array }[], strict: boolean): PreparedChecks {
   const invalid: number[] = [];
-  const sized: { index: number; pairs: Pairs; proof: Uint8Array; context: Uint8Array }[] = [];
-  items.forEach((item, index) => {
-    if (item.proof.length === ZKPE_LENGTH) sized.push({ index, ...item });
+  const sized: typeof items[number][] = [];
+  items.forEach((item) => {
+    if (item.proof.length === ZKPE_LENGTH) sized.push(item);
     else if (strict) decodeProof(item.proof); // throws the precise length error
-    else invalid.push(index);
+    else invalid.push(item.index);
   });
   const batchTry = <T>(f: () => T): T | null => {
     try {
@@ -378,11 +378,31 @@ function prepare(form: Form, items: readonly { pairs: Pairs; proof: Uint8Array; 
   return { invalid, checks };
 }
 
-function aitems<T>(items: readonly T[]): void {
+/**
+ * Validates each item's statement, proof and context for `prepare`: with `strict`
+ * the first bad one throws; otherwise it is listed invalid (a non-object item is
+ * the caller's error either way).
+ */
+function prepareItems<T extends { readonly proof: Uint8Array; readonly context: Uint8Array }>(
+  form: Form,
+  items: readonly T[],
+  pairsOf: (item: T) => Pairs,
+  strict: boolean,
+): PreparedChecks {
   if (!Array.isArray(items)) throw new ZkmeterError('INVALID_ARGUMENT', '"items" expected an array');
+  const invalid: number[] = [];
+  const ready: { index: number; pairs: Pairs; proof: Uint8Array; context: Uint8Array }[] = [];
   items.forEach((item, index) => {
     if (typeof item !== 'object' || item === null) throw new ZkmeterError('INVALID_ARGUMENT', `"items[${index}]" expected {statement, proof, context}`);
+    try {
+      ready.push({ index, pairs: pairsOf(item), proof: abytes(item.proof, 'proof'), context: abytes(item.context, 'context') });
+    } catch (e) {
+      if (strict || !(e instanceof ZkmeterError)) throw e;
+      invalid.push(index);
+    }
   });
+  const prepared = prepare(form, ready, strict);
+  return { invalid: [...invalid, ...prepared.invalid], checks: prepared.checks };
 }
 
 /**
@@ -391,22 +411,12 @@ function aitems<T>(items: readonly T[]): void {
  * with `strict`, the first malformed item throws instead.
  */
 export function prepareEquivalenceChecks(items: readonly EquivalenceItem[], strict = false): PreparedChecks {
-  aitems(items);
-  return prepare(
-    ZKPE_LABEL,
-    items.map((item) => ({ pairs: singlePairs(item.statement), proof: abytes(item.proof, 'proof'), context: abytes(item.context, 'context') })),
-    strict,
-  );
+  return prepareItems(ZKPE_LABEL, items, (item) => singlePairs(item.statement), strict);
 }
 
 /** Aggregated proofs decoded and replayed, for `findInvalid` (with any other checks in one MSM). */
 export function prepareAggregateEquivalenceChecks(items: readonly AggregateEquivalenceItem[], strict = false): PreparedChecks {
-  aitems(items);
-  return prepare(
-    ZKPE_AGGREGATE_LABEL,
-    items.map((item) => ({ pairs: aggregatePairs(item.statement), proof: abytes(item.proof, 'proof'), context: abytes(item.context, 'context') })),
-    strict,
-  );
+  return prepareItems(ZKPE_AGGREGATE_LABEL, items, (item) => aggregatePairs(item.statement), strict);
 }
 
 /**

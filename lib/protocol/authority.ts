@@ -21,7 +21,7 @@ import { ZkmeterError } from '../errors.js';
 import { weightedSum, type Ciphertext } from '../crypto/elgamal.js';
 import { partialDecrypt, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { cryptoRandom, type RandomSource } from '../crypto/random.js';
-import { billContext, encryptedEnergyCharge, feederContext } from './billing.js';
+import { billContext, encryptedEnergyCharge, feederContext, maxEnergyCharge } from './billing.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
 import { decodeRecord, recordIntervals, type MeterRecord } from './records.js';
 import type { Tariff } from './tariff.js';
@@ -53,6 +53,8 @@ interface Reading {
   meterId: string;
   intervalStart: number;
   ciphertext: Ciphertext;
+  /** The upper bound its record proves: what the aggregate's decryption is searched up to. */
+  max: bigint;
 }
 
 export class PrivacyAuthority {
@@ -96,7 +98,7 @@ export class PrivacyAuthority {
   billShare(
     req: { meterId: string; from: number; to: number; tariffVersion: number; records: readonly Uint8Array[] },
     rng: RandomSource = cryptoRandom,
-  ): { encryptedCharge: Ciphertext; intervals: number[]; share: DecryptionShare } {
+  ): { encryptedCharge: Ciphertext; intervals: number[]; share: DecryptionShare; maxCharge: bigint } {
     const tariff = this.tariffs.get(req.tariffVersion);
     if (tariff === undefined) refuse(`unknown tariff version ${req.tariffVersion}`);
     const { records, readings: all } = this.readingsOf(req.records);
@@ -115,14 +117,14 @@ export class PrivacyAuthority {
     const share = partialDecrypt(this.key, this.share, encryptedCharge, billContext(req.meterId, req.from, req.to, req.tariffVersion), rng);
     this.ledger?.record('bill', keys); // durable before the share leaves
     keys.forEach((k) => this.billed.add(k));
-    return { encryptedCharge, intervals: readings.map((r) => r.intervalStart), share };
+    return { encryptedCharge, intervals: readings.map((r) => r.intervalStart), share, maxCharge: maxEnergyCharge(readings, tariff!) };
   }
 
   /** Its decryption share of the total of a feeder's meters for the interval starting at `intervalStart`. */
   feederShare(
     req: { feeder: string; intervalStart: number; records: readonly Uint8Array[] },
     rng: RandomSource = cryptoRandom,
-  ): { encryptedTotal: Ciphertext; meters: string[]; share: DecryptionShare } {
+  ): { encryptedTotal: Ciphertext; meters: string[]; share: DecryptionShare; maxTotal: bigint } {
     const { records, readings: all } = this.readingsOf(req.records);
     const readings = all.filter((r) => {
       if (this.meters.get(r.meterId)!.feeder !== req.feeder) refuse(`meter ${r.meterId} is not on feeder ${req.feeder}`);
@@ -139,7 +141,7 @@ export class PrivacyAuthority {
     const share = partialDecrypt(this.key, this.share, encryptedTotal, feederContext(req.feeder, req.intervalStart), rng);
     this.ledger?.record('feeder', keys);
     keys.forEach((k) => this.aggregated.add(k));
-    return { encryptedTotal, meters: readings.map((r) => r.meterId), share };
+    return { encryptedTotal, meters: readings.map((r) => r.meterId), share, maxTotal: readings.reduce((acc, r) => acc + r.max, 0n) };
   }
 
   /**
@@ -172,7 +174,7 @@ export class PrivacyAuthority {
         const k = `${r.header.meterId}@${t}`;
         if (seen.has(k)) refuse(`two records claim interval ${k}`);
         seen.add(k);
-        readings.push({ meterId: r.header.meterId, intervalStart: t, ciphertext: r.ciphertexts[j]! });
+        readings.push({ meterId: r.header.meterId, intervalStart: t, ciphertext: r.ciphertexts[j]!, max: r.header.bounds.max });
       });
       return { record: r, meterKey: m.publicKey };
     });

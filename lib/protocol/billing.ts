@@ -15,7 +15,6 @@ import { partialDecrypt, thresholdDecrypt, type DecryptionShare, type KeyShare, 
 import { equalBytes } from '../backend/bytes.js';
 import type { PrivacyAuthority } from './authority.js';
 import type { ControlCenter } from './center.js';
-import { HOUSEHOLD, type MeterClass } from './meter.js';
 import { priceAt, standingCharge, type Tariff } from './tariff.js';
 
 export interface Bill {
@@ -63,10 +62,14 @@ export function encryptedEnergyCharge(readings: readonly { intervalStart: number
   );
 }
 
-/** The largest energy charge `count` plausible readings can add up to: the decryption search bound. */
-export function maxEnergyCharge(count: number, tariff: Tariff, meterClass: MeterClass = HOUSEHOLD): bigint {
-  const top = tariff.bands.reduce((m, b) => (b.pricePerWh > m ? b.pricePerWh : m), 0n);
-  return BigInt(count) * meterClass.plausible.max * top;
+/**
+ * The largest energy charge these readings can add up to, Σ price_t·max_t, with max_t the
+ * upper bound each reading's record proves: the decryption search bound. Every accepted
+ * reading decrypts to a value in its proved bounds (docs/notes-zkpe.md), so a bill's charge
+ * is always found within it, whatever the meter's class.
+ */
+export function maxEnergyCharge(readings: readonly { readonly intervalStart: number; readonly max: bigint }[], tariff: Tariff): bigint {
+  return readings.reduce((acc, r) => acc + priceAt(tariff, r.intervalStart) * r.max, 0n);
 }
 
 /**
@@ -97,7 +100,7 @@ export async function issueBill(o: {
   if (!equalBytes(theirs.encryptedCharge.c1, encrypted.c1) || !equalBytes(theirs.encryptedCharge.c2, encrypted.c2)) {
     throw new ZkmeterError('INTERNAL', 'the authority computed a different encrypted charge from the same records');
   }
-  const energyCharge = thresholdDecrypt(o.key, encrypted, [own, theirs.share], context, { max: maxEnergyCharge(readings.length, o.tariff) });
+  const energyCharge = thresholdDecrypt(o.key, encrypted, [own, theirs.share], context, { max: theirs.maxCharge });
   const standing = standingCharge(o.tariff, o.from, o.to);
   return {
     meterId: o.meterId,
@@ -130,7 +133,7 @@ export async function releaseFeederAggregate(o: {
   // The authority refuses small feeders before the center spends anything.
   const theirs = o.authority.feederShare({ feeder: o.feeder, intervalStart: o.intervalStart, records: await o.center.evidenceFor(readings) }, rng);
   const own = partialDecrypt(o.key, o.centerShare, theirs.encryptedTotal, context, rng);
-  const max = BigInt(theirs.meters.length) * HOUSEHOLD.plausible.max;
+  const max = theirs.maxTotal;
   const totalWh = thresholdDecrypt(o.key, theirs.encryptedTotal, [own, theirs.share], context, { max });
   return { feeder: o.feeder, intervalStart: o.intervalStart, meters: theirs.meters, totalWh };
 }

@@ -117,6 +117,10 @@ export function checkBill(o: {
   // 2. Each billed interval against the customer's own reading: the opening of the
   //    commitment of the record the bill names for it (a re-sealed interval has two).
   if (bill.recordIds.length !== bill.intervals.length) problems.push('the bill does not name one record per billed interval');
+  // Each interval billed once, inside the period: a bill listing one twice would charge it twice.
+  if (!bill.intervals.every((t, i) => t >= bill.from && t < bill.to && (i === 0 || t > bill.intervals[i - 1]!))) {
+    problems.push(`the billed intervals are not distinct, ascending and inside the period [${bill.from}, ${bill.to})`);
+  }
   const billed: { intervalStart: number; ciphertext: Ciphertext }[] = [];
   const lines: BillCheck['lines'] = [];
   let expected = 0n;

@@ -198,8 +198,9 @@ export function recordMeterId(bytes: Uint8Array): string | undefined {
 /** Strictly decodes a record's bytes (the signature is not checked here). */
 export function decodeRecord(bytes: Uint8Array): MeterRecord {
   if (!(bytes instanceof Uint8Array)) throw new ZkmeterError('INVALID_ARGUMENT', '"record" expected a Uint8Array');
-  if (bytes.length < 9) fail(`record too short (${bytes.length} bytes)`);
+  if (bytes.length < 5) fail(`record too short (${bytes.length} bytes)`);
   for (let i = 0; i < 4; i++) if (bytes[i] !== RECORD_MAGIC[i]) fail('not a zkmeter record (bad magic)');
+  // The version before anything else, so that a record of another version is named as such.
   if (bytes[4] !== RECORD_VERSION) {
     throw new ZkmeterError(
       'UNSUPPORTED_VERSION',
@@ -208,6 +209,7 @@ export function decodeRecord(bytes: Uint8Array): MeterRecord {
         : `unsupported record version ${bytes[4]}: this build reads version ${RECORD_VERSION} only`,
     );
   }
+  if (bytes.length < 9) fail(`record too short (${bytes.length} bytes)`);
   const kind = bytes[5] === 1 ? 'reading' : bytes[5] === 2 ? 'daily' : fail(`unknown record kind ${bytes[5]}`);
   if ((bytes[6]! & ~FLAG_ABNORMAL) !== 0) fail(`unknown record flags ${bytes[6]}`);
   const idLen = bytes[8]!;
