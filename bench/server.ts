@@ -22,6 +22,7 @@ import { HOUSEHOLD } from '../lib/protocol/meter.js';
 import { householdDay, seededUniform } from '../lib/protocol/simulation.js';
 import { quantile } from '../lib/cli/simulate.js';
 import { ServiceClient } from '../lib/server/client.js';
+import { PROVISIONING_KEY_FILE, readProvisioningKey } from '../lib/server/keys.js';
 import { spawnServe } from '../lib/server/spawn.js';
 import { WorkerPool } from '../lib/server/pool.js';
 import type { WorkerResult, WorkerTask } from '../lib/server/worker.js';
@@ -43,7 +44,9 @@ export async function runServerBench(quick: boolean, log: (line: string) => void
       const signingKey = randomScalar();
       return { meterId: `bench-${i}`, signingKey, publicKey: schnorrPublicKey(signingKey) };
     });
-    await admin.registerMeters(fleet);
+    // Certified by the provisioning key the service made in its key directory on first start.
+    const provisioning = readProvisioningKey(join(dir, 'keys', PROVISIONING_KEY_FILE));
+    await admin.registerMeters(provisioning.secretKey, fleet.map((f) => ({ ...f, feeder: 'F0', validFrom: 0 })));
     const random = seededUniform(11);
     const t0 = performance.now();
     const sealed = await Promise.all(

@@ -61,6 +61,22 @@ describe('zkmeter CLI', () => {
     expect(r.stdout).toMatch(/selfcheck/);
     expect(r.stdout).toMatch(/bench/);
   });
+
+  it('help lists the certificate commands and options', () => {
+    expect(zkmeter(['keys', '--help']).stdout).toMatch(/^\s+provisioning \[options\]/m);
+    expect(zkmeter(['meter', '--help']).stdout).toMatch(/^\s+certify \[options\]/m);
+    const seal = zkmeter(['meter', 'seal', '--help']).stdout;
+    expect(seal).toMatch(/--key-epoch <n>/);
+    expect(seal).toMatch(/--tariff-version <n>/);
+    const bill = zkmeter(['center', 'bill', '--help']).stdout;
+    expect(bill).toMatch(/--certificates <file>/);
+    expect(bill).toMatch(/--provisioning-key-public <hex>/);
+    expect(bill).not.toMatch(/--registry/);
+    expect(zkmeter(['check-bill', '--help']).stdout).toMatch(/--earlier-bills <file>/);
+    const serve = zkmeter(['serve', '--help']);
+    expect(serve.code).toBe(0);
+    expect(serve.stdout).toMatch(/--provisioning-keys <hexes>/);
+  });
 });
 
 describe('zkmeter keygen / encrypt / decrypt (SPEC.md)', () => {

@@ -7,18 +7,22 @@
  * stealth variant whose shifts cancel in the bill (Σ price·δ = 0), and a randomized
  * search over shifts a·G + b·H with every witness the forger could feed the
  * prover. At the protocol level, a lying meter is refused at the door, and no
- * honest reading is burned.
+ * honest reading is burned: its neighbours' bills and their feeder's grid are
+ * released (certified meters of a six-hourly test class, four readings a day,
+ * so that whole days stay cheap to seal in TypeScript).
  */
 import { describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
 import { CURVE_ORDER } from '../lib/backend/bytes.js';
 import * as eg from '../lib/crypto/elgamal.js';
 import { randomScalar } from '../lib/crypto/random.js';
+import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
 import { distributedKeyGeneration } from '../lib/crypto/threshold.js';
 import { proveAggregateEquivalence, proveEquivalence, verifyAggregateEquivalence, verifyEquivalence } from '../lib/crypto/zkpe.js';
 import { PrivacyAuthority } from '../lib/protocol/authority.js';
-import { encryptedEnergyCharge, issueBill, releaseFeederAggregate } from '../lib/protocol/billing.js';
+import { encryptedEnergyCharge, issueBill, releaseFeederGrid, type Bill } from '../lib/protocol/billing.js';
 import { ControlCenter } from '../lib/protocol/center.js';
+import { certifyMeter } from '../lib/protocol/certificate.js';
 import { checkBill } from '../lib/protocol/customer.js';
 import { Meter, type MeterClass } from '../lib/protocol/meter.js';
 import { DEFAULT_TARIFF, priceAt } from '../lib/protocol/tariff.js';
@@ -27,6 +31,7 @@ import { bytesToHex } from '../lib/crypto/codec.js';
 import { forgePairs, forgeRecord, satisfiesV1Relation, shiftPoint, type ForgerWitness } from './support/forge.js';
 import { asyncErrorCode } from './support/errors.js';
 import { TestRng, testSeed } from './support/rng.js';
+import { SIX_HOURLY, TWO_RATE } from './support/world.js';
 
 const seed = testSeed();
 const rng = new TestRng(seed);
@@ -147,100 +152,117 @@ describe(`the δ·H shift (${g.name})`, () => {
 });
 
 describe(`a lying meter is refused at the door (${g.name})`, () => {
+  // Whole days of SIX_HOURLY (four readings) under the two-rate tariff: bills of a day, grids of three meters.
   const policy = { minIntervals: 4, minMeters: 3 };
-  const readings = [120n, 95n, 130n, 0n, 410n, 77n, 300n, 12n];
-  const T = (i: number) => DAY + 900 * i;
+  const tariff = TWO_RATE;
+  const readings = [120n, 95n, 130n, 12n];
+  const T = (i: number) => DAY + SIX_HOURLY.intervalSeconds * i;
+  const WHOLE_DAY = { from: DAY, to: DAY + 86_400 };
+  /** Proves far more than a household's 65,535 Wh, every six hours, within the price-spread bound of the tariff. */
+  const commercial: MeterClass = { name: 'commercial', bits: 32, intervalSeconds: SIX_HOURLY.intervalSeconds, normal: { min: 0n, max: 800_000n }, plausible: { min: 0n, max: 1_000_000n } };
 
   async function fleet() {
     const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
-    const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [1] });
-    const authority = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [DEFAULT_TARIFF], policy });
+    const provisioningSecret = randomScalar(rand);
+    const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [tariff.version] });
+    const authority = new PrivacyAuthority({
+      key,
+      share: shares.get('privacy-authority')!,
+      provisioningKeys: [schnorrPublicKey(provisioningSecret)],
+      tariffs: [tariff],
+      policy,
+      meterClasses: [SIX_HOURLY, commercial],
+    });
+    /** A meter on feeder F1, registered with the center and certified to the authority long before DAY. */
+    const enrol = async (meterId: string, signingKey = randomScalar(rand), meterClass = SIX_HOURLY) => {
+      const m = new Meter({ meterId, signingKey, utilityKey: key.publicKey, meterClass, tariffVersion: tariff.version, rng: rand });
+      await center.register({ meterId, publicKey: m.publicKey, feeder: 'F1', meterClass });
+      authority.register(certifyMeter({ meterId, publicKey: m.publicKey, keyEpoch: 0, validFrom: DAY - 400 * 86_400, feeder: 'F1', meterClass }, provisioningSecret, rand));
+      return m;
+    };
     const honest: Meter[] = [];
-    for (let i = 0; i < 3; i++) {
-      const m = new Meter({ meterId: `H${i}`, signingKey: randomScalar(rand), utilityKey: key.publicKey, rng: rand });
-      await center.register({ meterId: m.meterId, publicKey: m.publicKey, feeder: 'F1' });
-      authority.register(m.meterId, m.publicKey, 'F1');
-      honest.push(m);
-    }
+    for (let i = 0; i < 3; i++) honest.push(await enrol(`H${i}`));
     const liarKey = randomScalar(rand);
-    const liar = new Meter({ meterId: 'LIAR', signingKey: liarKey, utilityKey: key.publicKey, rng: rand });
-    await center.register({ meterId: 'LIAR', publicKey: liar.publicKey, feeder: 'F1' });
-    authority.register('LIAR', liar.publicKey, 'F1');
+    const liar = await enrol('LIAR', liarKey);
     const s = { key, centerShare: shares.get('control-center')!, center, authority };
-    return { ...s, honest, liar, liarKey };
+    /** A record of the liar's for the day, with its shifts and witness. */
+    const lie = (o: { b: readonly bigint[]; witness: ForgerWitness; sequence?: number }) =>
+      forgeRecord({ meterId: 'LIAR', signingKey: liarKey, utilityKey: key.publicKey, intervalStart: DAY, values: readings, meterClass: SIX_HOURLY, tariffVersion: tariff.version, rng: rand, ...o });
+    return { ...s, honest, liar, liarKey, enrol, lie };
   }
 
   it('the plain and the stealth forgery are rejected by the center, which stores none of their readings', async () => {
     const f = await fleet();
-    const plain = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map((_, j) => (j === 3 ? nonzero() : 0n)), witness: 'v1', rng: rand });
-    const pi = priceAt(DEFAULT_TARIFF, T(1));
-    const pk = priceAt(DEFAULT_TARIFF, T(6));
-    const stealth = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map((_, j) => (j === 1 ? pk : j === 6 ? CURVE_ORDER - pi : 0n)), witness: 'v1', sequence: 1, rng: rand });
+    const plain = f.lie({ b: readings.map((_, j) => (j === 3 ? nonzero() : 0n)), witness: 'v1' });
+    // The stealth shifts cancel in the bill: 06:00 is at the standard price, 12:00 at the afternoon one.
+    const pi = priceAt(tariff, T(1));
+    const pk = priceAt(tariff, T(2));
+    expect(pi).not.toBe(pk);
+    const stealth = f.lie({ b: readings.map((_, j) => (j === 1 ? pk : j === 2 ? CURVE_ORDER - pi : 0n)), witness: 'v1', sequence: 1 });
     const outcomes = await f.center.submit([plain.bytes, stealth.bytes]);
     for (const o of outcomes) expect(o).toMatchObject({ status: 'invalid', reason: 'equivalence-proof', meterId: 'LIAR' });
     expect(await f.center.readingsOf('LIAR', DAY, DAY + 86_400)).toEqual([]);
-    expect((await f.center.intervalStatus('LIAR', DAY, T(8))).map((x) => x.status)).toEqual(Array(8).fill('invalid'));
+    expect((await f.center.intervalStatus('LIAR', DAY, T(4))).map((x) => x.status)).toEqual(Array(4).fill('invalid'));
   });
 
-  it('no honest reading is burned: every neighbour is billed, every feeder interval released, and the liar can still report honestly', async () => {
+  it('no honest reading is burned: every neighbour is billed, the feeder grid is released, and the liar can still report honestly', async () => {
     const f = await fleet();
-    const forged = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map(() => nonzero()), witness: 'v1', rng: rand });
+    const forged = f.lie({ b: readings.map(() => nonzero()), witness: 'v1' });
     const days = f.honest.map((m, i) => m.daily(DAY, readings.map((x) => x + BigInt(i))));
     const outcomes = await f.center.submit([forged.bytes, ...days.map((d) => d.bytes)]);
     expect(outcomes.map((o) => o.status)).toEqual(['invalid', 'accepted', 'accepted', 'accepted']);
-    // The feeder totals of every interval: the three honest meters only, each released.
-    for (let j = 0; j < readings.length; j++) {
-      const total = await releaseFeederAggregate({ ...f, feeder: 'F1', intervalStart: T(j), rng: rand });
-      expect(total.totalWh).toBe(3n * readings[j]! + 0n + 1n + 2n);
-      expect(total.meters.sort()).toEqual(['H0', 'H1', 'H2']);
-    }
-    // Every honest bill decrypts and checks.
+    // The feeder's grid of the day, every interval's total: the three honest meters only, each released.
+    const grid = await releaseFeederGrid({ ...f, tariff, feeder: 'F1', ...WHOLE_DAY, meterClass: SIX_HOURLY, rng: rand });
+    expect(grid.members).toEqual(['H0', 'H1', 'H2']);
+    expect(grid.excluded).toEqual([]);
+    expect(grid.totals).toEqual(readings.map((wh, j) => ({ intervalStart: T(j), totalWh: 3n * wh + 0n + 1n + 2n })));
+    // Every honest bill decrypts and checks (a member's bill covers exactly the grid's day).
     for (const [i, m] of f.honest.entries()) {
-      const bill = await issueBill({ ...f, tariff: DEFAULT_TARIFF, meterId: m.meterId, from: DAY, to: DAY + 86_400, rng: rand });
-      const check = checkBill({ bill, records: [days[i]!.bytes], openings: m.export(), tariff: DEFAULT_TARIFF, key: f.key, meterPublicKey: m.publicKey });
+      const bill = await issueBill({ ...f, tariff, meterId: m.meterId, ...WHOLE_DAY, rng: rand });
+      const check = checkBill({ bill, records: [days[i]!.bytes], openings: m.export(), tariff, key: f.key, meterPublicKey: m.publicKey });
       expect(check.ok).toBe(true);
     }
     // The liar's intervals were not marked as used: its honest record is accepted and billable.
     const again = f.liar.daily(DAY, readings);
     expect((await f.center.submit([again.bytes]))[0]!.status).toBe('accepted');
-    const bill = await issueBill({ ...f, tariff: DEFAULT_TARIFF, meterId: 'LIAR', from: DAY, to: DAY + 86_400, rng: rand });
-    expect(bill.energyCharge).toBe(readings.reduce((acc, v, j) => acc + v * priceAt(DEFAULT_TARIFF, T(j)), 0n));
+    const bill = await issueBill({ ...f, tariff, meterId: 'LIAR', ...WHOLE_DAY, rng: rand });
+    expect(bill.energyCharge).toBe(readings.reduce((acc, v, j) => acc + v * priceAt(tariff, T(j)), 0n));
   });
 
-  it('a meter whose class proves larger bounds is billed and joins feeder totals: the search bound is what its records prove', async () => {
-    const commercial: MeterClass = { name: 'commercial', bits: 32, intervalSeconds: 900, normal: { min: 0n, max: 4000n }, plausible: { min: 0n, max: 1_000_000n } };
+  it('a meter whose class proves larger bounds is billed and joins the feeder grid: the search bound is what its records prove', async () => {
     const f = await fleet();
-    const big = new Meter({ meterId: 'BIG', signingKey: randomScalar(rand), utilityKey: f.key.publicKey, meterClass: commercial, rng: rand });
-    await f.center.register({ meterId: 'BIG', publicKey: big.publicKey, feeder: 'F1', meterClass: commercial });
-    f.authority.register('BIG', big.publicKey, 'F1', commercial);
-    const wh = [900_000n, 70_000n, 5n, 999_999n]; // far above a household's 65,535 Wh
-    const days = [big.daily(DAY, wh), ...f.honest.map((m) => m.daily(DAY, readings.slice(0, 4)))];
+    const big = await f.enrol('BIG', randomScalar(rand), commercial);
+    const wh = [900_000n, 70_000n, 5n, 999_999n]; // far above a household's 65,535 Wh; 900,000 and 999,999 are abnormal
+    const days = [big.daily(DAY, wh), ...f.honest.map((m) => m.daily(DAY, readings))];
     expect((await f.center.submit(days.map((d) => d.bytes))).map((o) => o.status)).toEqual(['abnormal', 'accepted', 'accepted', 'accepted']);
-    const bill = await issueBill({ ...f, tariff: DEFAULT_TARIFF, meterId: 'BIG', from: DAY, to: DAY + 86_400, rng: rand });
-    expect(bill.energyCharge).toBe(wh.reduce((acc, v, j) => acc + v * priceAt(DEFAULT_TARIFF, T(j)), 0n));
-    expect(checkBill({ bill, records: [days[0]!.bytes], openings: big.export(), tariff: DEFAULT_TARIFF, key: f.key, meterPublicKey: big.publicKey }).ok).toBe(true);
-    const total = await releaseFeederAggregate({ ...f, feeder: 'F1', intervalStart: T(0), rng: rand });
-    expect(total.totalWh).toBe(900_000n + 3n * readings[0]!);
+    const bill = await issueBill({ ...f, tariff, meterId: 'BIG', ...WHOLE_DAY, rng: rand });
+    expect(bill.energyCharge).toBe(wh.reduce((acc, v, j) => acc + v * priceAt(tariff, T(j)), 0n));
+    expect(checkBill({ bill, records: [days[0]!.bytes], openings: big.export(), tariff, key: f.key, meterPublicKey: big.publicKey }).ok).toBe(true);
+    // Billed for exactly the grid's day, with all its readings, BIG is a member.
+    const grid = await releaseFeederGrid({ ...f, tariff, feeder: 'F1', ...WHOLE_DAY, meterClass: SIX_HOURLY, rng: rand });
+    expect(grid.members).toEqual(['BIG', 'H0', 'H1', 'H2']);
+    expect(grid.totals.map((t) => t.totalWh)).toEqual(wh.map((v, j) => v + 3n * readings[j]!));
   });
 
   it('the authority and the customer refuse a forged record handed to them directly', async () => {
     const f = await fleet();
-    const forged = forgeRecord({ meterId: 'LIAR', signingKey: f.liarKey, utilityKey: f.key.publicKey, intervalStart: DAY, values: readings, b: readings.map((_, j) => (j === 0 ? 1n : 0n)), witness: 'v1', rng: rand });
+    const forged = f.lie({ b: readings.map((_, j) => (j === 0 ? 1n : 0n)), witness: 'v1' });
     // A center that skipped its own check could hand the authority the record: it verifies the proofs itself.
-    const share = () => f.authority.billShare({ meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, records: [forged.bytes] });
+    const share = () => f.authority.billShare({ meterId: 'LIAR', ...WHOLE_DAY, tariffVersion: tariff.version, records: [forged.bytes] });
     expect(await asyncErrorCode(async () => share())).toBe('POLICY_REFUSED');
-    expect(share).toThrowError(/\(equivalence-proof\)/);
+    expect(share).toThrowError(/^refused by rule 'record': record 0 .*\(equivalence-proof\)/);
     // The refusal used nothing: the honest record for the same intervals is billed afterwards.
     const honest = f.liar.daily(DAY, readings);
-    const granted = f.authority.billShare({ meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, records: [honest.bytes] });
+    const granted = f.authority.billShare({ meterId: 'LIAR', ...WHOLE_DAY, tariffVersion: tariff.version, records: [honest.bytes] });
     expect(granted.intervals).toHaveLength(readings.length);
     // The customer's check names the forged record's intervals as bad records.
-    const ct = encryptedEnergyCharge(forged.ciphertexts.map((ciphertext, j) => ({ intervalStart: T(j), ciphertext })), DEFAULT_TARIFF);
-    const bill = {
-      meterId: 'LIAR', from: DAY, to: DAY + 86_400, tariffVersion: 1, intervals: readings.map((_, j) => T(j)), recordIds: readings.map(() => bytesToHex(signedMessage(forged.bytes.subarray(0, forged.bytes.length - 64)))),
+    const ct = encryptedEnergyCharge(forged.ciphertexts.map((ciphertext, j) => ({ intervalStart: T(j), ciphertext })), tariff);
+    const bill: Bill = {
+      meterId: 'LIAR', ...WHOLE_DAY, tariffVersion: tariff.version, currency: tariff.currency, minorPerMajor: tariff.minorPerMajor,
+      intervals: readings.map((_, j) => T(j)), recordIds: readings.map(() => bytesToHex(signedMessage(forged.bytes.subarray(0, forged.bytes.length - 64)))),
       encryptedEnergyCharge: ct, energyCharge: 0n, standingCharge: 0n, total: 0n, decryptionShares: [],
     };
-    const check = checkBill({ bill, records: [forged.bytes], openings: forged.openings, tariff: DEFAULT_TARIFF, key: f.key, meterPublicKey: f.liar.publicKey });
+    const check = checkBill({ bill, records: [forged.bytes], openings: forged.openings, tariff, key: f.key, meterPublicKey: f.liar.publicKey });
     expect(check.ok).toBe(false);
     expect(check.disagreements.map((d) => d.reason)).toEqual(Array(readings.length).fill('bad-record'));
   });

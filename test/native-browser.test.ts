@@ -6,6 +6,8 @@
  *  - a day the meter sealed twice (reading records, then a daily record the center refused
  *    as a duplicate) verifies; a record whose range proof is broken (re-signed by its meter)
  *    is named, and its intervals flagged;
+ *  - a bill naming an interval past JavaScript's date range (10^15 s) gets a verdict, the
+ *    interval shown in Unix seconds, not "something went wrong";
  *  - a record made in the browser (pure-TS backend) is accepted by the native server,
  *    and a record made natively verifies in the browser;
  *  - the form works from the keyboard, its inputs have labels, and the page raises no
@@ -26,6 +28,7 @@ import { Meter, type ReadingOpening } from '../lib/protocol/meter.js';
 import { decodeRecord, signedMessage } from '../lib/protocol/records.js';
 import { householdDay, seededUniform } from '../lib/protocol/simulation.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
+import { loadProvisioningKey } from '../lib/server/keys.js';
 import { startService, type Service } from './support/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -43,7 +46,9 @@ let admin: ServiceClient;
 let utilityKey: Uint8Array;
 /** The utility key as /v1/config gives it: 33-byte compressed, hex. */
 let utilityHex: string;
-let files: { export: string; bill: string; altered: string; resealed: string; resealedBill: string; broken: string };
+/** The provisioning key `zkmeter serve` made in its key directory on first start, which it trusts. */
+let provisioning: bigint;
+let files: { export: string; bill: string; altered: string; resealed: string; resealedBill: string; broken: string; farBill: string };
 let alteredInterval: number;
 const errors: string[] = [];
 
@@ -67,10 +72,11 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     admin = new ServiceClient(svc.url, { token: TOKEN });
     utilityHex = (await admin.config()).utilityKey;
     utilityKey = decodePoint(hexToBytes(utilityHex, 'utilityKey', 33));
+    provisioning = loadProvisioningKey(join(dir, 'keys'), false).secretKey;
     // A meter, two days of daily records (96 readings each), submitted and billed.
     const signingKey = randomScalar();
     const meter = new Meter({ meterId: 'MTR-check-1', signingKey, utilityKey });
-    await admin.registerMeters([{ meterId: meter.meterId, publicKey: meter.publicKey }]);
+    await admin.registerMeters(provisioning, [{ meterId: meter.meterId, publicKey: meter.publicKey, feeder: 'F-check', validFrom: DAY }]);
     const random = seededUniform(42);
     const records = [0, 1].map((d) => meter.daily(DAY + d * 86_400, householdDay(random).readings).bytes);
     const submitted = await admin.submit(records);
@@ -90,10 +96,14 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
       resealed: join(dir, 'resealed.json'),
       resealedBill: join(dir, 'resealed-bill.json'),
       broken: join(dir, 'broken.json'),
+      farBill: join(dir, 'far-bill.json'),
     };
     writeFileSync(files.export, exported(openings));
     writeFileSync(files.altered, exported(altered));
     writeFileSync(files.bill, JSON.stringify(bill));
+    // The same bill with one more interval, at 10^15 s (beyond what a Date can hold), and a period to match.
+    const far = bill as unknown as { intervals: number[]; recordIds: string[]; to: number };
+    writeFileSync(files.farBill, JSON.stringify({ ...far, intervals: [...far.intervals, 1e15], recordIds: [...far.recordIds, far.recordIds[0]], to: 1e15 + 900 }));
     // The second day's record with its range proof broken and re-signed by the meter (a lying meter).
     const second = decodeRecord(records[1]!);
     const broken = records[1]!.slice();
@@ -103,7 +113,7 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     // Another meter seals a day as 96 reading records, then again as one daily record: the
     // center bills the reading records and refuses the daily one; the export has both.
     const resealer = new Meter({ meterId: 'MTR-check-3', signingKey: randomScalar(), utilityKey });
-    await admin.registerMeters([{ meterId: resealer.meterId, publicKey: resealer.publicKey }]);
+    await admin.registerMeters(provisioning, [{ meterId: resealer.meterId, publicKey: resealer.publicKey, feeder: 'F-check', validFrom: DAY }]);
     const day = householdDay(random).readings;
     const resealed = [...day.map((wh, i) => resealer.reading(DAY + 900 * i, wh).bytes), resealer.daily(DAY, day).bytes];
     const status = (r: { status: string; reason?: string }) => (r.status === 'invalid' ? r.reason : 'ok');
@@ -179,6 +189,23 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     expect(errors).toEqual([]);
   }, 300_000);
 
+  it('gives a verdict on a bill with an interval of 10^15 seconds, not "something went wrong"', async () => {
+    const page = await openPage();
+    await page.getByLabel('Meter export file').setInputFiles(files.export);
+    await page.getByLabel('Bill file').setInputFiles(files.farBill);
+    await page.click('#check-button');
+    await expect.poll(() => page.textContent('#verdict'), { timeout: 150_000, interval: 500 }).toMatch(/^Your bill is wrong/);
+    expect(await page.textContent('#status')).not.toMatch(/Something went wrong/);
+    const rows = page.locator('#disagreements tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().getAttribute('data-interval')).toBe('1000000000000000');
+    expect(await rows.first().textContent()).toMatch(/^1000000000000000 \(Unix seconds\)—billed, but your meter has no reading for it$/);
+    expect(await page.textContent('#problems')).toMatch(/is not a run of whole days in UTC/);
+    await page.screenshot({ path: join(shots, 'bill-far-interval.png'), fullPage: true });
+    await page.close();
+    expect(errors).toEqual([]);
+  }, 180_000);
+
   it('says plainly what is missing or malformed', async () => {
     const page = await openPage();
     await page.click('#check-button');
@@ -194,7 +221,7 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     const page = await openPage();
     const signingKey = randomScalar();
     const publicKey = schnorrPublicKey(signingKey);
-    await admin.registerMeters([{ meterId: 'MTR-browser-2', publicKey }]);
+    await admin.registerMeters(provisioning, [{ meterId: 'MTR-browser-2', publicKey, feeder: 'F-check', validFrom: DAY }]);
     const native = new Meter({ meterId: 'MTR-browser-2', signingKey, utilityKey, sequence: 1000 }).reading(DAY + 900 * 5, 321n).bytes;
     // Page code as a string: vitest would otherwise rewrite its import() for Node.
     const args = { key: signingKey.toString(16).padStart(64, '0'), utility: utilityHex, nativeRecord: bytesToHex(native), meterKey: bytesToHex(publicKey), t: DAY + 900 * 4 };

@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
 import { keygen } from '../lib/crypto/elgamal.js';
 import { randomScalar } from '../lib/crypto/random.js';
+import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
 import { ZkmeterError } from '../lib/errors.js';
 import { verifyRecordBatch } from '../lib/protocol/center.js';
 import { HOUSEHOLD, Meter } from '../lib/protocol/meter.js';
@@ -118,6 +119,20 @@ describe.skipIf(skip !== undefined)(`PgStore on PostgreSQL (seed ${seed})`, () =
     const e = await failure(PgStore.open(db));
     expect(e.code).toBe('INVALID_ARGUMENT');
     expect(e.message).toMatch(`schema version ${SCHEMA_VERSION + 1}, newer than this zkmeter (${SCHEMA_VERSION})`);
+  });
+
+  it('a database from before key histories (schema 1) is migrated: its meters keep their key, with an empty history', async () => {
+    const db = await running!.createDatabase();
+    const publicKey = schnorrPublicKey(randomScalar(rand));
+    const s = await PgStore.open(db);
+    await s.putMeter({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 3 });
+    await s.close();
+    // Back to schema 1, as an earlier zkmeter left it.
+    await withClient(db, (c) => c.query('ALTER TABLE meters DROP COLUMN history_json, DROP COLUMN certificate, DROP COLUMN valid_from; DELETE FROM schema_migrations WHERE version > 1'));
+    const again = await PgStore.open(db);
+    expect(await again.schemaVersion()).toBe(SCHEMA_VERSION);
+    expect(await again.getMeter('OLD')).toEqual({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 3, validFrom: 0, history: [] });
+    await again.close();
   });
 
   it('stores opening one fresh database at once migrate it exactly once', async () => {

@@ -24,6 +24,21 @@ function instrument(code: string): string {
 }
 
 describe('README examples', () => {
+  it('the tariff file example is a valid tariff, and what the text says of it holds', async () => {
+    const { tariffFromJson } = await import('../lib/protocol/json.js');
+    const { HOUSEHOLD } = await import('../lib/protocol/meter.js');
+    const { priceSpreadProblem, tariffTimeZone } = await import('../lib/protocol/tariff.js');
+    const section = readme.slice(readme.indexOf('### Tariff files'));
+    const json = /```json\n([\s\S]*?)```/.exec(section)![1]!;
+    const tariff = tariffFromJson(JSON.parse(json));
+    expect(tariffTimeZone(tariff)).toBe('Europe/London');
+    expect(priceSpreadProblem(tariff, HOUSEHOLD, 48)).toBeUndefined();
+    // "at most about 3.87× the cheapest": 59 against 15 is refused, 58 passes.
+    const at = (p: bigint) => ({ ...tariff, bands: tariff.bands.map((b) => (b.pricePerWh === 40n ? { ...b, pricePerWh: p } : b)) });
+    expect(priceSpreadProblem(at(59n), HOUSEHOLD, 48)).toMatch(/spread too far/);
+    expect(priceSpreadProblem(at(58n), HOUSEHOLD, 48)).toBeUndefined();
+  });
+
   it('has examples to run', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(2);
   });

@@ -1,7 +1,8 @@
 /**
  * The service as a child process (`zkmeter serve` from dist/, SQLite, loopback):
  *  - crash safety: SIGKILL mid-stream, restart; every acknowledged record is
- *    still there, and re-sent records are accepted exactly once;
+ *    still there, re-sent records are accepted exactly once, and the privacy
+ *    authority still knows the meters (its registry is its own ledger's);
  *  - bad input: 1200 malformed or random requests, each answered with a 4xx
  *    JSON error, the process stays up, and its resident memory grows by less
  *    than MEMORY_BOUND over the last 1000 of them.
@@ -13,9 +14,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
 import { bytesToHex } from '../lib/crypto/codec.js';
 import { randomScalar } from '../lib/crypto/random.js';
-import { Meter } from '../lib/protocol/meter.js';
+import { certifyMeter } from '../lib/protocol/certificate.js';
+import { HOUSEHOLD, Meter } from '../lib/protocol/meter.js';
 import { signedMessage } from '../lib/protocol/records.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
+import { readProvisioningKey } from '../dist/lib/server/keys.js';
 import { decodeHexPoint, encodeFrames } from '../dist/lib/server/wire.js';
 import { TestRng, testSeed } from './support/rng.js';
 import { startPostgres } from './support/postgres.js';
@@ -27,6 +30,8 @@ const rand = (n: number) => rng.bytes(n);
 console.log(`server-reliability.test.ts on ${getGroup().name}: seed ${seed}`);
 
 const DAY = 1_764_115_200;
+/** Meters are certified as installed long before the test's days. */
+const INSTALLED = DAY - 400 * 86_400;
 const T = (i: number) => DAY + 900 * i;
 const TOKEN = 'reliability-token';
 /** The stated bound on resident-memory growth over 1000 bad requests. */
@@ -55,13 +60,16 @@ afterAll(async () => {
 
 describe(`service reliability (${getGroup().name})`, () => {
   const crashSafety = async (name: string, db: string) => {
-    const args = ['--db', db, '--keys', join(dir, `crash-${name}.keys`), '--workers', '2'];
+    const keys = join(dir, `crash-${name}.keys`);
+    const args = ['--db', db, '--keys', keys, '--workers', '2'];
     let svc = await start(args);
     let admin = new ServiceClient(svc.url, { token: TOKEN });
     const utilityKey = decodeHexPoint((await admin.config()).utilityKey, 'utilityKey');
     const PER_METER = getGroup().name === 'native' ? 40 : 20; // the TypeScript backend proves and verifies about 10× slower
     const fleet = ['K1', 'K2', 'K3'].map((id) => new Meter({ meterId: id, signingKey: randomScalar(rand), utilityKey, rng: rand }));
-    await admin.registerMeters(fleet.map((m) => ({ meterId: m.meterId, publicKey: m.publicKey })));
+    // serve made the provisioning key on first start, in its key directory.
+    const provisioning = readProvisioningKey(join(keys, 'provisioning.key.json')).secretKey;
+    await admin.registerMeters(provisioning, fleet.map((m) => ({ meterId: m.meterId, publicKey: m.publicKey, feeder: 'F0', validFrom: INSTALLED })));
     const records = fleet.flatMap((m) => Array.from({ length: PER_METER }, (_, i) => ({ meterId: m.meterId, t: T(i), bytes: m.reading(T(i), BigInt(10 * i)).bytes })));
     // Interleave the meters, so that a batch holds several.
     records.sort((a, b) => a.t - b.t || a.meterId.localeCompare(b.meterId));
@@ -122,6 +130,9 @@ describe(`service reliability (${getGroup().name})`, () => {
       const st = await admin.intervals(m.meterId, T(0), T(PER_METER));
       expect(st.counts).toEqual({ accepted: PER_METER, abnormal: 0, invalid: 0, missing: 0 });
     }
+    // The restarted authority knows the meters from its own ledger: a bill of too few readings is refused for
+    // that ('min-intervals'), not because the meter is unknown to it ('registry').
+    await expect(admin.bill('K1', DAY, DAY + 86_400)).rejects.toMatchObject({ status: 403, message: expect.stringContaining("refused by rule 'min-intervals'") });
     expect(await svc.stop()).toBe(0); // a clean SIGTERM stop
   };
   const claim = 'every acknowledged record survives SIGKILL, and a re-sent record is accepted exactly once';
@@ -136,7 +147,9 @@ describe(`service reliability (${getGroup().name})`, () => {
     const admin = new ServiceClient(svc.url, { token: TOKEN });
     const utilityKey = decodeHexPoint((await admin.config()).utilityKey, 'utilityKey');
     const m = new Meter({ meterId: 'FUZZ', signingKey: randomScalar(rand), utilityKey, rng: rand });
-    await admin.registerMeters([{ meterId: 'FUZZ', publicKey: m.publicKey }]);
+    const provisioning = readProvisioningKey(join(dir, 'fuzz.keys', 'provisioning.key.json')).secretKey;
+    await admin.registerMeters(provisioning, [{ meterId: 'FUZZ', publicKey: m.publicKey, feeder: 'F0', validFrom: INSTALLED }]);
+    const untrusted = certifyMeter({ meterId: 'E', publicKey: m.publicKey, keyEpoch: 0, validFrom: INSTALLED, feeder: 'F0', meterClass: HOUSEHOLD }, randomScalar(rand), rand);
     const valid = Array.from({ length: 6 }, (_, i) => m.reading(T(i), BigInt(i)).bytes);
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
     const int = (n: number) => rng.int(n);
@@ -159,8 +172,9 @@ describe(`service reliability (${getGroup().name})`, () => {
       () => ({ kind: 'random frames', method: 'POST', path: '/v1/records', headers: bin, body: encodeFrames([rand(1 + int(1500))]) }),
       () => ({ kind: 'too many records', method: 'POST', path: '/v1/records', headers: json, body: JSON.stringify({ records: Array(21).fill(hex(flip(valid[0]!))) }) }),
       () => ({ kind: 'wrong content type', method: 'POST', path: '/v1/records', headers: { 'content-type': pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x']) }, body: 'records' }),
-      () => ({ kind: 'no token', method: 'POST', path: '/v1/meters', headers: json, body: JSON.stringify({ meters: [{ meterId: 'E', publicKey: hex(m.publicKey) }] }) }),
-      () => ({ kind: 'bad registration', method: 'POST', path: '/v1/meters', headers: { ...json, authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ meters: [{ meterId: pick(['', ' ', 'x'.repeat(65)]), publicKey: hex(rand(int(40))) }] }) }),
+      () => ({ kind: 'no token', method: 'POST', path: '/v1/meters', headers: json, body: JSON.stringify({ certificates: [hex(untrusted)] }) }),
+      () => ({ kind: 'bad registration', method: 'POST', path: '/v1/meters', headers: { ...json, authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(pick<unknown>([{ certificates: [hex(rand(1 + int(400)))] }, { certificates: [hex(flip(untrusted))] }, { certificates: [] }, { meters: [{ meterId: 'E', publicKey: hex(m.publicKey) }] }])) }),
+      () => ({ kind: 'untrusted certificate', method: 'POST', path: '/v1/meters', headers: { ...json, authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ certificates: [hex(untrusted)] }) }),
       () => ({ kind: 'bad query', method: 'GET', path: `/v1/meters/FUZZ/intervals?${pick(['from=a&to=1', 'from=1', 'to=1', 'from=5&to=1', 'from=-1&to=1', 'x=1&from=0&to=1'])}`, headers: { authorization: `Bearer ${TOKEN}` } }),
       () => ({ kind: 'unknown route', method: pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']), path: `/${hex(rand(1 + int(8)))}`, headers: {} }),
     ];
@@ -189,6 +203,7 @@ describe(`service reliability (${getGroup().name})`, () => {
     expect(statuses.get('bit-flipped record (JSON)')).toEqual(new Set([422]));
     expect(statuses.get('oversized body')).toEqual(new Set([413]));
     expect(statuses.get('no token')).toEqual(new Set([401]));
+    expect(statuses.get('untrusted certificate')).toEqual(new Set([403]));
     expect(svc.child.exitCode).toBeNull();
     expect((await admin.health()).status).toBe('ok');
     // And it still accepts good records.

@@ -1,10 +1,16 @@
 /**
  * The control-center service in-process, on loopback, over a SQLite store:
- * routes and their JSON errors, the admin token, idempotent resubmission,
- * racing duplicate submissions, micro-batching with a bad record isolated,
- * back-pressure (503 with Retry-After), interval status, a bill whose
- * decryption proof the customer checks, feeder aggregates, /metrics and
- * /openapi.json.
+ * routes and their JSON errors, the admin token, registration from meter
+ * certificates (what each changed, refusals that apply nothing, re-keys that
+ * keep earlier epochs billable), idempotent resubmission, racing duplicate
+ * submissions, micro-batching with a bad record isolated, back-pressure (503
+ * with Retry-After), interval status, a bill whose decryption proof the
+ * customer checks, feeder grids under the authority's policy, the authority's
+ * ledger across a restart, /metrics and /openapi.json.
+ *
+ * Meters here are of a compact class (half-hourly, 8-bit proofs: 48 readings a
+ * day, the fewest a bill takes under the default policy), so that whole days of
+ * readings stay quick to seal on the TypeScript backend.
  */
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -13,14 +19,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
 import { randomScalar } from '../lib/crypto/random.js';
+import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
 import { distributedKeyGeneration } from '../lib/crypto/threshold.js';
 import { PrivacyAuthority } from '../lib/protocol/authority.js';
 import { issueBill } from '../lib/protocol/billing.js';
 import { ControlCenter } from '../lib/protocol/center.js';
+import { certifyMeter } from '../lib/protocol/certificate.js';
 import { checkBill } from '../lib/protocol/customer.js';
 import { billFromJson } from '../lib/protocol/json.js';
-import { Meter } from '../lib/protocol/meter.js';
-import { recordToJson } from '../lib/protocol/records.js';
+import { Meter, type MeterClass } from '../lib/protocol/meter.js';
+import { recordToJson, type MeterRecord } from '../lib/protocol/records.js';
 import { DEFAULT_TARIFF } from '../lib/protocol/tariff.js';
 // The service from dist/ (built by npm test's pretest step): its worker threads run compiled JavaScript.
 import { buildServer, type ZkmeterServer } from '../dist/lib/server/app.js';
@@ -36,21 +44,49 @@ const rng = new TestRng(seed);
 const rand = (n: number) => rng.bytes(n);
 console.log(`server.test.ts on ${getGroup().name}: seed ${seed}`);
 
+/** 2025-11-26T00:00Z. */
 const DAY = 1_764_115_200;
-const T = (i: number) => DAY + 900 * i;
+const DAY_S = 86_400;
+/** Half-hourly readings in 8 bits: 48 a day. */
+const HALF: MeterClass = Object.freeze({
+  name: 'test-half-hourly',
+  bits: 8,
+  intervalSeconds: 1800,
+  normal: Object.freeze({ min: 0n, max: 200n }),
+  plausible: Object.freeze({ min: 0n, max: 255n }),
+});
+const PER_DAY = DAY_S / HALF.intervalSeconds;
+const T = (i: number) => DAY + HALF.intervalSeconds * i;
 const TOKEN = 'test-admin-token';
 const dir = mkdtempSync(join(tmpdir(), 'zkmeter-server-'));
 const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
+const provisioning = randomScalar(rand);
+const provisioningKey = schnorrPublicKey(provisioning);
+/** Certified long before the test's days, so that grids count the meters as established (not new). */
+const INSTALLED = DAY - 400 * DAY_S;
 const meters = new Map<string, { meter: Meter; signingKey: bigint }>();
 function meter(id: string): Meter {
   let m = meters.get(id);
   if (m === undefined) {
     const signingKey = randomScalar(rand);
-    m = { meter: new Meter({ meterId: id, signingKey, utilityKey: key.publicKey, rng: rand }), signingKey };
+    m = { meter: new Meter({ meterId: id, signingKey, utilityKey: key.publicKey, meterClass: HALF, rng: rand }), signingKey };
     meters.set(id, m);
   }
   return m.meter;
 }
+/** A certificate for `m` (epoch 0 on `feeder`, HALF class, installed long ago, by the trusted provisioning key unless told). */
+function certify(m: Meter, feeder: string, o: { keyEpoch?: number; validFrom?: number; issuer?: bigint } = {}): Uint8Array {
+  return certifyMeter({ meterId: m.meterId, publicKey: m.publicKey, keyEpoch: o.keyEpoch ?? 0, validFrom: o.validFrom ?? INSTALLED, feeder, meterClass: HALF }, o.issuer ?? provisioning, rand);
+}
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** One reading record per interval of `values`, from `start`. */
+function readings(m: Meter, start: number, values: readonly bigint[]): MeterRecord[] {
+  return values.map((wh, i) => m.reading(start + i * HALF.intervalSeconds, wh));
+}
+const whOf = (i: number) => BigInt((i * 37) % 190);
+/** Meter C's day of readings (one abnormal), shared by the bill test and the ledger test. */
+let cDay: MeterRecord[] | undefined;
+const dayOfC = () => (cDay ??= readings(meter('C'), DAY, Array.from({ length: PER_DAY }, (_, i) => (i === 30 ? 240n : whOf(i) + 5n))));
 
 let server: ZkmeterServer;
 let url: string;
@@ -64,7 +100,8 @@ beforeAll(async () => {
     key,
     centerShare: shares.get('control-center')!,
     authorityShare: shares.get('privacy-authority')!,
-    authorityPolicy: { minIntervals: 4, minMeters: 3 },
+    provisioningKeys: [provisioningKey],
+    authorityLedger: new FileLedger(join(dir, 'service.ledger.jsonl')),
     adminToken: TOKEN,
     workers: 2,
     limits: { bodyBytes: 1 << 20, recordsPerRequest: 50 },
@@ -72,8 +109,9 @@ beforeAll(async () => {
   url = await server.app.listen({ port: 0, host: '127.0.0.1' });
   admin = new ServiceClient(url, { token: TOKEN });
   anonymous = new ServiceClient(url, { maxRetries: 0 });
-  const ids = ['A', 'B', 'C', 'D', 'RACE', 'F1', 'F2', 'F3'];
-  await admin.registerMeters(ids.map((id) => ({ meterId: id, publicKey: meter(id).publicKey, feeder: id.startsWith('F') ? 'feeder-9' : 'feeder-1' })));
+  const ids = ['A', 'B', 'C', 'D', 'RACE', 'F1', 'F2', 'F3', 'F4', 'F5'];
+  const r = await admin.registerCertificates(ids.map((id) => certify(meter(id), id.startsWith('F') ? 'feeder-9' : 'feeder-1')));
+  expect(r.changes.map((c) => c.change)).toEqual(ids.map(() => 'registered'));
 });
 
 afterAll(async () => {
@@ -99,9 +137,10 @@ describe(`service routes (${getGroup().name})`, () => {
     const config = await anonymous.config();
     expect(config.utilityKey).toMatch(/^0[23][0-9a-f]{64}$/);
     expect(config.billing).toBe(true);
+    expect((config as unknown as { provisioningKeys: string[] }).provisioningKeys).toEqual([hex(provisioningKey)]);
     const spec = (await raw('GET', '/openapi.json')).json as { openapi: string; paths: Record<string, Record<string, { security?: unknown }>> };
     expect(spec.openapi).toMatch(/^3\./);
-    for (const p of ['/healthz', '/metrics', '/v1/config', '/v1/meters', '/v1/records', '/v1/meters/{meterId}/intervals', '/v1/bills', '/v1/feeders/{feeder}/aggregate']) {
+    for (const p of ['/healthz', '/metrics', '/v1/config', '/v1/meters', '/v1/records', '/v1/meters/{meterId}/intervals', '/v1/bills', '/v1/feeders/{feeder}/grid']) {
       expect(Object.keys(spec.paths)).toContain(p);
     }
     expect(spec.paths['/v1/bills']!.post!.security).toEqual([{ admin: [] }]);
@@ -111,10 +150,10 @@ describe(`service routes (${getGroup().name})`, () => {
   it('admin routes refuse requests without the token, or with a wrong one', async () => {
     const wrong = new ServiceClient(url, { token: 'not-it', maxRetries: 0 });
     for (const c of [anonymous, wrong]) {
-      await expect(c.registerMeters([{ meterId: 'X', publicKey: meter('X').publicKey }])).rejects.toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+      await expect(c.registerCertificates([certify(meter('X'), 'feeder-1')])).rejects.toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
       await expect(c.intervals('A', DAY, DAY + 900)).rejects.toMatchObject({ status: 401 });
       await expect(c.bill('A', DAY, DAY + 86_400)).rejects.toMatchObject({ status: 401 });
-      await expect(c.request('GET', '/v1/feeders/feeder-9/aggregate?interval=0')).rejects.toMatchObject({ status: 401 });
+      await expect(c.grid('feeder-9', DAY, DAY + DAY_S)).rejects.toMatchObject({ status: 401 });
     }
     expect((await raw('GET', '/v1/meters/A', undefined, { authorization: `Basic ${TOKEN}` })).status).toBe(401);
     expect((await raw('GET', '/v1/meters/A', undefined, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
@@ -124,7 +163,7 @@ describe(`service routes (${getGroup().name})`, () => {
 
   it('a meter cannot submit under another meter’s id: the signature binds it', async () => {
     // Meter B's key, but a record claiming to be A's.
-    const impostor = new Meter({ meterId: 'A', signingKey: meters.get('B')!.signingKey, utilityKey: key.publicKey, rng: rand });
+    const impostor = new Meter({ meterId: 'A', signingKey: meters.get('B')!.signingKey, utilityKey: key.publicKey, meterClass: HALF, rng: rand });
     const r = await anonymous.submit([impostor.reading(T(90), 10n).bytes]);
     expect(r.results[0]).toMatchObject({ status: 'invalid', reason: 'signature', meterId: 'A' });
     expect((await admin.intervals('A', T(90), T(91))).intervals[0]!.status).toBe('missing');
@@ -132,7 +171,7 @@ describe(`service routes (${getGroup().name})`, () => {
 
   it('a version 1 record gets a 4xx naming the version, and nothing is stored', async () => {
     const v1 = JSON.parse(readFileSync(join(import.meta.dirname, 'vectors', 'records-v1.json'), 'utf8')) as { meterPublicKey: string; daily: string; reading: string };
-    await admin.registerMeters([{ meterId: 'MTR-V1', publicKey: Buffer.from(v1.meterPublicKey, 'hex') }]);
+    await admin.registerMeters(provisioning, [{ meterId: 'MTR-V1', publicKey: Buffer.from(v1.meterPublicKey, 'hex'), feeder: 'feeder-1', validFrom: INSTALLED }]);
     for (const hex of [v1.daily, v1.reading]) {
       const json = await raw('POST', '/v1/records', JSON.stringify({ records: [hex] }), { 'content-type': 'application/json' });
       expect(json.status).toBe(422);
@@ -156,7 +195,7 @@ describe(`service routes (${getGroup().name})`, () => {
     const again = await anonymous.submit([recs[0]!, recs[1]!], { json: true });
     expect(again.results.map((x) => [x.status, x.repeated, x.recordId])).toEqual(first.results.slice(0, 2).map((x) => [x.status, true, x.recordId]));
     // A different record for an interval already held: a duplicate, as a 422 when nothing in the request was accepted.
-    const dup = await raw('POST', '/v1/records', JSON.stringify({ records: [Buffer.from(a.reading(T(0), 999n).bytes).toString('hex')] }), { 'content-type': 'application/json' });
+    const dup = await raw('POST', '/v1/records', JSON.stringify({ records: [Buffer.from(a.reading(T(0), 99n).bytes).toString('hex')] }), { 'content-type': 'application/json' });
     expect(dup.status).toBe(422);
     expect(dup.json).toMatchObject({ error: { code: 'RECORDS_REJECTED' }, results: [{ status: 'invalid', reason: 'duplicate' }] });
     // The record JSON form (as `meter seal` writes it) is accepted too.
@@ -185,12 +224,14 @@ describe(`service routes (${getGroup().name})`, () => {
     expect(held.counts).toMatchObject({ accepted: 2 });
   });
 
-  it('a bill for a period with its decryption proof, which the customer checks; feeder aggregates with the authority’s policy', async () => {
+  it('a bill for whole days with its decryption proof, which the customer checks; the authority’s refusals name their rule', async () => {
     const c = meter('C');
-    const wh = [300n, 200n, 100n, 400n, 4500n];
-    const recs = wh.map((v, i) => c.reading(T(20 + i), v));
-    expect((await anonymous.submit(recs.map((r) => r.bytes))).results.map((x) => x.status)).toEqual(['accepted', 'accepted', 'accepted', 'accepted', 'abnormal']);
-    const json = await admin.bill('C', DAY, DAY + 86_400);
+    const recs = dayOfC();
+    const submitted = await anonymous.submit(recs.map((r) => r.bytes));
+    expect(submitted.results.filter((x) => x.status === 'abnormal')).toHaveLength(1);
+    expect(submitted.accepted).toBe(PER_DAY - 1);
+    const json = await admin.bill('C', DAY, DAY + DAY_S);
+    expect(json).toMatchObject({ currency: DEFAULT_TARIFF.currency, minorPerMajor: String(DEFAULT_TARIFF.minorPerMajor) });
     const bill = billFromJson(Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'display')));
     expect(bill.intervals).toEqual(recs.map((r) => r.header.intervalStart));
     const check = checkBill({ bill, records: recs.map((r) => r.bytes), openings: c.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: c.publicKey });
@@ -198,19 +239,90 @@ describe(`service routes (${getGroup().name})`, () => {
     expect(check.ok).toBe(true);
     const inflated = { ...bill, energyCharge: bill.energyCharge + 1n, total: bill.total + 1n };
     expect(checkBill({ bill: inflated, records: recs.map((r) => r.bytes), openings: c.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: c.publicKey }).ok).toBe(false);
-    // The authority refuses the same intervals twice, and a bill below its 4 intervals.
-    await expect(admin.bill('C', DAY - 900, DAY + 86_400)).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED' });
+    // The same bill again releases nothing new; a period that is not whole days, or has a day without readings, is refused.
+    expect((await admin.bill('C', DAY, DAY + DAY_S)).energyCharge).toBe(json.energyCharge);
+    const refusal = (rule: string) => ({ status: 403, code: 'POLICY_REFUSED', message: expect.stringContaining(`refused by rule '${rule}'`) });
+    await expect(admin.bill('C', DAY - DAY_S, DAY + DAY_S)).rejects.toMatchObject(refusal('whole-days'));
+    await expect(admin.bill('C', DAY, DAY + DAY_S / 2)).rejects.toMatchObject(refusal('whole-days'));
     await admin.request('POST', '/v1/records', undefined, { binary: encodeFrames([meter('D').reading(T(0), 1n).bytes]) });
-    await expect(admin.bill('D', DAY, DAY + 86_400)).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED' });
-    await expect(admin.bill('D', DAY + 86_400, DAY + 2 * 86_400)).rejects.toMatchObject({ status: 404, code: 'NO_READINGS' });
-    await expect(admin.bill('nobody', DAY, DAY + 86_400)).rejects.toMatchObject({ status: 404, code: 'UNKNOWN_METER' });
+    await expect(admin.bill('D', DAY, DAY + DAY_S)).rejects.toMatchObject(refusal('min-intervals'));
+    await expect(admin.bill('D', DAY + DAY_S, DAY + 2 * DAY_S)).rejects.toMatchObject({ status: 404, code: 'NO_READINGS' });
+    await expect(admin.bill('nobody', DAY, DAY + DAY_S)).rejects.toMatchObject({ status: 404, code: 'UNKNOWN_METER' });
+  }, 300_000);
 
-    const at = T(40);
-    await anonymous.submit([meter('F1').reading(at, 10n).bytes, meter('F2').reading(at, 20n).bytes]);
-    await expect(admin.request('GET', `/v1/feeders/feeder-9/aggregate?interval=${at}`)).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED' });
-    await anonymous.submit([meter('F3').reading(at, 30n).bytes]);
-    expect((await admin.request<{ totalWh: string; meters: string[] }>('GET', `/v1/feeders/feeder-9/aggregate?interval=${at}`)).body).toMatchObject({ totalWh: '60', meters: ['F1', 'F2', 'F3'] });
+  it('a feeder grid releases every interval total of a whole day over 5 complete meters, and is refused (naming the rule) with fewer', async () => {
+    const G = DAY + 2 * DAY_S;
+    const ids = ['F1', 'F2', 'F3', 'F4', 'F5'];
+    const values = (k: number) => Array.from({ length: PER_DAY }, (_, i) => whOf(i + 7 * k));
+    const day = ids.map((id, k) => readings(meter(id), G, values(k)));
+    // F5 misses its last interval: only 4 meters are complete.
+    const held = day.flatMap((recs, k) => (k === 4 ? recs.slice(0, -1) : recs));
+    for (let i = 0; i < held.length; i += 50) expect((await anonymous.submit(held.slice(i, i + 50).map((r) => r.bytes))).invalid).toBe(0);
+    await expect(admin.grid('feeder-9', G, G + DAY_S)).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED', message: expect.stringMatching(/refused by rule 'min-meters': .*F5: 1 of its 48 readings are missing/) });
+    await expect(admin.grid('feeder-9', G, G + 3600)).rejects.toMatchObject({ status: 403, message: expect.stringContaining("refused by rule 'whole-days'") });
+    await expect(admin.grid('no-such-feeder', G, G + DAY_S)).rejects.toMatchObject({ status: 404, code: 'UNKNOWN_FEEDER' });
+    await anonymous.submit([day[4]!.at(-1)!.bytes]);
+    const grid = await admin.grid('feeder-9', G, G + DAY_S);
+    expect(grid).toMatchObject({ feeder: 'feeder-9', from: G, to: G + DAY_S, members: ids, excluded: [] });
+    expect(grid.totals.map((t) => t.intervalStart)).toEqual(Array.from({ length: PER_DAY }, (_, i) => G + i * HALF.intervalSeconds));
+    expect(grid.totals.map((t) => t.totalWh)).toEqual(Array.from({ length: PER_DAY }, (_, i) => String(ids.reduce((acc, _id, k) => acc + values(k)[i]!, 0n))));
+  }, 300_000);
+
+  it('registration answers what each certificate changed; a refusal names the certificate and its rule, and applies nothing', async () => {
+    const r = meter('R1');
+    const first = certify(r, 'feeder-1');
+    expect(await admin.registerCertificates([first])).toEqual({ registered: 1, changes: [{ meterId: 'R1', change: 'registered', keyEpoch: 0, feeder: 'feeder-1', meterClass: HALF.name }] });
+    expect((await admin.registerCertificates([first])).changes).toEqual([{ meterId: 'R1', change: 'unchanged', keyEpoch: 0, feeder: 'feeder-1', meterClass: HALF.name }]);
+    const next = new Meter({ meterId: 'R1', signingKey: randomScalar(rand), utilityKey: key.publicKey, meterClass: HALF, keyEpoch: 1, rng: rand });
+    const rekey = certify(next, 'feeder-2', { keyEpoch: 1, validFrom: DAY + 10 * DAY_S });
+    expect((await admin.registerCertificates([rekey])).changes).toEqual([
+      { meterId: 'R1', change: 're-keyed', keyEpoch: 1, feeder: 'feeder-2', meterClass: HALF.name, previous: { keyEpoch: 0, feeder: 'feeder-1', meterClass: HALF.name } },
+    ]);
+    const registration = async (id: string) => (await raw('GET', `/v1/meters/${id}`, undefined, { authorization: `Bearer ${TOKEN}` })).json;
+    expect(await registration('R1')).toMatchObject({
+      keyEpoch: 1,
+      publicKey: hex(next.publicKey),
+      feeder: 'feeder-2',
+      validFrom: DAY + 10 * DAY_S,
+      certified: true,
+      history: [{ keyEpoch: 0, publicKey: hex(r.publicKey), feeder: 'feeder-1', validFrom: INSTALLED, certified: true }],
+    });
+    // Another key at the same epoch, in a request whose first certificate is fine: 403 naming it, and R2 is not registered.
+    const rival = certify(new Meter({ meterId: 'R1', signingKey: randomScalar(rand), utilityKey: key.publicKey, meterClass: HALF }), 'feeder-2', { keyEpoch: 1, validFrom: DAY + 11 * DAY_S });
+    await expect(admin.registerCertificates([certify(meter('R2'), 'feeder-1'), rival])).rejects.toMatchObject({
+      status: 403,
+      code: 'POLICY_REFUSED',
+      message: expect.stringMatching(/certificates\[1\]: refused by rule 'registry': meter R1 is at key epoch 1/),
+    });
+    expect((await registration('R2')).error?.code).toBe('UNKNOWN_METER');
+    // A certificate by a key the service does not trust.
+    const untrusted = certify(meter('R3'), 'feeder-1', { issuer: randomScalar(rand) });
+    await expect(admin.registerCertificates([untrusted])).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED', message: expect.stringMatching(/certificates\[0\]: refused by rule 'registry': .*not a trusted provisioning key/) });
+    expect((await registration('R3')).error?.code).toBe('UNKNOWN_METER');
+    // Bytes that are no certificate: a 400 naming it.
+    const garbage = first.slice();
+    garbage[0] = 0;
+    await expect(admin.registerCertificates([first, garbage])).rejects.toMatchObject({ status: 400, code: 'INVALID_ARGUMENT', message: expect.stringMatching(/certificates\[1\]: certificate: not a meter certificate/) });
+    expect((await registration('R1')).keyEpoch).toBe(1);
   });
+
+  it('after a re-key, a record of the earlier epoch is still accepted (inside that epoch) and billable', async () => {
+    const K = DAY + 4 * DAY_S;
+    const old = meter('K');
+    expect((await admin.registerCertificates([certify(old, 'feeder-1')])).changes[0]!.change).toBe('registered');
+    const day = readings(old, K, Array.from({ length: PER_DAY }, (_, i) => whOf(i)));
+    expect((await anonymous.submit(day.slice(0, 24).map((r) => r.bytes))).accepted).toBe(24);
+    const fresh = new Meter({ meterId: 'K', signingKey: randomScalar(rand), utilityKey: key.publicKey, meterClass: HALF, keyEpoch: 1, rng: rand });
+    expect((await admin.registerCertificates([certify(fresh, 'feeder-1', { keyEpoch: 1, validFrom: K + DAY_S })])).changes[0]).toMatchObject({ change: 're-keyed', previous: { keyEpoch: 0 } });
+    // The rest of the day under the old key, after the re-key: accepted.
+    expect((await anonymous.submit(day.slice(24).map((r) => r.bytes))).accepted).toBe(PER_DAY - 24);
+    const next = await anonymous.submit([old.reading(K + DAY_S, 1n).bytes, fresh.reading(K + DAY_S, 2n).bytes, fresh.reading(K, 3n).bytes]);
+    expect(next.results.map((x) => (x.status === 'invalid' ? x.reason : x.status))).toEqual(['key-epoch', 'accepted', 'key-epoch']);
+    const json = await admin.bill('K', K, K + DAY_S);
+    const bill = billFromJson(Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'display')));
+    expect(bill.intervals).toHaveLength(PER_DAY);
+    expect(checkBill({ bill, records: day.map((r) => r.bytes), openings: old.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: old.publicKey }).ok).toBe(true);
+  }, 300_000);
 
   it('bad requests get a 4xx JSON error and never a stack trace', async () => {
     const hexRec = Buffer.from(meter('B').reading(T(50), 1n).bytes).toString('hex');
@@ -227,8 +339,14 @@ describe(`service routes (${getGroup().name})`, () => {
       ['POST', '/v1/records', new Uint8Array([0, 0, 0, 9, 1, 2]), { 'content-type': 'application/octet-stream' }, 400, 'INVALID_FRAMING'],
       ['POST', '/v1/records', new Uint8Array([0, 0, 0]), { 'content-type': 'application/octet-stream' }, 400, 'INVALID_FRAMING'],
       ['POST', '/v1/records', JSON.stringify({ records: [hexRec.slice(0, 200)] }), json, 422, 'RECORDS_REJECTED'], // truncated
-      ['POST', '/v1/meters', '{"meters":[{"meterId":"Q","publicKey":"00"}]}', { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
-      ['POST', '/v1/meters', `{"meters":[{"meterId":"Q","publicKey":"${'ff'.repeat(32)}"}]}`, { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_POINT'],
+      ['POST', '/v1/meters', '{"meters":[{"meterId":"Q","publicKey":"00"}]}', { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'], // the uncertified form is gone
+      ['POST', '/v1/meters', '{"certificates":[]}', { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/meters', '{"certificates":["0g"]}', { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/meters', `{"certificates":["${'00'.repeat(513)}"]}`, { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/meters', `{"certificates":["${hex(certify(meter('Q'), 'feeder-1'))}"],"meters":[]}`, { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/meters', '{"certificates":["5a4b4d43"]}', { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_LENGTH'], // truncated
+      ['GET', `/v1/feeders/feeder-9/grid?from=${DAY}`, undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['GET', `/v1/feeders/feeder-9/aggregate?interval=${DAY}`, undefined, { authorization: `Bearer ${TOKEN}` }, 404, 'NOT_FOUND'],
       ['GET', '/v1/meters/A/intervals?from=10', undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
       ['GET', '/v1/meters/A/intervals?from=10&to=5', undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
       ['GET', `/v1/meters/A/intervals?from=0&to=${2 ** 39}`, undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'PERIOD_TOO_LONG'],
@@ -262,6 +380,7 @@ describe(`back-pressure (${getGroup().name})`, () => {
     const s = await buildServer({
       store: new SqliteStore(join(dir, 'small.db')),
       key,
+      provisioningKeys: [provisioningKey],
       adminToken: TOKEN,
       workers: 1,
       batching: { maxQueuedBytes: 4000, maxWaitMs: 50 },
@@ -270,7 +389,7 @@ describe(`back-pressure (${getGroup().name})`, () => {
     try {
       const u = await s.app.listen({ port: 0, host: '127.0.0.1' });
       const m = meter('A');
-      await new ServiceClient(u, { token: TOKEN }).registerMeters([{ meterId: 'A', publicKey: m.publicKey }]);
+      await new ServiceClient(u, { token: TOKEN }).registerCertificates([certify(m, 'feeder-1')]);
       const client = new ServiceClient(u, { maxRetries: 0 });
       const recs = Array.from({ length: 12 }, (_, i) => m.reading(T(60 + i), 5n).bytes); // about 1 kB each
       const attempts = await Promise.allSettled(recs.map((r, i) => (i % 3 === 0 ? client.submit([r]) : client.submit([r, recs[(i + 1) % recs.length]!]))));
@@ -294,7 +413,7 @@ describe(`back-pressure (${getGroup().name})`, () => {
 
 describe(`bodies in flight (${getGroup().name})`, () => {
   it('past the in-flight body bound a request is answered 503 before its body is read, and the bound is released', async () => {
-    const s = await buildServer({ store: new SqliteStore(':memory:'), key, workers: 1, limits: { bodyBytes: 64 << 10, inflightBodyBytes: 100 << 10 } });
+    const s = await buildServer({ store: new SqliteStore(':memory:'), key, provisioningKeys: [], workers: 1, limits: { bodyBytes: 64 << 10, inflightBodyBytes: 100 << 10 } });
     try {
       const u = new URL(await s.app.listen({ port: 0, host: '127.0.0.1' }));
       // A slow upload holding 60 kB of the bound: headers sent, body not finished.
@@ -319,28 +438,32 @@ describe(`bodies in flight (${getGroup().name})`, () => {
 });
 
 describe(`the privacy authority's ledger (${getGroup().name})`, () => {
-  it('remembers across a restart which readings were co-decrypted; a torn last line is ignored, a corrupt one refused', async () => {
+  it('keeps its registry and its releases across a restart; a torn last line is ignored, a corrupt one refused', async () => {
     const file = join(dir, 'authority.ledger.jsonl');
-    const center = new ControlCenter({ utilityKey: key.publicKey });
-    const m = meter('LEDGER');
-    await center.register({ meterId: 'LEDGER', publicKey: m.publicKey });
-    await center.submit([0, 1, 2, 3].map((i) => m.reading(T(i), 10n).bytes));
-    const authority = (ledger: FileLedger) => {
-      const a = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [DEFAULT_TARIFF], policy: { minIntervals: 4 }, ledger });
-      a.register('LEDGER', m.publicKey);
-      return a;
-    };
-    const bill = (a: PrivacyAuthority, from: number) =>
-      issueBill({ center, centerShare: shares.get('control-center')!, key, authority: a, tariff: DEFAULT_TARIFF, meterId: 'LEDGER', from, to: DAY + 86_400 });
+    const c = meter('C');
+    const cert = certify(c, 'feeder-1');
+    const center = new ControlCenter({ utilityKey: key.publicKey, provisioningKeys: [provisioningKey] });
+    await center.registerCertificate(cert);
+    const nextDay = c.reading(DAY + DAY_S, 10n); // for a period that overlaps the first bill
+    await center.submit([...dayOfC(), nextDay].map((r) => r.bytes));
+    const authority = (ledger: FileLedger) => new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, provisioningKeys: [provisioningKey], tariffs: [DEFAULT_TARIFF], ledger });
+    const bill = (a: PrivacyAuthority, to: number) => issueBill({ center, centerShare: shares.get('control-center')!, key, authority: a, tariff: DEFAULT_TARIFF, meterId: 'C', from: DAY, to });
     const first = new FileLedger(file);
-    expect((await bill(authority(first), DAY)).energyCharge).toBeGreaterThan(0n);
+    const a = authority(first);
+    expect(a.register(cert)).toMatchObject({ change: 'registered' });
+    const charge = (await bill(a, DAY + DAY_S)).energyCharge;
+    expect(charge).toBeGreaterThan(0n);
     first.close();
-    appendFileSync(file, '{"kind":"bill","readi'); // a crash during an append
+    appendFileSync(file, '{"kind":"bill","meterI'); // a crash during an append
     const again = new FileLedger(file);
-    expect(again.billed).toEqual([0, 1, 2, 3].map((i) => `LEDGER@${T(i)}`));
-    expect(await asyncErrorCode(() => bill(authority(again), DAY - 900))).toBe('POLICY_REFUSED');
+    expect(again.entries.map((e) => e.kind)).toEqual(['tariff', 'certificate', 'bill']);
+    // Restarted, and never told of the meter again: its registry and its bills come from the ledger.
+    const b = authority(again);
+    expect(b.certificates('C').map((x) => x.keyEpoch)).toEqual([0]);
+    expect((await bill(b, DAY + DAY_S)).energyCharge).toBe(charge); // the same bill: nothing new
+    await expect(bill(b, DAY + 2 * DAY_S)).rejects.toMatchObject({ code: 'POLICY_REFUSED', message: expect.stringContaining("refused by rule 'overlap'") });
     again.close();
-    writeFileSync(file, 'not json\n{"kind":"bill","readings":[]}\n');
+    writeFileSync(file, 'not json\n{"kind":"tariff","version":1,"digest":"00"}\n');
     expect(() => new FileLedger(file)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/line 1 is not valid JSON/) }));
-  });
+  }, 300_000);
 });

@@ -1,7 +1,8 @@
 /**
  * The control center on SQLite: the shared store behaviour (test/support/store-suite.ts),
- * (meter, interval) uniqueness enforced by the database itself, WAL mode, and
- * versioned migrations applied once.
+ * (meter, interval) uniqueness enforced by the database itself, WAL mode,
+ * versioned migrations applied once, and a database from before key histories
+ * migrated with an empty history per meter.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
+import { randomScalar } from '../lib/crypto/random.js';
+import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
+import { HOUSEHOLD } from '../lib/protocol/meter.js';
 import { SCHEMA_VERSION, SqliteStore } from '../lib/server/sqlite-store.js';
 import { errorCode } from './support/errors.js';
 import { describeStore } from './support/store-suite.js';
@@ -41,5 +45,22 @@ describe('SqliteStore schema', () => {
     db.close();
     expect(errorCode(() => new SqliteStore(path))).toBe('INVALID_ARGUMENT');
     expect(errorCode(() => new SqliteStore(join(dir, 'no', 'such', 'dir', 'x.db')))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('a database from before key histories (schema 2) is migrated: its meters keep their key, with an empty history', async () => {
+    const file = join(dir, 'v2.db');
+    const publicKey = schnorrPublicKey(randomScalar());
+    const s = new SqliteStore(file);
+    await s.putMeter({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 3 });
+    await s.close();
+    // Back to schema 2, as an earlier zkmeter left it.
+    const db = new Database(file);
+    db.exec('ALTER TABLE meters DROP COLUMN history_json; ALTER TABLE meters DROP COLUMN certificate; ALTER TABLE meters DROP COLUMN valid_from; DELETE FROM schema_migrations WHERE version > 2');
+    expect(db.prepare('SELECT * FROM meters').get()).not.toHaveProperty('history_json');
+    db.close();
+    const again = new SqliteStore(file);
+    expect(again.schemaVersion()).toBe(SCHEMA_VERSION);
+    expect(await again.getMeter('OLD')).toEqual({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 3, validFrom: 0, history: [] });
+    await again.close();
   });
 });

@@ -5,9 +5,12 @@
  * including abnormal spikes; meters sealing signed records in worker threads;
  * forged, tampered and duplicate records mixed in; batch verification on all
  * cores and classification; threshold billing under the tariff; every
- * customer checking their bill; feeder aggregates. It ends with a summary and
- * exits non-zero if any bill differs from the plaintext truth, any tampered
- * record was accepted, or any honest record was rejected.
+ * customer checking their bill; feeder grids (every interval's total of each
+ * feeder); then a curious control center trying the review's attacks on the
+ * privacy authority (issue 15), each refused by a named rule. It ends with a
+ * summary (releases and refusals by rule among it) and exits non-zero if any
+ * bill or feeder total differs from the plaintext truth, any tampered record
+ * was accepted, any honest record was rejected, or any attack was released.
  * @module
  */
 import os from 'node:os';
@@ -16,11 +19,13 @@ import { cryptoRandom, randomScalar } from '../crypto/random.js';
 import { signSchnorr } from '../crypto/schnorr.js';
 import { distributedKeyGeneration } from '../crypto/threshold.js';
 import { backendName } from '../backend/index.js';
+import { ZkmeterError } from '../errors.js';
 import { PrivacyAuthority } from '../protocol/authority.js';
-import { issueBill, releaseFeederAggregate, type Bill } from '../protocol/billing.js';
+import { issueBill, releaseFeederGrid, type Bill } from '../protocol/billing.js';
+import { certifyMeter } from '../protocol/certificate.js';
 import { ControlCenter, type RecordOutcome } from '../protocol/center.js';
 import { checkBill } from '../protocol/customer.js';
-import { HOUSEHOLD, type MeterClass } from '../protocol/meter.js';
+import { HOUSEHOLD, Meter, type MeterClass } from '../protocol/meter.js';
 import { schnorrPublicKey } from '../crypto/schnorr.js';
 import { signedMessage } from '../protocol/records.js';
 import { householdDay, seededUniform } from '../protocol/simulation.js';
@@ -69,8 +74,14 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
   let t0 = t();
   const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
   const utilityKeyHex = bytesToHex(encodePoints(key.publicKey));
-  const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [o.tariff.version] });
-  const authority = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, tariffs: [o.tariff], policy: { minIntervals: Math.min(48, perDay), minMeters: 5 } });
+  // The installer's provisioning key certifies every meter (a year before the simulated days): the
+  // authority trusts its certificates, never the center's word, for who is on which feeder.
+  const provisioningSecret = randomScalar(cryptoRandom);
+  const provisioningKeys = [schnorrPublicKey(provisioningSecret)];
+  const installed = o.start - 365 * 86_400;
+  const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [o.tariff.version], provisioningKeys });
+  const policy = { minIntervals: Math.min(48, perDay), minMeters: 5 };
+  const authority = new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, provisioningKeys, tariffs: [o.tariff], policy, meterClasses: [meterClass] });
   const random = seededUniform(o.seed);
   const meters: SimMeter[] = [];
   let abnormalReadings = 0;
@@ -86,12 +97,13 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
       openings: [],
       records: [],
     };
-    await center.register({ meterId: m.meterId, publicKey: m.publicKey, feeder: m.feeder, meterClass });
-    authority.register(m.meterId, m.publicKey, m.feeder, meterClass);
+    const certificate = certifyMeter({ meterId: m.meterId, publicKey: m.publicKey, keyEpoch: 0, validFrom: installed, feeder: m.feeder, meterClass }, provisioningSecret);
+    await center.registerCertificate(certificate);
+    authority.register(certificate);
     meters.push(m);
   }
   phases.keys = { seconds: t() - t0 };
-  log(`keys: utility key ${utilityKeyHex.slice(0, 16)}… shared 2-of-2 (control center, privacy authority); ${o.meters} meter keys`);
+  log(`keys: utility key ${utilityKeyHex.slice(0, 16)}… shared 2-of-2 (control center, privacy authority); ${o.meters} meter keys, certified by the installer's provisioning key`);
 
   const pool = new WorkerPool<WorkerTask, WorkerResult>(new URL('../server/worker.js', import.meta.url), o.workers);
   try {
@@ -242,23 +254,76 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     if (!caught) failures.push('an inflated bill passed the customer check');
     log(`bills: ${meters.length} issued, ${meters.length - wrongBills} equal to the plaintext truth; ${meters.length - failedChecks} verified by their customers; an inflated bill was ${caught ? 'caught' : 'NOT caught'}`);
 
-    // 7. Feeder aggregates at 18:00 on the first day, released only for feeders of >= 5 meters.
-    const at = o.start + 18 * 3600;
+    // 7. Feeder grids: every interval's total of each feeder over the billed days, released by the
+    //    authority only over meters that reported all of them and were billed for exactly those days.
+    const policyOutcomes = { released: { bills: meters.length, grids: 0, feederTotals: 0 }, refused: {} as Record<string, number> };
+    const refusedBy = (e: unknown): string => {
+      if (!(e instanceof ZkmeterError) || e.code !== 'POLICY_REFUSED') throw e;
+      const rule = /^refused by rule '([a-z-]+)'/.exec(e.message)?.[1] ?? 'unnamed';
+      policyOutcomes.refused[rule] = (policyOutcomes.refused[rule] ?? 0) + 1;
+      return rule;
+    };
     const feeders = [...new Set(meters.map((m) => m.feeder))];
-    let released = 0;
-    let refused = 0;
     for (const f of feeders) {
       try {
-        const agg = await releaseFeederAggregate({ center, centerShare: shares.get('control-center')!, key, authority, feeder: f, intervalStart: at });
-        const truth = meters.filter((m) => m.feeder === f).reduce((s, m) => s + (m.readings.get(at) ?? 0n), 0n);
-        if (agg.totalWh !== truth) failures.push(`feeder ${f}: ${agg.totalWh} Wh, expected ${truth}`);
-        released++;
+        const grid = await releaseFeederGrid({ center, centerShare: shares.get('control-center')!, key, authority, tariff: o.tariff, feeder: f, from, to, meterClass });
+        for (const t of grid.totals) {
+          const truth = meters.filter((m) => grid.members.includes(m.meterId)).reduce((s, m) => s + (m.readings.get(t.intervalStart) ?? 0n), 0n);
+          if (t.totalWh !== truth) failures.push(`feeder ${f} at ${t.intervalStart}: ${t.totalWh} Wh, expected ${truth}`);
+        }
+        policyOutcomes.released.grids++;
+        policyOutcomes.released.feederTotals += grid.totals.length;
       } catch (e) {
-        if ((e as { code?: string }).code !== 'POLICY_REFUSED') throw e;
-        refused++;
+        refusedBy(e); // a feeder of fewer than 5 meters
       }
     }
-    log(`feeders: ${released} aggregates released at 18:00, ${refused} refused (fewer than 5 meters)`);
+    log(`feeders: ${policyOutcomes.released.grids} grids released (${policyOutcomes.released.feederTotals} interval totals), ${feeders.length - policyOutcomes.released.grids} refused`);
+
+    // 8. A curious control center tries the review's attacks (issue 15); the authority must refuse each.
+    const first = meters[0]!;
+    const evidence = async (id: string, a: number, b: number) => center.evidenceFor(await center.readingsOf(id, a, b));
+    const attempts: [string, () => Promise<unknown>][] = [
+      // Its own certificate for a meter it controls on a victim's feeder.
+      ['sybil meter', async () => authority.register(certifyMeter({ meterId: 'SYBIL-1', publicKey: first.publicKey, keyEpoch: 0, validFrom: installed, feeder: first.feeder, meterClass }, randomScalar(cryptoRandom)))],
+      // A period that starts a second before the first day: a standing charge for a day with no reading.
+      ['free bill period', async () => authority.billShare({ meterId: first.meterId, from: from - 1, to, tariffVersion: o.tariff.version, records: await evidence(first.meterId, from, to) })],
+      // A key the installer never certified for this meter (an epoch it made up): its record is not the meter's.
+      [
+        'uncertified key epoch',
+        async () => {
+          const impostor = new Meter({ meterId: first.meterId, signingKey: randomScalar(cryptoRandom), utilityKey: key.publicKey, meterClass, keyEpoch: 1, tariffVersion: o.tariff.version });
+          return authority.billShare({ meterId: first.meterId, from, to, tariffVersion: o.tariff.version, records: [impostor.reading(from, 100n).bytes] });
+        },
+      ],
+      // The meter's later days billed again: its readings in two bills (with more than one day).
+      ...(o.days > 1
+        ? ([['overlapping bill', async () => authority.billShare({ meterId: first.meterId, from: from + 86_400, to, tariffVersion: o.tariff.version, records: await evidence(first.meterId, from + 86_400, to) })]] as [string, () => Promise<unknown>][])
+        : []),
+      // Feeder totals that do not line up with the bills (a shorter period; with one day, the same grid
+      // with one meter's readings held back): Σ bills − Σ price·totals would isolate readings.
+      [
+        'bills minus feeder totals',
+        async () => {
+          const feederRecords = await center.evidenceFor(await center.feederReadingsIn(first.feeder, from, to));
+          const mine = new Set(await evidence(first.meterId, from, to));
+          const grid = o.days > 1 ? { to: from + 86_400, records: feederRecords } : { to, records: feederRecords.filter((r) => !mine.has(r)) };
+          return authority.gridShares({ feeder: first.feeder, from, tariffVersion: o.tariff.version, intervalSeconds: meterClass.intervalSeconds, ...grid });
+        },
+      ],
+      // A tariff that packs one hour far above the rest.
+      ['tariff packing', async () => new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, provisioningKeys, tariffs: [{ ...o.tariff, version: o.tariff.version + 1, bands: [{ name: 'flat', fromHour: 0, pricePerWh: 1n }, { name: 'packed', fromHour: 5, pricePerWh: 2n ** 18n }, { name: 'flat', fromHour: 6, pricePerWh: 1n }] }], policy, meterClasses: [meterClass] })],
+    ];
+    const attackRules: Record<string, string> = {};
+    for (const [name, run] of attempts) {
+      try {
+        await run();
+        failures.push(`the authority released "${name}"`);
+        attackRules[name] = 'RELEASED';
+      } catch (e) {
+        attackRules[name] = refusedBy(e);
+      }
+    }
+    log(`curious center: ${Object.entries(attackRules).map(([n, r]) => `${n} → ${r === 'RELEASED' ? 'RELEASED' : `refused (${r})`}`).join('; ')}`);
 
     const summary = {
       ok: failures.length === 0,
@@ -271,7 +336,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
       abnormalReadings,
       bills: { issued: meters.length, matchingTruth: meters.length - wrongBills, customerVerified: meters.length - failedChecks, inflatedBillCaught: caught },
       energyCharges: formatAmount(o.tariff, energyTotal) + ' ' + o.tariff.currency,
-      feeders: { released, refused },
+      policy: { ...policyOutcomes, attacks: attackRules },
       phases,
       failures,
     };

@@ -103,12 +103,28 @@ export function buildProgram(): Command {
     .option('--parties <names>', 'comma-separated party names (default control-center,privacy-authority)')
     .option('--threshold <t>', 'shares needed to decrypt (default 2)')
     .action(async (o) => print((await import('./protocol.js')).keysDkgCommand(o)));
+  keys
+    .command('provisioning')
+    .description('make a provisioning key (BIP340), which certifies meters: writes {"secretKey","publicKey"} (mode 0600), prints {"publicKey","out"}')
+    .requiredOption('--out <file>', 'the key file to create (never overwritten)')
+    .action(async (o) => print((await import('./protocol.js')).keysProvisioningCommand(o)));
   const meter = program.command('meter').description('meter side');
   meter
     .command('keygen')
     .description('make a meter signing key: {"signingKey","publicKey"} (BIP340, x-only)')
     .option('--meter-id <id>', 'echoed in the output')
     .action(async (o) => print((await import('./protocol.js')).meterKeygenCommand(o)));
+  meter
+    .command('certify')
+    .description('certify a household meter\'s key with a provisioning key: {"certificate","meterId","keyEpoch","feeder"}, appended to --out as a JSON line')
+    .requiredOption('--provisioning-key <file>', 'the provisioning key file (from `keys provisioning`)')
+    .requiredOption('--meter-id <id>', 'the meter id (1 to 64 printable ASCII characters)')
+    .requiredOption('--meter-key <hex>', "the meter's 32-byte public key (x-only), hex")
+    .requiredOption('--feeder <f>', 'the feeder the meter hangs on')
+    .option('--key-epoch <n>', 'the key epoch: 0 when installed, raised by every re-key (default 0)')
+    .option('--valid-from <time>', 'when the key starts signing readings: Unix seconds or ISO 8601 UTC (default: now)')
+    .option('--out <file>', 'certificates file (JSON lines), appended to')
+    .action(async (o) => print((await import('./protocol.js')).meterCertifyCommand(o)));
   meter
     .command('seal')
     .description('seal readings into signed records, appended to --out as JSON lines')
@@ -120,6 +136,8 @@ export function buildProgram(): Command {
     .requiredOption('--out <file>', 'records file (JSON lines), appended to')
     .option('--daily', 'one daily record for all readings (default: one record per reading)')
     .option('--sequence <n>', 'first sequence number (default 0)')
+    .option('--key-epoch <n>', "the signing key's epoch, as its certificate states (default 0)")
+    .option('--tariff-version <n>', 'the tariff version the records are sealed under (default 1, the built-in tariff)')
     .option('--export <file>', "the customer's export (readings and blindings, JSON lines), appended to")
     .action(async (o) => print((await import('./protocol.js')).meterSealCommand(o)));
   meter
@@ -135,7 +153,10 @@ export function buildProgram(): Command {
   center
     .command('verify')
     .description('verify a records file: summary and one outcome per record; exit 1 if any is invalid')
-    .requiredOption('--registry <file>', 'meters (JSON lines: {"meterId","publicKey","feeder"?,"keyEpoch"?})')
+    .option('--certificates <file>', 'meter certificates (JSON lines, from `meter certify --out`)')
+    .option('--provisioning-key-public <hex>', 'with --certificates: the x-only public key(s) of the trusted provisioning keys, comma-separated')
+    .option('--provisioning-key <file>', 'or: the provisioning key file, for its public key')
+    .option('--registry <file>', 'or, without certificates: meters (JSON lines: {"meterId","publicKey","feeder"?,"keyEpoch"?})')
     .requiredOption('--records <file>', 'records (JSON lines)')
     .option('--utility-key <hex>', "the utility's 33-byte public key, hex")
     .option('--key <file>', 'or: shared-key.json')
@@ -150,13 +171,15 @@ export function buildProgram(): Command {
     .requiredOption('--key <file>', 'shared-key.json')
     .requiredOption('--center-share <file>', "the control center's share file")
     .requiredOption('--authority-share <file>', "the privacy authority's share file")
-    .requiredOption('--registry <file>', 'meters (JSON lines)')
+    .requiredOption('--certificates <file>', 'meter certificates (JSON lines, from `meter certify --out`): the registry of both sides')
+    .option('--provisioning-key-public <hex>', 'the x-only public key(s) of the provisioning keys the authority trusts, comma-separated')
+    .option('--provisioning-key <file>', 'or: the provisioning key file, for its public key')
     .requiredOption('--records <file>', 'records (JSON lines)')
     .requiredOption('--meter <id>', 'the meter to bill')
     .requiredOption('--from <time>', 'start of the period: Unix seconds or ISO 8601 UTC')
     .requiredOption('--to <time>', 'end of the period (exclusive)')
     .option('--tariff <file>', 'tariff JSON (default: the built-in three-rate tariff)')
-    .option('--min-intervals <n>', "the authority's policy: fewest intervals in a bill (default 48)")
+    .option('--min-intervals <n>', "the authority's policy: fewest readings in a bill, at least 3 (default 48)")
     .option('--out <file>', 'also write the bill JSON here')
     .action(async (o) => print(await (await import('./protocol.js')).centerBillCommand(o)));
   program
@@ -168,6 +191,7 @@ export function buildProgram(): Command {
     .requiredOption('--key <file>', 'shared-key.json')
     .requiredOption('--meter-key <hex>', "the meter's 32-byte public key, hex")
     .option('--tariff <file>', 'tariff JSON (default: the built-in tariff)')
+    .option('--earlier-bills <file>', "the meter's earlier bills (JSON lines): a period overlapping one is flagged")
     .action(async (o) => {
       const r = (await import('./protocol.js')).customerCheckCommand(o);
       print(r.result);
@@ -186,6 +210,7 @@ export function buildProgram(): Command {
     .option('--min-intervals <n>', "the privacy authority's policy: fewest intervals in a bill (default 48)")
     .option('--body-limit <bytes>', 'largest request body (default 33554432)')
     .option('--max-records <n>', 'most records per submission (default 1000)')
+    .option('--provisioning-keys <hexes>', "comma-separated x-only public keys of the provisioning keys whose meter certificates are trusted (default: one made in the keys directory on first start)")
     .action(async (o: Record<string, string | undefined>) => {
       const { serveCommand } = await import('./serve.js');
       await serveCommand(o);
@@ -204,6 +229,8 @@ export function buildProgram(): Command {
     .option('--abnormal <share>', 'share of readings that are abnormal spikes (default 0.002)')
     .option('--seed <n>', 'seed of the simulated load (default 1)')
     .option('--token <t>', 'admin token for registering meters (default: ZKMETER_ADMIN_TOKEN)')
+    .option('--provisioning-key <file>', 'the provisioning key file that certifies the simulated meters ({"secretKey","publicKey"})')
+    .option('--keys <dir>', "or: the service's key directory, whose provisioning.key.json certifies them")
     .action(async (o: Record<string, string | undefined>) => {
       const { simulateCommand } = await import('./simulate.js');
       const { ok, summary } = await simulateCommand(o);

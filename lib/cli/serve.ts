@@ -3,16 +3,23 @@
  * Prints one JSON line `{"listening":"http://HOST:PORT"}` on stdout once it
  * accepts connections; everything else goes to stderr. SIGINT and SIGTERM stop
  * it cleanly: queued records are committed and answered first.
+ *
+ * Meters are registered from certificates by the provisioning keys it trusts:
+ * `--provisioning-keys hex,hex`, or else the key pair `provisioning.key.json` in
+ * the key directory, made on first start (a single-operator setup, for
+ * `zkmeter simulate`; in production the installer holds the provisioning key).
  * @module
  */
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { buildServer } from '../server/app.js';
-import { loadServiceKeys } from '../server/keys.js';
+import { loadProvisioningKey, loadServiceKeys, PROVISIONING_KEY_FILE } from '../server/keys.js';
 import { FileLedger } from '../server/ledger.js';
 import { openStore, storeKind } from '../server/stores.js';
 import { tariffFromJson } from '../protocol/json.js';
-import { parseSmallInt, UsageError } from './parse.js';
+import { validateMeterKey } from '../protocol/verify.js';
+import { ZkmeterError } from '../errors.js';
+import { parseHex, parseSmallInt, UsageError } from './parse.js';
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -40,13 +47,23 @@ export async function serveCommand(o: Options): Promise<void> {
       throw new UsageError(`--tariff: ${o.tariff}: ${(e as Error).message}`);
     }
   }
+  const trusted = typeof o.provisioningKeys === 'string' ? parseProvisioningKeys(o.provisioningKeys) : undefined;
   const adminToken = process.env.ZKMETER_ADMIN_TOKEN || undefined;
   const log = (line: string) => process.stderr.write(`zkmeter serve: ${line}\n`);
 
   const keys = loadServiceKeys(keysDir, true);
   if (keys.created) log(`made a new 2-of-2 utility key in ${path.resolve(keysDir)} (in production the privacy authority keeps its share elsewhere)`);
-  if (adminToken === undefined) log('ZKMETER_ADMIN_TOKEN is not set: admin routes (registration, status, bills, aggregates) answer 401');
-  // The authority's memory of what it co-decrypted lives with its share, not in the center's store.
+  let provisioningKeys = trusted;
+  if (provisioningKeys === undefined) {
+    const p = loadProvisioningKey(keysDir, true);
+    provisioningKeys = [p.publicKey];
+    log(
+      `${p.created ? 'made' : 'using'} the provisioning key ${path.resolve(keysDir, PROVISIONING_KEY_FILE)} and trusting it to certify meters: ` +
+        'in production the installer holds that key, and the service is given only its public key (--provisioning-keys)',
+    );
+  }
+  if (adminToken === undefined) log('ZKMETER_ADMIN_TOKEN is not set: admin routes (registration, status, bills, grids) answer 401');
+  // The authority's registry and its memory of what it co-decrypted live with its share, not in the center's store.
   const ledger = keys.authorityShare !== undefined ? new FileLedger(path.join(keysDir, 'privacy-authority.ledger.jsonl')) : undefined;
   const store = await openStore(db);
   const description = store.describe();
@@ -56,6 +73,7 @@ export async function serveCommand(o: Options): Promise<void> {
     key: keys.key,
     centerShare: keys.centerShare,
     authorityShare: keys.authorityShare,
+    provisioningKeys,
     ...(ledger !== undefined ? { authorityLedger: ledger } : {}),
     ...(minIntervals !== undefined ? { authorityPolicy: { minIntervals } } : {}),
     ...(tariff !== undefined ? { tariff } : {}),
@@ -86,4 +104,19 @@ export async function serveCommand(o: Options): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/** `--provisioning-keys`: comma-separated 32-byte x-only keys, hex. */
+function parseProvisioningKeys(text: string): Uint8Array[] {
+  const keys = text.split(',').map((h, i) => {
+    const key = parseHex(h.trim(), `--provisioning-keys (key ${i + 1})`, 32);
+    try {
+      return validateMeterKey('provisioning key', key);
+    } catch (e) {
+      if (e instanceof ZkmeterError) throw new UsageError(`--provisioning-keys: key ${i + 1} is not an x-only secp256k1 key: ${e.message}`);
+      throw e;
+    }
+  });
+  if (keys.length === 0) throw new UsageError('--provisioning-keys expected at least one key');
+  return keys;
 }

@@ -1,7 +1,9 @@
 /**
  * `zkmeter simulate`: a fleet of simulated meters driving a running service
- * over HTTP. Each meter gets a fresh BIP340 key and is registered (admin
- * token); every meter-day of household load (simulation.ts: night base load,
+ * over HTTP. Each meter gets a fresh BIP340 key and a certificate signed with
+ * the provisioning key (`--provisioning-key FILE`, or `provisioning.key.json`
+ * in the service's key directory `--keys DIR`), and is registered with it
+ * (admin token); every meter-day of household load (simulation.ts: night base load,
  * morning and evening peaks, occasional abnormal spikes) is sealed into a daily
  * record in worker threads, and records are submitted in batches by several
  * concurrent clients as they are sealed. Progress goes to stderr; the summary
@@ -10,12 +12,15 @@
  * @module
  */
 import os from 'node:os';
+import path from 'node:path';
 import { bytesToHex } from '../crypto/codec.js';
 import { cryptoRandom, randomScalar } from '../crypto/random.js';
 import { schnorrPublicKey } from '../crypto/schnorr.js';
 import { HOUSEHOLD } from '../protocol/meter.js';
 import { householdDay, seededUniform } from '../protocol/simulation.js';
 import { ServiceClient, ServiceError } from '../server/client.js';
+import { PROVISIONING_KEY_FILE, readProvisioningKey } from '../server/keys.js';
+import { ZkmeterError } from '../errors.js';
 import { WorkerPool } from '../server/pool.js';
 import type { WorkerResult, WorkerTask } from '../server/worker.js';
 import { progress } from './progress.js';
@@ -62,6 +67,17 @@ export async function simulateCommand(o: Options): Promise<{ ok: boolean; summar
   const today = Math.floor(Date.now() / 86_400_000) * 86_400;
   const start = typeof o.start === 'string' ? parseSmallInt(o.start, '--start', 0, 2 ** 40) : today - days * 86_400;
   if (start % 86_400 !== 0) throw new UsageError('--start expected a UTC midnight (a multiple of 86400)');
+  const provisioningFile = typeof o.provisioningKey === 'string' ? o.provisioningKey : typeof o.keys === 'string' ? path.join(o.keys, PROVISIONING_KEY_FILE) : undefined;
+  if (provisioningFile === undefined) {
+    throw new UsageError(`--provisioning-key expected the provisioning key file that certifies the meters (or --keys, the service's key directory holding ${PROVISIONING_KEY_FILE})`);
+  }
+  let provisioningKey: bigint;
+  try {
+    provisioningKey = readProvisioningKey(provisioningFile).secretKey;
+  } catch (e) {
+    if (e instanceof ZkmeterError) throw new UsageError(`--provisioning-key: ${e.message}`);
+    throw e;
+  }
   const log = (line: string) => process.stderr.write(line + '\n');
 
   const client = new ServiceClient(o.url, { ...(token ? { token } : {}) });
@@ -77,8 +93,11 @@ export async function simulateCommand(o: Options): Promise<{ ok: boolean; summar
     return { meterId: `sim-${run}-${i}`, signingKey, publicKey: schnorrPublicKey(signingKey), feeder: `F${i % 10}` };
   });
   log(`simulating ${meters} meters × ${days} days against ${client.url} (run ${run}, ${workers} sealing workers, ${concurrency} clients, ${batch} records per request)`);
+  // Certified as installed well before the simulated days, so that grids count them as established meters.
+  const validFrom = Math.max(0, start - 400 * 86_400);
   for (let i = 0; i < fleet.length; i += 1000) {
-    await client.registerMeters(fleet.slice(i, i + 1000)).catch((e: unknown) => {
+    const certify = fleet.slice(i, i + 1000).map((m) => ({ meterId: m.meterId, publicKey: m.publicKey, feeder: m.feeder, validFrom }));
+    await client.registerMeters(provisioningKey, certify).catch((e: unknown) => {
       throw new UsageError(`registering meters: ${(e as Error).message}${e instanceof ServiceError && e.status === 401 ? ' (set ZKMETER_ADMIN_TOKEN or --token)' : ''}`);
     });
   }

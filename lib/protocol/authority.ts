@@ -1,160 +1,428 @@
 /**
  * The privacy authority: the second holder of the utility's decryption key
- * (threshold.ts). It co-decrypts only aggregates it has recomputed itself from
- * signed meter records, and only when its policy allows:
- *  - a bill covers at least `minIntervals` distinct intervals of one meter;
- *  - a feeder aggregate covers at least `minMeters` distinct meters of that feeder;
- *  - the weights are the published tariff's (bills) or all 1 (feeders), never
- *    chosen by the requester;
- *  - no (meter, interval) takes part in two bills, nor in two feeder
- *    aggregates: otherwise two overlapping aggregates could be subtracted to
- *    isolate one reading (a differencing attack).
- * A single share never decrypts anything, so the control center alone cannot
- * read an individual reading. Nor does it co-decrypt anything until every
- * record it was given proves bounds within its meter's class and passes
- * `verifyRecords` (signature, range proof, proof of equivalence): a ciphertext
- * that does not hold its proved reading would make the aggregate undecryptable
- * after the authority had marked its readings, honest neighbours' included, as used.
+ * (threshold.ts). It co-decrypts two kinds of aggregate, each recomputed by
+ * itself from signed meter records, and only when its release policy allows
+ * (docs/notes-privacy.md states the rules and proves that no sequence of
+ * releases they allow determines anything finer than a bill or a feeder total):
+ *  - a meter's **bill** over whole days of the tariff's time zone, at least
+ *    `minIntervals` readings, never overlapping an earlier bill of the meter;
+ *  - a feeder's **grid**: the totals of every interval of whole days, all at
+ *    once, over the meters of the feeder that reported every interval of them
+ *    (at least `minMeters`, of which at most `maxNewMeters` newly certified),
+ *    whose bills for those days, if any, cover exactly those days.
+ * Meters come only from certificates signed by a provisioning key it trusts
+ * (certificate.ts), with every key epoch kept, so a record is verified under
+ * the key of its own epoch. Tariffs come only from its own configuration,
+ * validated, with a bounded spread of prices, one set of prices per version.
+ * Every decision depends only on which readings a request covers, never on
+ * their values; a refusal is a `POLICY_REFUSED` naming its rule. Nothing is
+ * co-decrypted until every record of the request passes `verifyRecords`.
  * @module
  */
 import { ZkmeterError } from '../errors.js';
-import { weightedSum, type Ciphertext } from '../crypto/elgamal.js';
+import { encodeCiphertext, weightedSum, type Ciphertext } from '../crypto/elgamal.js';
+import { bytesToHex, hexToBytes } from '../crypto/codec.js';
 import { partialDecrypt, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { cryptoRandom, type RandomSource } from '../crypto/random.js';
-import { billContext, encryptedEnergyCharge, feederContext, maxEnergyCharge } from './billing.js';
+import { billContext, encryptedEnergyCharge, gridContext, maxEnergyCharge } from './billing.js';
+import { certificateChange, checkCertificate, decodeCertificate, type MeterCertificate, type RegistrationChange } from './certificate.js';
+import { equalBytes } from '../backend/bytes.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
 import { decodeRecord, recordIntervals, type MeterRecord } from './records.js';
-import type { Tariff } from './tariff.js';
-import { validateMeterKey, verifyRecords, type RecordToVerify } from './verify.js';
+import { isLocalMidnight, localDay, priceSpreadProblem, tariffDigest, validateTariff, type Tariff } from './tariff.js';
+import { verifyRecords, type RecordToVerify } from './verify.js';
 
 export interface AuthorityPolicy {
-  /** Fewest intervals in a bill it co-decrypts (default 48: half a day of 15-minute readings). */
+  /** Fewest readings in a bill (default 48: half a day of 15-minute readings). At least 3. */
   readonly minIntervals: number;
-  /** Fewest meters in a feeder aggregate it co-decrypts (default 5). */
+  /** Fewest meters counted in a grid (default 5). At least 3. */
   readonly minMeters: number;
+  /** Most meters certified within `newMeterWindowDays` before a grid's period that count toward `minMeters` (default 1). */
+  readonly maxNewMeters: number;
+  /** How long a newly certified or re-keyed meter counts as new (default 30 days). */
+  readonly newMeterWindowDays: number;
+  /** Longest grid, in days (default 31): a grid releases every interval total at once. */
+  readonly maxGridDays: number;
+  /** Longest bill, in days (default 400). */
+  readonly maxBillDays: number;
 }
+
+export const DEFAULT_POLICY: AuthorityPolicy = Object.freeze({
+  minIntervals: 48,
+  minMeters: 5,
+  maxNewMeters: 1,
+  newMeterWindowDays: 30,
+  maxGridDays: 31,
+  maxBillDays: 400,
+});
+
+/** The rules a refusal names (docs/notes-privacy.md, "The rules"). */
+export type PolicyRule =
+  | 'registry'
+  | 'tariff'
+  | 'whole-days'
+  | 'min-intervals'
+  | 'overlap'
+  | 'grid'
+  | 'min-meters'
+  | 'new-meters'
+  | 'grid-bill'
+  | 'class-bounds'
+  | 'record';
+
+/** A bill the authority released. */
+export interface BillEntry {
+  readonly meterId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly tariffVersion: number;
+  readonly intervals: readonly number[];
+  /** Hex of the encrypted charge (c1 ‖ c2): an identical request is recognised by it. */
+  readonly charge: string;
+}
+
+/** A grid the authority released: every interval total of [from, to) over `members`. */
+export interface GridEntry {
+  readonly feeder: string;
+  readonly from: number;
+  readonly to: number;
+  readonly tariffVersion: number;
+  readonly intervalSeconds: number;
+  readonly members: readonly string[];
+}
+
+/** One entry of the authority's ledger: what it registered, configured and released. */
+export type LedgerEntry =
+  | { readonly kind: 'certificate'; readonly certificate: string }
+  | { readonly kind: 'tariff'; readonly version: number; readonly digest: string }
+  | ({ readonly kind: 'bill' } & BillEntry)
+  | ({ readonly kind: 'grid' } & GridEntry);
 
 /**
- * Where the authority remembers which readings ("meterId@intervalStart") it has
- * already co-decrypted, so that its refusal of reuse survives a restart. The
- * authority writes newly used readings with `record` (which must be durable when
- * it returns) before it releases a share.
+ * Where the authority keeps its registry, its tariff versions and every release, so
+ * that all of it survives a restart. `append` must be durable when it returns: the
+ * authority appends a release before its share leaves.
  */
 export interface AuthorityLedger {
-  readonly billed: Iterable<string>;
-  readonly aggregated: Iterable<string>;
-  record(kind: 'bill' | 'feeder', readings: readonly string[]): void;
+  readonly entries: Iterable<LedgerEntry>;
+  append(entry: LedgerEntry): void;
 }
 
-export const DEFAULT_POLICY: AuthorityPolicy = Object.freeze({ minIntervals: 48, minMeters: 5 });
+/** The answer to a bill request. */
+export interface BillRelease {
+  readonly encryptedCharge: Ciphertext;
+  readonly intervals: number[];
+  readonly share: DecryptionShare;
+  /** Σ price_t·max_t over the bounds the records prove: the decryption search bound. */
+  readonly maxCharge: bigint;
+}
 
-/** A reading of a signed record (verified before anything containing it is co-decrypted). */
+/** The answer to a grid request: one total per interval of the period, over `members`. */
+export interface GridRelease {
+  readonly feeder: string;
+  readonly from: number;
+  readonly to: number;
+  readonly tariffVersion: number;
+  readonly members: string[];
+  /** Meters whose records were sent but that are not members, with why. */
+  readonly excluded: { meterId: string; why: string }[];
+  readonly totals: { intervalStart: number; encryptedTotal: Ciphertext; share: DecryptionShare; maxTotal: bigint }[];
+}
+
+/** A certified key epoch of a meter: valid from its `validFrom` until the next epoch's. */
+interface Epoch {
+  readonly cert: MeterCertificate;
+  validUntil: number;
+}
+
+/** A reading of a decoded record (verified before anything containing it is co-decrypted). */
 interface Reading {
-  meterId: string;
-  intervalStart: number;
-  ciphertext: Ciphertext;
+  readonly meterId: string;
+  readonly intervalStart: number;
+  readonly ciphertext: Ciphertext;
   /** The upper bound its record proves: what the aggregate's decryption is searched up to. */
-  max: bigint;
+  readonly max: bigint;
+  /** Index of its record among the decoded records of the request. */
+  readonly record: number;
+}
+
+const DAY = 86_400;
+const FAR_FUTURE = 2 ** 40;
+
+/** In-memory ledger: for tests and embedding (lost with the process). */
+export class MemoryLedger implements AuthorityLedger {
+  readonly entries: LedgerEntry[] = [];
+  append(entry: LedgerEntry): void {
+    this.entries.push(entry);
+  }
 }
 
 export class PrivacyAuthority {
   readonly policy: AuthorityPolicy;
   private readonly key: SharedKey;
   private readonly share: KeyShare;
+  private readonly trustedIssuers: readonly Uint8Array[];
   private readonly tariffs = new Map<number, Tariff>();
-  private readonly meters = new Map<string, { publicKey: Uint8Array; feeder: string | undefined; meterClass: MeterClass }>();
-  private readonly billed = new Set<string>();
-  private readonly aggregated = new Set<string>();
-  private readonly ledger: AuthorityLedger | undefined;
+  private readonly meters = new Map<string, Epoch[]>();
+  private readonly bills = new Map<string, BillEntry[]>();
+  /** Grids by member meter. */
+  private readonly grids = new Map<string, GridEntry[]>();
+  private readonly ledger: AuthorityLedger;
 
-  /** Without a `ledger`, what it has co-decrypted is remembered for the object's lifetime only. */
-  constructor(o: { key: SharedKey; share: KeyShare; tariffs: readonly Tariff[]; policy?: Partial<AuthorityPolicy>; ledger?: AuthorityLedger }) {
+  /**
+   * `provisioningKeys` are the 32-byte x-only keys whose certificates it trusts;
+   * `tariffs` its own configuration (refused, rule 'tariff', unless each is valid,
+   * within the price-spread bound for every class in `meterClasses` (default HOUSEHOLD),
+   * and the same as any earlier use of its version in the ledger).
+   */
+  constructor(o: {
+    key: SharedKey;
+    share: KeyShare;
+    provisioningKeys: readonly Uint8Array[];
+    tariffs: readonly Tariff[];
+    policy?: Partial<AuthorityPolicy>;
+    meterClasses?: readonly MeterClass[];
+    ledger?: AuthorityLedger;
+  }) {
     this.key = o.key;
     this.share = o.share;
-    this.ledger = o.ledger;
-    if (o.ledger !== undefined) {
-      for (const k of o.ledger.billed) this.billed.add(k);
-      for (const k of o.ledger.aggregated) this.aggregated.add(k);
-    }
-    for (const t of o.tariffs) this.tariffs.set(t.version, t);
     this.policy = { ...DEFAULT_POLICY, ...o.policy };
+    validatePolicy(this.policy);
+    if (!Array.isArray(o.provisioningKeys) || !o.provisioningKeys.every((k) => k instanceof Uint8Array && k.length === 32)) {
+      throw new ZkmeterError('INVALID_ARGUMENT', '"provisioningKeys" expected a list of 32-byte x-only keys');
+    }
+    this.trustedIssuers = o.provisioningKeys.map((k) => k.slice());
+    this.ledger = o.ledger ?? new MemoryLedger();
+    const digests = new Map<number, string>();
+    for (const e of this.ledger.entries) {
+      if (e.kind === 'certificate') {
+        // A provisioning key no longer trusted: its certificates no longer count (which only refuses more).
+        const bytes = hexToBytes(e.certificate, 'ledger certificate');
+        if (this.trustedIssuers.some((k) => equalBytes(k, decodeCertificate(bytes).issuer))) this.admit(checkCertificate(bytes, this.trustedIssuers));
+      }
+      else if (e.kind === 'tariff') digests.set(e.version, e.digest);
+      else if (e.kind === 'bill') this.noteBill(e);
+      else this.noteGrid(e);
+    }
+    if (!Array.isArray(o.tariffs) || o.tariffs.length === 0) throw new ZkmeterError('INVALID_ARGUMENT', '"tariffs" expected at least one tariff');
+    for (const t of o.tariffs) {
+      try {
+        validateTariff(t);
+      } catch (e) {
+        if (!(e instanceof ZkmeterError)) throw e;
+        refuse('tariff', e.message);
+      }
+      for (const c of o.meterClasses ?? [HOUSEHOLD]) {
+        const problem = priceSpreadProblem(t, c, this.policy.minIntervals);
+        if (problem !== undefined) refuse('tariff', problem);
+      }
+      const digest = tariffDigest(t);
+      const prior = digests.get(t.version) ?? (this.tariffs.has(t.version) ? tariffDigest(this.tariffs.get(t.version)!) : undefined);
+      if (prior !== undefined && prior !== digest) {
+        refuse('tariff', `tariff version ${t.version} was used with other prices: a version is immutable, give the new prices a new version`);
+      }
+      this.tariffs.set(t.version, t);
+      if (!digests.has(t.version)) {
+        this.ledger.append({ kind: 'tariff', version: t.version, digest });
+        digests.set(t.version, digest);
+      }
+    }
   }
 
   /**
-   * Mirrors the public meter registry: keys, feeders and classes. The class
-   * (default HOUSEHOLD) bounds what a record of the meter may prove: its
-   * plausible bounds are what the decryption of bills and feeder totals is sized for.
+   * Registers a meter, or a new key epoch of it, from a certificate signed by a
+   * trusted provisioning key, and says what changed. A re-key must raise the key
+   * epoch and start after the current epoch; a certificate already registered
+   * changes nothing. Earlier epochs are kept: their records stay billable.
    */
-  register(meterId: string, publicKey: Uint8Array, feeder?: string, meterClass: MeterClass = HOUSEHOLD): void {
-    if (typeof meterId !== 'string') throw new ZkmeterError('INVALID_ARGUMENT', '"meterId" expected a string');
-    this.meters.set(meterId, { publicKey: validateMeterKey(meterId, publicKey), feeder, meterClass });
+  register(certificate: Uint8Array): RegistrationChange {
+    const change = this.admit(checkCertificate(certificate, this.trustedIssuers));
+    if (change.change !== 'unchanged') this.ledger.append({ kind: 'certificate', certificate: bytesToHex(certificate) });
+    return change;
+  }
+
+  /** The certificates it holds for a meter, oldest epoch first (empty if unknown). */
+  certificates(meterId: string): MeterCertificate[] {
+    return (this.meters.get(meterId) ?? []).map((e) => e.cert);
   }
 
   /**
-   * Its decryption share of a meter's bill for [from, to): recomputes the
-   * encrypted energy charge Σ price_t·C_t from the signed records and refuses
-   * (POLICY_REFUSED) anything its policy does not allow.
+   * Its decryption share of a meter's bill for [from, to) (whole days of the
+   * tariff's zone): recomputes the encrypted energy charge Σ price_t·C_t from the
+   * signed records and refuses (POLICY_REFUSED, naming the rule) anything its
+   * policy does not allow. The same request again gets a fresh share of the same
+   * charge: it releases nothing new.
    */
-  billShare(
-    req: { meterId: string; from: number; to: number; tariffVersion: number; records: readonly Uint8Array[] },
-    rng: RandomSource = cryptoRandom,
-  ): { encryptedCharge: Ciphertext; intervals: number[]; share: DecryptionShare; maxCharge: bigint } {
-    const tariff = this.tariffs.get(req.tariffVersion);
-    if (tariff === undefined) refuse(`unknown tariff version ${req.tariffVersion}`);
-    const { records, readings: all } = this.readingsOf(req.records);
+  billShare(req: { meterId: string; from: number; to: number; tariffVersion: number; records: readonly Uint8Array[] }, rng: RandomSource = cryptoRandom): BillRelease {
+    const tariff = this.tariff(req.tariffVersion);
+    this.checkPeriod(tariff, req.from, req.to, this.policy.maxBillDays);
+    const { records, readings: all } = this.readingsOf(req.records, tariff);
     const readings = all.filter((r) => {
-      if (r.meterId !== req.meterId) refuse(`a record of meter ${r.meterId} is not part of meter ${req.meterId}'s bill`);
+      if (r.meterId !== req.meterId) refuse('record', `a record of meter ${r.meterId} is not part of meter ${req.meterId}'s bill`);
       return r.intervalStart >= req.from && r.intervalStart < req.to;
     });
+    readings.sort((a, b) => a.intervalStart - b.intervalStart);
     if (readings.length < this.policy.minIntervals) {
-      refuse(`a bill must cover at least ${this.policy.minIntervals} intervals, this one covers ${readings.length}`);
+      refuse('min-intervals', `a bill must cover at least ${this.policy.minIntervals} readings, this one covers ${readings.length}`);
     }
-    const keys = readings.map((r) => `${r.meterId}@${r.intervalStart}`);
-    const reused = keys.find((k) => this.billed.has(k));
-    if (reused !== undefined) refuse(`interval ${reused} was already part of another bill`);
+    this.checkTight(tariff, req.from, req.to, readings);
+    const intervals = readings.map((r) => r.intervalStart);
+    const encryptedCharge = encryptedEnergyCharge(readings, tariff);
+    const charge = bytesToHex(encodeCiphertext(encryptedCharge));
+    const earlier = (this.bills.get(req.meterId) ?? []).filter((b) => b.from < req.to && req.from < b.to);
+    const repeat = earlier.length === 1 && earlier[0]!.from === req.from && earlier[0]!.to === req.to && earlier[0]!.tariffVersion === req.tariffVersion && earlier[0]!.charge === charge;
+    if (!repeat && earlier.length > 0) {
+      const b = earlier[0]!;
+      refuse('overlap', `meter ${req.meterId} was already billed for [${b.from}, ${b.to}), which overlaps [${req.from}, ${req.to})`);
+    }
+    for (const g of (this.grids.get(req.meterId) ?? []).filter((g) => g.from < req.to && req.from < g.to)) {
+      // Under the grid's prices too: a member billed at other relative prices could split its band sums out.
+      if (g.from !== req.from || g.to !== req.to || g.tariffVersion !== req.tariffVersion || intervals.length !== gridIntervals(g).length) {
+        refuse('grid-bill', `meter ${req.meterId} is a member of feeder ${g.feeder}'s grid [${g.from}, ${g.to}) under tariff ${g.tariffVersion}: its bill for those days must cover exactly them, under that tariff, with every one of its ${gridIntervals(g).length} readings`);
+      }
+    }
     this.verify(records);
-    const encryptedCharge = encryptedEnergyCharge(readings, tariff!);
     const share = partialDecrypt(this.key, this.share, encryptedCharge, billContext(req.meterId, req.from, req.to, req.tariffVersion), rng);
-    this.ledger?.record('bill', keys); // durable before the share leaves
-    keys.forEach((k) => this.billed.add(k));
-    return { encryptedCharge, intervals: readings.map((r) => r.intervalStart), share, maxCharge: maxEnergyCharge(readings, tariff!) };
-  }
-
-  /** Its decryption share of the total of a feeder's meters for the interval starting at `intervalStart`. */
-  feederShare(
-    req: { feeder: string; intervalStart: number; records: readonly Uint8Array[] },
-    rng: RandomSource = cryptoRandom,
-  ): { encryptedTotal: Ciphertext; meters: string[]; share: DecryptionShare; maxTotal: bigint } {
-    const { records, readings: all } = this.readingsOf(req.records);
-    const readings = all.filter((r) => {
-      if (this.meters.get(r.meterId)!.feeder !== req.feeder) refuse(`meter ${r.meterId} is not on feeder ${req.feeder}`);
-      return r.intervalStart === req.intervalStart;
-    });
-    if (readings.length < this.policy.minMeters) {
-      refuse(`a feeder aggregate needs at least ${this.policy.minMeters} meters reporting, feeder ${req.feeder} has ${readings.length}`);
+    if (!repeat) {
+      const entry = { kind: 'bill' as const, meterId: req.meterId, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervals, charge };
+      this.ledger.append(entry); // durable before the share leaves
+      this.noteBill(entry);
     }
-    const keys = readings.map((r) => `${r.meterId}@${r.intervalStart}`);
-    const reused = keys.find((k) => this.aggregated.has(k));
-    if (reused !== undefined) refuse(`reading ${reused} was already part of another feeder aggregate`);
-    this.verify(records);
-    const encryptedTotal = weightedSum(readings.map((r) => r.ciphertext));
-    const share = partialDecrypt(this.key, this.share, encryptedTotal, feederContext(req.feeder, req.intervalStart), rng);
-    this.ledger?.record('feeder', keys);
-    keys.forEach((k) => this.aggregated.add(k));
-    return { encryptedTotal, meters: readings.map((r) => r.meterId), share, maxTotal: readings.reduce((acc, r) => acc + r.max, 0n) };
+    return { encryptedCharge, intervals, share, maxCharge: maxEnergyCharge(readings, tariff) };
   }
 
   /**
-   * Decodes records and lists their readings, refusing (naming the record) one
-   * of a meter it does not know, one that proves bounds outside its meter's
-   * class, and two records that claim one interval. The cheap checks: the
-   * records' cryptography is `verify`'s, once the request has passed the policy.
+   * Its decryption shares of a feeder's grid over [from, to) (whole days of the
+   * tariff's zone): the total of every interval of the period, over the feeder's
+   * meters whose records the request holds and that qualify (docs/notes-privacy.md,
+   * rule 6); the others are listed in `excluded`. Refused unless at least
+   * `minMeters` qualify, counting at most `maxNewMeters` newly certified ones. The
+   * same grid asked again is answered over its original members.
    */
-  private readingsOf(bytes: readonly Uint8Array[]): { records: RecordToVerify[]; readings: Reading[] } {
+  gridShares(
+    req: { feeder: string; from: number; to: number; tariffVersion: number; intervalSeconds?: number; records: readonly Uint8Array[] },
+    rng: RandomSource = cryptoRandom,
+  ): GridRelease {
+    const tariff = this.tariff(req.tariffVersion);
+    if (typeof req.feeder !== 'string' || req.feeder.length === 0) throw new ZkmeterError('INVALID_ARGUMENT', '"feeder" expected a feeder id');
+    this.checkPeriod(tariff, req.from, req.to, this.policy.maxGridDays);
+    const { records, readings: all, otherTariff } = this.readingsOf(req.records, tariff, true);
+    // The grid's interval: as asked, else the one the request's records share.
+    const steps = new Set(records.map((r) => r.record.header.intervalSeconds));
+    const step = req.intervalSeconds ?? (steps.size === 1 ? [...steps][0]! : NaN);
+    if (!Number.isSafeInteger(step) || step < 60 || DAY % step !== 0) {
+      throw new ZkmeterError('INVALID_ARGUMENT', '"intervalSeconds" expected a divisor of 86,400 of at least 60 (needed when the records do not share one interval)');
+    }
+    const grid: GridEntry = { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervalSeconds: step, members: [] };
+    const intervals = gridIntervals(grid);
+    if (intervals.length < this.policy.minIntervals) refuse('grid', `a grid must span at least ${this.policy.minIntervals} intervals`);
+    const byMeter = new Map<string, Map<number, Reading>>();
+    for (const r of all) {
+      if (r.intervalStart < req.from || r.intervalStart >= req.to) continue;
+      let m = byMeter.get(r.meterId);
+      if (m === undefined) byMeter.set(r.meterId, (m = new Map()));
+      m.set(r.intervalStart, r);
+    }
+    const same = [...new Set([...byMeter.keys()].flatMap((id) => this.grids.get(id) ?? []))].find(
+      (g) => g.feeder === req.feeder && g.from === req.from && g.to === req.to && g.tariffVersion === req.tariffVersion && g.intervalSeconds === step,
+    );
+    const excluded: { meterId: string; why: string }[] = [...otherTariff].filter((id) => !byMeter.has(id)).map((meterId) => ({ meterId, why: `sealed under another tariff version than ${req.tariffVersion}` }));
+    let members: string[];
+    if (same !== undefined) {
+      members = [...same.members];
+      const missing = members.find((id) => intervals.some((t) => !byMeter.get(id)?.has(t)));
+      if (missing !== undefined) refuse('grid', `feeder ${req.feeder}'s grid [${req.from}, ${req.to}) was released over meters whose records this request lacks (${missing})`);
+    } else {
+      members = [];
+      for (const [meterId, readings] of [...byMeter].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const why = otherTariff.has(meterId) ? `sealed part of the period under another tariff version than ${req.tariffVersion}` : this.gridIneligibility(meterId, readings, grid, intervals);
+        if (why === undefined) members.push(meterId);
+        else excluded.push({ meterId, why });
+      }
+      const windowStart = req.from - this.policy.newMeterWindowDays * DAY;
+      const isNew = (id: string) => this.meters.get(id)!.some((e) => e.cert.validFrom > windowStart);
+      const newcomers = members.filter(isNew).length;
+      const counted = members.length - newcomers + Math.min(newcomers, this.policy.maxNewMeters);
+      if (counted < this.policy.minMeters) {
+        if (members.length >= this.policy.minMeters) {
+          refuse('new-meters', `feeder ${req.feeder}'s grid has ${members.length} qualifying meters, but ${newcomers} were certified within ${this.policy.newMeterWindowDays} days before it and at most ${this.policy.maxNewMeters} of those count: ${counted} < ${this.policy.minMeters}`);
+        }
+        refuse('min-meters', `a grid needs at least ${this.policy.minMeters} meters that reported every interval of it, feeder ${req.feeder} has ${members.length}` + (excluded.length ? ` (${excluded.map((x) => `${x.meterId}: ${x.why}`).slice(0, 3).join('; ')})` : ''));
+      }
+    }
+    const memberSet = new Set(members);
+    const memberRecords = new Set(all.filter((r) => memberSet.has(r.meterId)).map((r) => r.record));
+    this.verify(records.filter((_, k) => memberRecords.has(k)));
+    const totals = intervals.map((t) => {
+      const at = members.map((id) => byMeter.get(id)!.get(t)!);
+      const encryptedTotal = weightedSum(at.map((r) => r.ciphertext));
+      const share = partialDecrypt(this.key, this.share, encryptedTotal, gridContext(req.feeder, req.from, req.to, t), rng);
+      return { intervalStart: t, encryptedTotal, share, maxTotal: at.reduce((acc, r) => acc + r.max, 0n) };
+    });
+    if (same === undefined) {
+      const entry = { kind: 'grid' as const, ...grid, members };
+      this.ledger.append(entry); // durable before the shares leave
+      this.noteGrid(entry);
+    }
+    return { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, members, excluded, totals };
+  }
+
+  /** Why a meter whose readings of the grid's period are `readings` cannot be a member, or undefined. */
+  private gridIneligibility(meterId: string, readings: Map<number, Reading>, g: GridEntry, intervals: readonly number[]): string | undefined {
+    const epochs = (this.meters.get(meterId) ?? []).filter((e) => e.cert.validFrom < g.to && g.from < e.validUntil);
+    if (epochs.length === 0 || epochs[0]!.cert.validFrom > g.from) return 'not certified for the whole period';
+    const elsewhere = epochs.find((e) => e.cert.feeder !== g.feeder);
+    if (elsewhere !== undefined) return `certified on feeder ${elsewhere.cert.feeder} for part of the period`;
+    if (epochs.some((e) => e.cert.meterClass.intervalSeconds !== g.intervalSeconds)) return `its class's interval is not ${g.intervalSeconds} s`;
+    const missing = intervals.filter((t) => !readings.has(t)).length;
+    if (missing > 0) return `${missing} of its ${intervals.length} readings are missing`;
+    if ((this.grids.get(meterId) ?? []).some((o) => o.from < g.to && g.from < o.to)) return 'already a member of another grid on these days';
+    const bill = (this.bills.get(meterId) ?? []).find((b) => b.from < g.to && g.from < b.to);
+    if (bill !== undefined && (bill.from !== g.from || bill.to !== g.to || bill.tariffVersion !== g.tariffVersion || bill.intervals.length !== intervals.length)) {
+      return `billed for [${bill.from}, ${bill.to}) under tariff ${bill.tariffVersion}, not exactly the grid's days under its tariff`;
+    }
+    return undefined;
+  }
+
+  private tariff(version: number): Tariff {
+    const tariff = this.tariffs.get(version);
+    if (tariff === undefined) refuse('tariff', `tariff version ${version} is not one of the authority's (${[...this.tariffs.keys()].join(', ')})`);
+    return tariff;
+  }
+
+  /** A period of whole days of the tariff's zone, at most `maxDays` long. */
+  private checkPeriod(tariff: Tariff, from: number, to: number, maxDays: number): void {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to > FAR_FUTURE) throw new ZkmeterError('INVALID_ARGUMENT', '"from" and "to" expected Unix seconds');
+    if (!(from < to)) refuse('whole-days', `the period [${from}, ${to}) is empty`);
+    if (!isLocalMidnight(tariff, from) || !isLocalMidnight(tariff, to)) {
+      refuse('whole-days', `the period [${from}, ${to}) does not start and end at midnight in ${tariff.timeZone ?? 'UTC'}: bills and grids cover whole days`);
+    }
+    const days = localDay(tariff, to - 1) - localDay(tariff, from) + 1;
+    if (days > maxDays) refuse('whole-days', `the period spans ${days} days, at most ${maxDays}`);
+  }
+
+  /** The period's first and last day hold a reading: it is the tightest run of whole days around them. */
+  private checkTight(tariff: Tariff, from: number, to: number, readings: readonly Reading[]): void {
+    if (localDay(tariff, readings[0]!.intervalStart) !== localDay(tariff, from) || localDay(tariff, readings.at(-1)!.intervalStart) !== localDay(tariff, to - 1)) {
+      refuse('whole-days', `the period [${from}, ${to}) has days before its first or after its last reading: a bill covers the days of its readings`);
+    }
+  }
+
+  /**
+   * Decodes records and lists their readings, refusing (naming the record) one of a
+   * meter it holds no certificate for, one outside its key epoch's validity, one that
+   * proves bounds other than its class's, one under another tariff version, and two
+   * records that claim one interval. For a grid (`lenient`), a record of another
+   * tariff version only keeps its meter out. The cheap checks: the records'
+   * cryptography is `verify`'s, once the request has passed the policy.
+   */
+  private readingsOf(bytes: readonly Uint8Array[], tariff: Tariff, lenient = false): { records: (RecordToVerify & { index: number })[]; readings: Reading[]; otherTariff: Set<string> } {
     if (!Array.isArray(bytes)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array');
+    const otherTariff = new Set<string>();
     const readings: Reading[] = [];
     const seen = new Set<string>();
-    const records = bytes.map((b, i): RecordToVerify => {
+    const records: (RecordToVerify & { index: number })[] = [];
+    bytes.forEach((b, i) => {
       let r: MeterRecord;
       try {
         r = decodeRecord(b);
@@ -162,42 +430,103 @@ export class PrivacyAuthority {
         if (!(e instanceof ZkmeterError)) throw e;
         throw new ZkmeterError(e.code, `record ${i}: ${e.message}`, { index: i, cause: e });
       }
-      const m = this.meters.get(r.header.meterId);
-      if (m === undefined) refuse(`${recordName(i, r)}: meter ${r.header.meterId} is not registered with the authority`);
-      // Only the bounds matter here: they are what the range proof proves (bits only cap max − min).
-      const { min, max } = r.header.bounds;
-      const c = m.meterClass;
-      if (min < c.plausible.min || max > c.plausible.max) {
-        refuse(`${recordName(i, r)} proves bounds [${min}, ${max}], outside the plausible [${c.plausible.min}, ${c.plausible.max}] of class ${c.name}`);
+      const h = r.header;
+      const epochs = this.meters.get(h.meterId);
+      if (epochs === undefined) refuse('registry', `${recordName(i, r)}: meter ${h.meterId} has no certificate from a trusted provisioning key`);
+      const epoch = epochs.find((e) => e.cert.keyEpoch === h.keyEpoch);
+      if (epoch === undefined) refuse('registry', `${recordName(i, r)}: meter ${h.meterId} has no certificate for key epoch ${h.keyEpoch}`);
+      const intervals = recordIntervals(h);
+      if (intervals[0]! < epoch.cert.validFrom || intervals.at(-1)! >= epoch.validUntil) {
+        refuse('registry', `${recordName(i, r)}: key epoch ${h.keyEpoch} of meter ${h.meterId} signs intervals in [${epoch.cert.validFrom}, ${epoch.validUntil})`);
       }
-      recordIntervals(r.header).forEach((t, j) => {
-        const k = `${r.header.meterId}@${t}`;
-        if (seen.has(k)) refuse(`two records claim interval ${k}`);
+      const c = epoch.cert.meterClass;
+      const expected = h.abnormal ? c.plausible : c.normal;
+      if (h.bits !== c.bits || h.intervalSeconds !== c.intervalSeconds || h.bounds.min !== expected.min || h.bounds.max !== expected.max) {
+        refuse('class-bounds', `${recordName(i, r)} proves bounds [${h.bounds.min}, ${h.bounds.max}] in ${h.bits} bits, not its class ${c.name}'s ${h.abnormal ? 'plausible' : 'normal'} bounds`);
+      }
+      if (h.tariffVersion !== tariff.version) {
+        if (lenient) {
+          otherTariff.add(h.meterId);
+          return;
+        }
+        refuse('tariff', `${recordName(i, r)} was sealed under tariff version ${h.tariffVersion}, not ${tariff.version}`);
+      }
+      const problem = priceSpreadProblem(tariff, c, this.policy.minIntervals);
+      if (problem !== undefined) refuse('tariff', problem);
+      intervals.forEach((t, j) => {
+        const k = `${h.meterId}@${t}`;
+        if (seen.has(k)) refuse('record', `two records claim interval ${k}`);
         seen.add(k);
-        readings.push({ meterId: r.header.meterId, intervalStart: t, ciphertext: r.ciphertexts[j]!, max: r.header.bounds.max });
+        readings.push({ meterId: h.meterId, intervalStart: t, ciphertext: r.ciphertexts[j]!, max: h.bounds.max, record: records.length });
       });
-      return { record: r, meterKey: m.publicKey };
+      records.push({ record: r, meterKey: epoch.cert.publicKey, index: i });
     });
-    return { records, readings };
+    return { records, readings, otherTariff };
   }
 
   /**
    * Refuses the request, naming the first bad record, unless every record's
    * signature, range proof and proof of equivalence verify: a ciphertext that
-   * does not hold its proved reading would make the aggregate undecryptable
-   * once its readings, honest neighbours' included, were marked used.
+   * does not hold its proved reading would make the aggregate undecryptable.
    */
-  private verify(records: readonly RecordToVerify[]): void {
-    verifyRecords(records, this.key.publicKey).forEach((v, i) => {
-      if (!v.ok) refuse(`${recordName(i, records[i]!.record)} is refused (${v.reason}): ${v.detail}`);
+  private verify(records: readonly (RecordToVerify & { index?: number })[]): void {
+    verifyRecords(records, this.key.publicKey).forEach((v, k) => {
+      const r = records[k]!;
+      if (!v.ok) refuse('record', `${recordName(r.index ?? k, r.record)} is refused (${v.reason}): ${v.detail}`);
     });
   }
+
+  /** Adds a checked certificate to the registry: a new meter, or a later epoch of a known one. */
+  private admit(cert: MeterCertificate): RegistrationChange {
+    const epochs = this.meters.get(cert.meterId) ?? [];
+    const change = certificateChange(epochs.map((e) => e.cert), cert);
+    if (change.change === 'unchanged') return change;
+    const last = epochs.at(-1);
+    if (last !== undefined) last.validUntil = cert.validFrom;
+    epochs.push({ cert, validUntil: FAR_FUTURE });
+    this.meters.set(cert.meterId, epochs);
+    return change;
+  }
+
+  private noteBill(b: BillEntry): void {
+    let list = this.bills.get(b.meterId);
+    if (list === undefined) this.bills.set(b.meterId, (list = []));
+    list.push({ meterId: b.meterId, from: b.from, to: b.to, tariffVersion: b.tariffVersion, intervals: [...b.intervals], charge: b.charge });
+  }
+
+  private noteGrid(g: GridEntry): void {
+    const entry: GridEntry = { feeder: g.feeder, from: g.from, to: g.to, tariffVersion: g.tariffVersion, intervalSeconds: g.intervalSeconds, members: [...g.members] };
+    for (const id of entry.members) {
+      let list = this.grids.get(id);
+      if (list === undefined) this.grids.set(id, (list = []));
+      list.push(entry);
+    }
+  }
+}
+
+function validatePolicy(p: AuthorityPolicy): void {
+  const int = (v: number, name: string, min: number) => {
+    if (!Number.isSafeInteger(v) || v < min) throw new ZkmeterError('INVALID_ARGUMENT', `policy "${name}" expected an integer of at least ${min}`);
+  };
+  int(p.minIntervals, 'minIntervals', 3);
+  int(p.minMeters, 'minMeters', 3);
+  int(p.maxNewMeters, 'maxNewMeters', 0);
+  int(p.newMeterWindowDays, 'newMeterWindowDays', 0);
+  int(p.maxGridDays, 'maxGridDays', 1);
+  int(p.maxBillDays, 'maxBillDays', 1);
+}
+
+/** Every interval start of a grid's period. */
+function gridIntervals(g: { from: number; to: number; intervalSeconds: number }): number[] {
+  const out: number[] = [];
+  for (let t = g.from; t < g.to; t += g.intervalSeconds) out.push(t);
+  return out;
 }
 
 function recordName(i: number, r: MeterRecord): string {
   return `record ${i} (meter ${r.header.meterId}, interval ${r.header.intervalStart})`;
 }
 
-function refuse(message: string): never {
-  throw new ZkmeterError('POLICY_REFUSED', message);
+function refuse(rule: PolicyRule, message: string): never {
+  throw new ZkmeterError('POLICY_REFUSED', `refused by rule '${rule}': ${message}`);
 }

@@ -4,8 +4,9 @@
  * the privacy authority together, each with a DLEQ proof of its decryption
  * share. The published bill carries the encrypted charge and both shares, so
  * anyone holding the signed records can check that the amount is what those
- * records encrypt, priced by the tariff (customer.ts). Feeder aggregates work
- * the same way, with weights 1, per interval.
+ * records encrypt, priced by the tariff (customer.ts). Feeder totals work the
+ * same way, with weights 1, per interval, released a whole grid at a time
+ * (authority.ts, docs/notes-privacy.md).
  * @module
  */
 import { ZkmeterError } from '../errors.js';
@@ -16,13 +17,18 @@ import { equalBytes } from '../backend/bytes.js';
 import type { PrivacyAuthority } from './authority.js';
 import type { ControlCenter } from './center.js';
 import { priceAt, standingCharge, type Tariff } from './tariff.js';
+import type { MeterClass } from './meter.js';
 
 export interface Bill {
   readonly meterId: string;
-  /** Billing period [from, to), Unix seconds. */
+  /** Billing period [from, to), Unix seconds: whole days of the tariff's time zone. */
   readonly from: number;
   readonly to: number;
   readonly tariffVersion: number;
+  /** ISO 4217 code of the amounts' currency (the tariff's). */
+  readonly currency: string;
+  /** Minor units per unit of `currency`: every amount below is in minor units, every reading in Wh. */
+  readonly minorPerMajor: bigint;
   /** Start of every interval billed, ascending. */
   readonly intervals: readonly number[];
   /**
@@ -35,6 +41,7 @@ export interface Bill {
   readonly encryptedEnergyCharge: Ciphertext;
   /** Its decryption, in the tariff's minor units. */
   readonly energyCharge: bigint;
+  /** The tariff's standing charge for each day the billed readings cover. */
   readonly standingCharge: bigint;
   readonly total: bigint;
   /** The decryption shares (with DLEQ proofs) that decrypt `encryptedEnergyCharge`. */
@@ -48,9 +55,9 @@ export function billContext(meterId: string, from: number, to: number, tariffVer
   return encoder.encode(`zkmeter/bill v1|${meterId}|${from}|${to}|${tariffVersion}`);
 }
 
-/** What decryption shares of a feeder aggregate are bound to. */
-export function feederContext(feeder: string, intervalStart: number): Uint8Array {
-  return encoder.encode(`zkmeter/feeder v1|${feeder}|${intervalStart}`);
+/** What decryption shares of one interval total of a feeder's grid over [from, to) are bound to. */
+export function gridContext(feeder: string, from: number, to: number, intervalStart: number): Uint8Array {
+  return encoder.encode(`zkmeter/grid v1|${feeder}|${from}|${to}|${intervalStart}`);
 }
 
 /** Σ price_t · C_t for readings {intervalStart, ciphertext}. */
@@ -101,13 +108,16 @@ export async function issueBill(o: {
     throw new ZkmeterError('INTERNAL', 'the authority computed a different encrypted charge from the same records');
   }
   const energyCharge = thresholdDecrypt(o.key, encrypted, [own, theirs.share], context, { max: theirs.maxCharge });
-  const standing = standingCharge(o.tariff, o.from, o.to);
+  const intervals = readings.map((r) => r.intervalStart);
+  const standing = standingCharge(o.tariff, intervals);
   return {
     meterId: o.meterId,
     from: o.from,
     to: o.to,
     tariffVersion: o.tariff.version,
-    intervals: readings.map((r) => r.intervalStart),
+    currency: o.tariff.currency,
+    minorPerMajor: o.tariff.minorPerMajor,
+    intervals,
     recordIds: readings.map((r) => r.recordId),
     encryptedEnergyCharge: encrypted,
     energyCharge,
@@ -117,23 +127,54 @@ export async function issueBill(o: {
   };
 }
 
-/** A feeder's total consumption (Wh) in one interval, released only with the authority's consent. */
-export async function releaseFeederAggregate(o: {
+/** A feeder's grid: its total consumption (Wh) in every interval of whole days, over the meters the authority let in. */
+export interface FeederGrid {
+  readonly feeder: string;
+  readonly from: number;
+  readonly to: number;
+  readonly tariffVersion: number;
+  readonly members: readonly string[];
+  /** Meters of the feeder left out, with the authority's reason. */
+  readonly excluded: readonly { meterId: string; why: string }[];
+  readonly totals: readonly { intervalStart: number; totalWh: bigint }[];
+}
+
+/**
+ * Releases a feeder's grid over [from, to) (whole days): the center sends the
+ * signed records of the feeder's meters for those days; the authority decides
+ * the members and returns its share of every interval's total; the center adds
+ * its own and decrypts each.
+ */
+export async function releaseFeederGrid(o: {
   center: ControlCenter;
   centerShare: KeyShare;
   key: SharedKey;
   authority: PrivacyAuthority;
+  tariff: Tariff;
   feeder: string;
-  intervalStart: number;
+  from: number;
+  to: number;
+  meterClass?: MeterClass;
   rng?: RandomSource;
-}): Promise<{ feeder: string; intervalStart: number; meters: string[]; totalWh: bigint }> {
+}): Promise<FeederGrid> {
   const rng = o.rng ?? cryptoRandom;
-  const readings = await o.center.feederReadings(o.feeder, o.intervalStart);
-  const context = feederContext(o.feeder, o.intervalStart);
-  // The authority refuses small feeders before the center spends anything.
-  const theirs = o.authority.feederShare({ feeder: o.feeder, intervalStart: o.intervalStart, records: await o.center.evidenceFor(readings) }, rng);
-  const own = partialDecrypt(o.key, o.centerShare, theirs.encryptedTotal, context, rng);
-  const max = theirs.maxTotal;
-  const totalWh = thresholdDecrypt(o.key, theirs.encryptedTotal, [own, theirs.share], context, { max });
-  return { feeder: o.feeder, intervalStart: o.intervalStart, meters: theirs.meters, totalWh };
+  const readings = await o.center.feederReadingsIn(o.feeder, o.from, o.to);
+  // The authority refuses small or incomplete grids before the center spends anything.
+  const theirs = o.authority.gridShares(
+    {
+      feeder: o.feeder,
+      from: o.from,
+      to: o.to,
+      tariffVersion: o.tariff.version,
+      ...(o.meterClass ? { intervalSeconds: o.meterClass.intervalSeconds } : {}),
+      records: await o.center.evidenceFor(readings),
+    },
+    rng,
+  );
+  const totals = theirs.totals.map((t) => {
+    const context = gridContext(o.feeder, o.from, o.to, t.intervalStart);
+    const own = partialDecrypt(o.key, o.centerShare, t.encryptedTotal, context, rng);
+    return { intervalStart: t.intervalStart, totalWh: thresholdDecrypt(o.key, t.encryptedTotal, [own, t.share], context, { max: t.maxTotal }) };
+  });
+  return { feeder: o.feeder, from: o.from, to: o.to, tariffVersion: o.tariff.version, members: theirs.members, excluded: theirs.excluded, totals };
 }

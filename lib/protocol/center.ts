@@ -1,5 +1,8 @@
 /**
- * The control center's verification policy: it registers meters, verifies
+ * The control center's verification policy: it registers meters (from
+ * provisioning certificates, or uncertified for offline tools) with every key
+ * epoch kept, so that a record is verified under the key and class of the
+ * epoch its header names, within that epoch's validity; it verifies
  * records in batches (header policy, then `verifyRecords`: the batch's
  * signatures in one MSM, the signed records' proofs in another), rejects
  * replays and duplicates by (meter, interval), classifies every reading as accepted,
@@ -10,9 +13,11 @@
  */
 import { ZkmeterError } from '../errors.js';
 import type { Ciphertext } from '../crypto/elgamal.js';
+import { equalBytes } from '../backend/bytes.js';
+import { certificateChange, checkCertificate, decodeCertificate, type MeterCertificate, type RegistrationChange } from './certificate.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
 import { decodeRecord, recordIntervals, recordMeterId, type MeterRecord } from './records.js';
-import { MemoryStore, type CenterStore, type Rejection, type StoredMeter, type StoredReading } from './store.js';
+import { MemoryStore, type CenterStore, type Rejection, type StoredEpoch, type StoredMeter, type StoredReading } from './store.js';
 import { validateMeterKey, verifyRecords } from './verify.js';
 
 export type { StoredReading } from './store.js';
@@ -23,9 +28,11 @@ export interface MeterRegistration {
   /** 32-byte x-only BIP340 key. */
   readonly publicKey: Uint8Array;
   readonly meterClass?: MeterClass;
-  /** Grid feeder the meter hangs on, for feeder aggregates. */
+  /** Grid feeder the meter hangs on, for feeder grids (left out: the stored one is kept). */
   readonly feeder?: string;
   readonly keyEpoch?: number;
+  /** Unix seconds from which this key signs readings (default 0: any time). */
+  readonly validFrom?: number;
 }
 
 /** Why a record was not accepted. */
@@ -64,6 +71,8 @@ export interface ControlCenterOptions {
   readonly tariffVersions?: readonly number[];
   /** Where state lives (default: in memory). */
   readonly store?: CenterStore;
+  /** The 32-byte x-only keys whose meter certificates `registerCertificate` accepts (default: none). */
+  readonly provisioningKeys?: readonly Uint8Array[];
 }
 
 /** What the center knows of one interval of a meter (`intervalStatus`). */
@@ -75,25 +84,88 @@ export type IntervalStatus =
 export class ControlCenter {
   private readonly utilityKey: Uint8Array;
   private readonly tariffVersions: ReadonlySet<number> | undefined;
+  private readonly provisioningKeys: readonly Uint8Array[];
   readonly store: CenterStore;
 
   constructor(o: ControlCenterOptions) {
     this.utilityKey = o.utilityKey;
     this.tariffVersions = o.tariffVersions ? new Set(o.tariffVersions) : undefined;
     this.store = o.store ?? new MemoryStore();
+    if (o.provisioningKeys !== undefined && (!Array.isArray(o.provisioningKeys) || !o.provisioningKeys.every((k) => k instanceof Uint8Array && k.length === 32))) {
+      throw new ZkmeterError('INVALID_ARGUMENT', '"provisioningKeys" expected a list of 32-byte x-only keys');
+    }
+    this.provisioningKeys = (o.provisioningKeys ?? []).map((k) => k.slice());
   }
 
-  /** Registers (or re-keys, with a new epoch) a meter. */
-  async register(m: MeterRegistration): Promise<void> {
-    if (typeof m?.meterId !== 'string') throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
+  /**
+   * Registers a meter without a certificate (offline tools such as `zkmeter
+   * center verify`; the service registers only certificates). A first
+   * registration is `registered`; the same key and epoch again `unchanged`; a
+   * higher epoch `re-keyed`, keeping the earlier epochs (valid until the new
+   * one's `validFrom`). Anything that would silently rewrite the registry is
+   * refused (POLICY_REFUSED, rule 'registry'): another key at the same or a
+   * lower epoch, a new feeder or class without a new epoch, a certified meter.
+   * A feeder or class left out is kept from the stored registration.
+   */
+  async register(m: MeterRegistration): Promise<RegistrationChange> {
+    if (typeof m !== 'object' || m === null || typeof m.meterId !== 'string') throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
     const publicKey = validateMeterKey(m.meterId, m.publicKey);
-    await this.store.putMeter({
-      meterId: m.meterId,
-      publicKey,
-      meterClass: m.meterClass ?? HOUSEHOLD,
-      feeder: m.feeder,
-      keyEpoch: m.keyEpoch ?? 0,
-    });
+    const keyEpoch = m.keyEpoch ?? 0;
+    const validFrom = m.validFrom ?? 0;
+    if (!Number.isSafeInteger(keyEpoch) || keyEpoch < 0 || keyEpoch >= 2 ** 32) throw new ZkmeterError('INVALID_ARGUMENT', '"keyEpoch" expected an integer 0 to 2^32 − 1');
+    if (!Number.isSafeInteger(validFrom) || validFrom < 0 || validFrom >= 2 ** 40) throw new ZkmeterError('INVALID_ARGUMENT', '"validFrom" expected Unix seconds 0 to 2^40 − 1');
+    if (m.feeder !== undefined && (typeof m.feeder !== 'string' || m.feeder.length === 0)) throw new ZkmeterError('INVALID_ARGUMENT', '"feeder" expected a feeder id');
+    const existing = await this.store.getMeter(m.meterId);
+    const { meter, change } = uncertifiedChange(existing, { meterId: m.meterId, publicKey, keyEpoch, validFrom, feeder: m.feeder, meterClass: m.meterClass });
+    if (change.change !== 'unchanged') await this.store.putMeter(meter);
+    return change;
+  }
+
+  /**
+   * Registers a meter, or a new key epoch of it, from a certificate signed by one
+   * of the center's provisioning keys (certificate.ts), keeping the earlier
+   * epochs. Refused (POLICY_REFUSED, rule 'registry') for an untrusted issuer, a
+   * bad signature, or an epoch `certificateChange` refuses; INVALID_ARGUMENT (or
+   * the decoder's code) for malformed bytes, and when the center trusts no
+   * provisioning key.
+   */
+  async registerCertificate(bytes: Uint8Array): Promise<RegistrationChange> {
+    return (await this.registerCertificates([bytes]))[0]!;
+  }
+
+  /**
+   * `registerCertificate` for several certificates (in order; later ones may
+   * re-key meters of earlier ones), all or nothing: every certificate is checked
+   * before anything is stored, and a refusal carries the certificate's `index`.
+   */
+  async registerCertificates(certificates: readonly Uint8Array[]): Promise<RegistrationChange[]> {
+    if (this.provisioningKeys.length === 0) {
+      throw new ZkmeterError('INVALID_ARGUMENT', 'the control center has no provisioning keys configured: it cannot check meter certificates');
+    }
+    if (!Array.isArray(certificates)) throw new ZkmeterError('INVALID_ARGUMENT', '"certificates" expected an array of byte arrays');
+    const atIndex = <T>(i: number, fn: () => T): T => {
+      try {
+        return fn();
+      } catch (e) {
+        if (!(e instanceof ZkmeterError)) throw e;
+        throw new ZkmeterError(e.code, e.message, { index: i, cause: e });
+      }
+    };
+    const certs = certificates.map((b, i) => atIndex(i, () => checkCertificate(b, this.provisioningKeys)));
+    const state = await this.store.getMeters([...new Set(certs.map((c) => c.meterId))]);
+    const touched = new Set<string>();
+    const changes = certs.map((c, i) =>
+      atIndex(i, () => {
+        const { meter, change } = certifiedChange(state.get(c.meterId), c);
+        if (change.change !== 'unchanged') {
+          state.set(c.meterId, meter);
+          touched.add(c.meterId);
+        }
+        return change;
+      }),
+    );
+    for (const id of touched) await this.store.putMeter(state.get(id)!);
+    return changes;
   }
 
   meterIds(): Promise<string[]> {
@@ -166,9 +238,14 @@ export class ControlCenter {
     return this.store.readings(meterId, from, to);
   }
 
-  /** Accepted readings of every meter on `feeder` for the interval starting at `t`. */
-  feederReadings(feeder: string, t: number): Promise<StoredReading[]> {
-    return this.store.feederReadings(feeder, t);
+  /** Accepted readings of every meter on `feeder` in [from, to), by meter, then interval. */
+  feederReadingsIn(feeder: string, from: number, to: number): Promise<StoredReading[]> {
+    return this.store.feederReadings(feeder, from, to);
+  }
+
+  /** The meters whose current key epoch is on `feeder`. */
+  feederMeters(feeder: string): Promise<string[]> {
+    return this.store.feederMeters(feeder);
   }
 
   /** The signed records behind `readings`, each once. */
@@ -217,11 +294,18 @@ export class ControlCenter {
 /** Most intervals one `intervalStatus` call lists: a year of 15-minute readings. */
 export const MAX_STATUS_INTERVALS = 366 * 96;
 
-/** What a verifier needs to know about a meter. */
-export interface VerifierRegistration {
+/** One key epoch of a meter, as a verifier needs it. */
+export interface VerifierEpoch {
   readonly publicKey: Uint8Array;
   readonly meterClass: MeterClass;
   readonly keyEpoch: number;
+  /** Unix seconds from which this key signs intervals (default 0); the next epoch's `validFrom` ends it. */
+  readonly validFrom?: number;
+}
+
+/** What a verifier needs to know about a meter: its current epoch, and the earlier ones (oldest first). */
+export interface VerifierRegistration extends VerifierEpoch {
+  readonly history?: readonly VerifierEpoch[];
 }
 
 /** A record whose signature and proofs verified: what the center stores. */
@@ -271,13 +355,12 @@ export function verifyRecordBatch(
       verdicts[index] = { ok: false, ...decodeRejection(e) };
       return;
     }
-    const m = lookup(record.header.meterId);
-    const policy = policyCheck(record, m, tariffVersions);
-    if (policy !== undefined) {
+    const policy = policyCheck(record, lookup(record.header.meterId), tariffVersions);
+    if ('reason' in policy) {
       verdicts[index] = { ok: false, meterId: record.header.meterId, intervals: recordIntervals(record.header), ...policy };
       return;
     }
-    candidates.push({ index, record, meterKey: m!.publicKey });
+    candidates.push({ index, record, meterKey: policy.publicKey });
   });
   verifyRecords(candidates, utilityKey).forEach((v, k) => {
     const { index, record: r } = candidates[k]!;
@@ -293,23 +376,145 @@ export function decodeRejection(e: ZkmeterError): { reason: 'unsupported-version
   return { reason: e.code === 'UNSUPPORTED_VERSION' ? 'unsupported-version' : 'malformed', detail: e.message };
 }
 
-/** Header checks against the registry and the meter's class. */
+/**
+ * Header checks against the registry: the epoch the header names, and that all
+ * the record's intervals lie in that epoch's validity, then its class. Returns
+ * the epoch's key, or why the record is rejected.
+ */
 function policyCheck(
   record: MeterRecord,
   m: VerifierRegistration | undefined,
   tariffVersions: ReadonlySet<number> | undefined,
-): { reason: RejectReason; detail: string } | undefined {
+): { reason: RejectReason; detail: string } | { publicKey: Uint8Array } {
   const h = record.header;
   if (m === undefined) return { reason: 'unknown-meter', detail: `meter ${h.meterId} is not registered` };
-  if (h.keyEpoch !== m.keyEpoch) return { reason: 'key-epoch', detail: `key epoch ${h.keyEpoch}, registered ${m.keyEpoch}` };
+  const epochs = [...(m.history ?? []), m];
+  const at = epochs.findIndex((e) => e.keyEpoch === h.keyEpoch);
+  if (at < 0) {
+    const earlier = epochs.length > 1 ? ` (earlier: ${epochs.slice(0, -1).map((e) => e.keyEpoch).join(', ')})` : '';
+    return { reason: 'key-epoch', detail: `key epoch ${h.keyEpoch}, registered ${m.keyEpoch}${earlier}` };
+  }
+  const epoch = epochs[at]!;
+  const validFrom = epoch.validFrom ?? 0;
+  const validUntil = at + 1 < epochs.length ? (epochs[at + 1]!.validFrom ?? 0) : Infinity;
+  const first = h.intervalStart;
+  const last = h.intervalStart + (h.count - 1) * h.intervalSeconds;
+  if (first < validFrom || last >= validUntil) {
+    const until = validUntil === Infinity ? '' : `, until ${validUntil}`;
+    return { reason: 'key-epoch', detail: `key epoch ${h.keyEpoch} of meter ${h.meterId} signs intervals from ${validFrom}${until}; this record covers ${first} to ${last + h.intervalSeconds}` };
+  }
   if (tariffVersions !== undefined && !tariffVersions.has(h.tariffVersion)) {
     return { reason: 'tariff-version', detail: `unknown tariff version ${h.tariffVersion}` };
   }
-  const c = m.meterClass;
+  const c = epoch.meterClass;
   const expected = h.abnormal ? c.plausible : c.normal;
   if (h.bits !== c.bits || h.intervalSeconds !== c.intervalSeconds || h.bounds.min !== expected.min || h.bounds.max !== expected.max) {
     return { reason: 'class-mismatch', detail: `bits, interval or ${h.abnormal ? 'plausible' : 'normal'} bounds differ from class ${c.name}` };
   }
   if (h.intervalStart % h.intervalSeconds !== 0) return { reason: 'misaligned-interval', detail: `interval start ${h.intervalStart} is not a multiple of ${h.intervalSeconds} s` };
-  return undefined;
+  return { publicKey: epoch.publicKey };
+}
+
+function refuseRegistry(message: string): never {
+  throw new ZkmeterError('POLICY_REFUSED', `refused by rule 'registry': ${message}`);
+}
+
+/** A stored meter's current epoch on its own. */
+function currentEpoch(m: StoredMeter): StoredEpoch {
+  return {
+    publicKey: m.publicKey,
+    meterClass: m.meterClass,
+    feeder: m.feeder,
+    keyEpoch: m.keyEpoch,
+    validFrom: m.validFrom ?? 0,
+    ...(m.certificate !== undefined ? { certificate: m.certificate } : {}),
+  };
+}
+
+/** `m` with `next` as its current epoch and its current one moved into the history. */
+function rekeyed(m: StoredMeter, next: StoredEpoch): StoredMeter {
+  return { meterId: m.meterId, ...next, history: [...(m.history ?? []), currentEpoch(m)] };
+}
+
+/** The `previous` of a re-key's RegistrationChange ('' for a meter without a feeder). */
+function previousOf(m: StoredMeter): NonNullable<RegistrationChange['previous']> {
+  return { keyEpoch: m.keyEpoch, feeder: m.feeder ?? '', meterClass: m.meterClass.name };
+}
+
+/** What an uncertified registration does to `existing` (see `ControlCenter.register`). */
+function uncertifiedChange(
+  existing: StoredMeter | undefined,
+  r: { meterId: string; publicKey: Uint8Array; keyEpoch: number; validFrom: number; feeder: string | undefined; meterClass: MeterClass | undefined },
+): { meter: StoredMeter; change: RegistrationChange } {
+  const epoch = (feeder: string | undefined, meterClass: MeterClass): StoredEpoch => ({ publicKey: r.publicKey, meterClass, feeder, keyEpoch: r.keyEpoch, validFrom: r.validFrom });
+  const changeOf = (m: StoredMeter, change: RegistrationChange['change']): RegistrationChange => ({
+    meterId: r.meterId,
+    change,
+    keyEpoch: m.keyEpoch,
+    feeder: m.feeder ?? '',
+    meterClass: m.meterClass.name,
+    ...(change === 're-keyed' && existing !== undefined ? { previous: previousOf(existing) } : {}),
+  });
+  if (existing === undefined) {
+    const meter: StoredMeter = { meterId: r.meterId, ...epoch(r.feeder, r.meterClass ?? HOUSEHOLD), history: [] };
+    return { meter, change: changeOf(meter, 'registered') };
+  }
+  const id = r.meterId;
+  const certified = existing.certificate !== undefined || (existing.history ?? []).some((e) => e.certificate !== undefined);
+  const sameClass = r.meterClass === undefined || classEquals(r.meterClass, existing.meterClass);
+  const sameFeeder = r.feeder === undefined || r.feeder === existing.feeder;
+  if (r.keyEpoch === existing.keyEpoch && equalBytes(r.publicKey, existing.publicKey) && sameClass && sameFeeder && (r.validFrom === 0 || r.validFrom === (existing.validFrom ?? 0))) {
+    return { meter: existing, change: changeOf(existing, 'unchanged') };
+  }
+  if (certified) refuseRegistry(`meter ${id} is registered from a provisioning certificate: a new key, epoch or feeder needs a new certificate`);
+  if (r.keyEpoch < existing.keyEpoch) refuseRegistry(`meter ${id} is at key epoch ${existing.keyEpoch}: a re-key must raise the epoch, not go back to ${r.keyEpoch}`);
+  if (r.keyEpoch === existing.keyEpoch) {
+    if (!equalBytes(r.publicKey, existing.publicKey)) refuseRegistry(`meter ${id} already has another key at epoch ${r.keyEpoch}: a new key needs a higher epoch`);
+    refuseRegistry(`meter ${id}'s key epoch ${r.keyEpoch} is registered with ${sameFeeder ? (sameClass ? `valid from ${existing.validFrom ?? 0}` : `class ${existing.meterClass.name}`) : `feeder ${existing.feeder ?? '(none)'}`}: a change needs a new key epoch`);
+  }
+  if (r.validFrom < (existing.validFrom ?? 0)) refuseRegistry(`meter ${id}'s key epoch ${r.keyEpoch} cannot start (${r.validFrom}) before epoch ${existing.keyEpoch} did (${existing.validFrom ?? 0})`);
+  const meter = rekeyed(existing, epoch(r.feeder ?? existing.feeder, r.meterClass ?? existing.meterClass));
+  return { meter, change: changeOf(meter, 're-keyed') };
+}
+
+/**
+ * What a checked certificate does to `existing`: `certificateChange` against the
+ * certificates it holds. A meter registered before certificates (its current
+ * epoch uncertified) takes a certificate of its current key and epoch (which
+ * certifies it in place) or of a higher epoch (a re-key).
+ */
+function certifiedChange(existing: StoredMeter | undefined, cert: MeterCertificate): { meter: StoredMeter; change: RegistrationChange } {
+  const next: StoredEpoch = { publicKey: cert.publicKey, meterClass: cert.meterClass, feeder: cert.feeder, keyEpoch: cert.keyEpoch, validFrom: cert.validFrom, certificate: cert.bytes };
+  if (existing === undefined) return { meter: { meterId: cert.meterId, ...next, history: [] }, change: certificateChange([], cert) };
+  const epochs = [...(existing.history ?? []), currentEpoch(existing)];
+  const base = { meterId: cert.meterId, keyEpoch: cert.keyEpoch, feeder: cert.feeder, meterClass: cert.meterClass.name };
+  if (existing.certificate !== undefined) {
+    const change = certificateChange(
+      epochs.flatMap((e) => (e.certificate !== undefined ? [decodeCertificate(e.certificate)] : [])),
+      cert,
+    );
+    return { meter: change.change === 'unchanged' ? existing : rekeyed(existing, next), change };
+  }
+  // Registered before certificates.
+  const prior = existing.history?.at(-1)?.validFrom ?? 0;
+  if (cert.keyEpoch === existing.keyEpoch && equalBytes(cert.publicKey, existing.publicKey) && cert.validFrom >= prior) {
+    return { meter: { meterId: cert.meterId, ...next, history: existing.history ?? [] }, change: { ...base, change: 'registered' } };
+  }
+  if (cert.keyEpoch <= existing.keyEpoch) {
+    refuseRegistry(`meter ${cert.meterId} is at key epoch ${existing.keyEpoch}: a certificate for another key must raise the epoch, this one has ${cert.keyEpoch}`);
+  }
+  if (cert.validFrom < (existing.validFrom ?? 0)) refuseRegistry(`meter ${cert.meterId}'s key epoch ${cert.keyEpoch} cannot start (${cert.validFrom}) before epoch ${existing.keyEpoch} did (${existing.validFrom ?? 0})`);
+  return { meter: rekeyed(existing, next), change: { ...base, change: 're-keyed', previous: previousOf(existing) } };
+}
+
+function classEquals(a: MeterClass, b: MeterClass): boolean {
+  return (
+    a.name === b.name &&
+    a.bits === b.bits &&
+    a.intervalSeconds === b.intervalSeconds &&
+    a.normal.min === b.normal.min &&
+    a.normal.max === b.normal.max &&
+    a.plausible.min === b.plausible.min &&
+    a.plausible.max === b.plausible.max
+  );
 }

@@ -28,7 +28,7 @@ import { ZkmeterError } from '../errors.js';
 import { billContext, encryptedEnergyCharge, type Bill } from './billing.js';
 import type { ReadingOpening } from './meter.js';
 import { decodeRecord, recordIntervals, type MeterRecord } from './records.js';
-import { priceAt, standingCharge, type Tariff } from './tariff.js';
+import { isLocalMidnight, localDay, priceAt, standingCharge, tariffTimeZone, type Tariff } from './tariff.js';
 import { verifyRecords, type RecordCheck } from './verify.js';
 
 export interface IntervalDisagreement {
@@ -74,6 +74,8 @@ export function checkBill(o: {
   meterPublicKey: Uint8Array;
   /** The utility's encryption key (64-byte affine); defaults to key.publicKey. */
   utilityKey?: Uint8Array;
+  /** The customer's earlier bills: a period that overlaps one of them is flagged. */
+  earlierBills?: readonly Bill[];
 }): BillCheck {
   const { bill, tariff } = o;
   if (bill.tariffVersion !== tariff.version) throw new ZkmeterError('INVALID_ARGUMENT', `the bill uses tariff ${bill.tariffVersion}, not ${tariff.version}`);
@@ -121,6 +123,7 @@ export function checkBill(o: {
   if (!bill.intervals.every((t, i) => t >= bill.from && t < bill.to && (i === 0 || t > bill.intervals[i - 1]!))) {
     problems.push(`the billed intervals are not distinct, ascending and inside the period [${bill.from}, ${bill.to})`);
   }
+  problems.push(...periodProblems(bill, tariff, o.earlierBills ?? []));
   const billed: { intervalStart: number; ciphertext: Ciphertext }[] = [];
   const lines: BillCheck['lines'] = [];
   let expected = 0n;
@@ -162,8 +165,11 @@ export function checkBill(o: {
     if (!(e instanceof ZkmeterError)) throw e;
     problems.push(`the bill's decryption is not valid: ${e.message}`);
   }
-  // 5. The amounts.
-  const standing = standingCharge(tariff, bill.from, bill.to);
+  // 5. The amounts, in the tariff's currency.
+  if (bill.currency !== tariff.currency || bill.minorPerMajor !== tariff.minorPerMajor) {
+    problems.push(`the bill is in ${bill.currency} (1/${bill.minorPerMajor}), the tariff in ${tariff.currency} (1/${tariff.minorPerMajor})`);
+  }
+  const standing = standingCharge(tariff, bill.intervals);
   if (bill.standingCharge !== standing) problems.push(`standing charge ${bill.standingCharge}, the tariff gives ${standing}`);
   if (bill.total !== bill.energyCharge + bill.standingCharge) problems.push('the total is not energy charge + standing charge');
   if (bill.energyCharge !== expected) problems.push(`energy charge ${bill.energyCharge}, your readings give ${expected}`);
@@ -179,4 +185,34 @@ export function checkBill(o: {
     verifiedRecords: verdicts.filter((v) => v.ok).length,
     lines,
   };
+}
+
+/**
+ * What is wrong with a bill's period: not whole days of the tariff's zone, days before its first or after
+ * its last billed reading (which would add standing charges for days nothing was billed on), or an
+ * overlap with an earlier bill of the meter (which would bill those days twice).
+ */
+function periodProblems(bill: Bill, tariff: Tariff, earlier: readonly Bill[]): string[] {
+  const problems: string[] = [];
+  const zone = tariffTimeZone(tariff);
+  try {
+    if (!(bill.from < bill.to) || !isLocalMidnight(tariff, bill.from) || !isLocalMidnight(tariff, bill.to)) {
+      problems.push(`the period [${bill.from}, ${bill.to}) is not a run of whole days in ${zone}`);
+    } else if (bill.intervals.length > 0) {
+      const [first, last] = [bill.intervals[0]!, bill.intervals.at(-1)!];
+      if (localDay(tariff, first) !== localDay(tariff, bill.from) || localDay(tariff, last) !== localDay(tariff, bill.to - 1)) {
+        problems.push(`the period [${bill.from}, ${bill.to}) runs beyond the days of its billed readings`);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof ZkmeterError)) throw e;
+    problems.push(`the period [${bill.from}, ${bill.to}) is not a run of whole days in ${zone}: ${e.message}`);
+  }
+  for (const b of earlier) {
+    const same = b.from === bill.from && b.to === bill.to && b.tariffVersion === bill.tariffVersion && equalBytes(b.encryptedEnergyCharge.c1, bill.encryptedEnergyCharge.c1) && equalBytes(b.encryptedEnergyCharge.c2, bill.encryptedEnergyCharge.c2);
+    if (b.meterId === bill.meterId && b.from < bill.to && bill.from < b.to && !same) {
+      problems.push(`the period [${bill.from}, ${bill.to}) overlaps the earlier bill for [${b.from}, ${b.to})`);
+    }
+  }
+  return problems;
 }

@@ -33,14 +33,50 @@ export {
   type StoredReading,
   type Verdict,
   type VerifiedRecord,
+  type VerifierEpoch,
   type VerifierRegistration,
 } from './center.js';
-export { MemoryStore, type CenterStore, type PutOutcome, type RecordToStore, type Rejection, type StoredMeter } from './store.js';
-export { DEFAULT_POLICY, PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from './authority.js';
-export { billContext, encryptedEnergyCharge, feederContext, issueBill, maxEnergyCharge, releaseFeederAggregate, type Bill } from './billing.js';
+export { MemoryStore, type CenterStore, type PutOutcome, type RecordToStore, type Rejection, type StoredEpoch, type StoredMeter } from './store.js';
+export {
+  DEFAULT_POLICY,
+  MemoryLedger,
+  PrivacyAuthority,
+  type AuthorityLedger,
+  type AuthorityPolicy,
+  type BillEntry,
+  type BillRelease,
+  type GridEntry,
+  type GridRelease,
+  type LedgerEntry,
+  type PolicyRule,
+} from './authority.js';
+export {
+  certifyMeter,
+  checkCertificate,
+  decodeCertificate,
+  validateMeterClass,
+  type CertificateFields,
+  type MeterCertificate,
+  type RegistrationChange,
+} from './certificate.js';
+export { billContext, encryptedEnergyCharge, gridContext, issueBill, maxEnergyCharge, releaseFeederGrid, type Bill, type FeederGrid } from './billing.js';
 export { checkBill, type BillCheck, type IntervalDisagreement } from './customer.js';
 export { verifyRecords, type RecordCheck, type RecordToVerify, type RecordVerdict } from './verify.js';
-export { DEFAULT_TARIFF, bandAt, formatAmount, priceAt, standingCharge, validateTariff, type Tariff, type TariffBand } from './tariff.js';
+export {
+  DEFAULT_TARIFF,
+  bandAt,
+  coveredDays,
+  formatAmount,
+  isLocalMidnight,
+  localDay,
+  priceAt,
+  priceSpreadProblem,
+  standingCharge,
+  tariffDigest,
+  validateTariff,
+  type Tariff,
+  type TariffBand,
+} from './tariff.js';
 export {
   billFromJson,
   billToJson,

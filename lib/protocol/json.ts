@@ -96,6 +96,8 @@ export function billToJson(b: Bill): Json {
     from: b.from,
     to: b.to,
     tariffVersion: b.tariffVersion,
+    currency: b.currency,
+    minorPerMajor: b.minorPerMajor.toString(),
     intervals: b.intervals,
     recordIds: b.recordIds,
     encryptedEnergyCharge: bytesToHex(encodeCiphertext(b.encryptedEnergyCharge)),
@@ -107,7 +109,7 @@ export function billToJson(b: Bill): Json {
 }
 
 export function billFromJson(v: unknown): Bill {
-  const o = obj(v, 'bill', ['meterId', 'from', 'to', 'tariffVersion', 'intervals', 'recordIds', 'encryptedEnergyCharge', 'energyCharge', 'standingCharge', 'total', 'decryptionShares']);
+  const o = obj(v, 'bill', ['meterId', 'from', 'to', 'tariffVersion', 'currency', 'minorPerMajor', 'intervals', 'recordIds', 'encryptedEnergyCharge', 'energyCharge', 'standingCharge', 'total', 'decryptionShares']);
   if (!Array.isArray(o.intervals)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "intervals" expected an array');
   if (!Array.isArray(o.recordIds) || o.recordIds.length !== o.intervals.length) {
     throw new ZkmeterError('INVALID_ARGUMENT', 'bill "recordIds" expected an array with one record id per interval');
@@ -118,6 +120,8 @@ export function billFromJson(v: unknown): Bill {
     from: int(o.from, 'from'),
     to: int(o.to, 'to'),
     tariffVersion: int(o.tariffVersion, 'tariffVersion', 0, 2 ** 32 - 1),
+    currency: str(o.currency, 'currency'),
+    minorPerMajor: decimal(o.minorPerMajor, 'minorPerMajor'),
     intervals: o.intervals.map((t, i) => int(t, `intervals[${i}]`)),
     recordIds: o.recordIds.map((id, i) => bytesToHex(hexToBytes(str(id, `recordIds[${i}]`), `recordIds[${i}]`, 32))),
     encryptedEnergyCharge: decodeCiphertext(hexToBytes(str(o.encryptedEnergyCharge, 'encryptedEnergyCharge'), 'encryptedEnergyCharge', 66)),
@@ -158,11 +162,12 @@ export function tariffToJson(t: Tariff): Json {
     minorPerMajor: t.minorPerMajor.toString(),
     standingChargePerDay: t.standingChargePerDay.toString(),
     bands: t.bands.map((b) => ({ name: b.name, fromHour: b.fromHour, pricePerWh: b.pricePerWh.toString() })),
+    timeZone: t.timeZone ?? 'UTC',
   };
 }
 
 export function tariffFromJson(v: unknown): Tariff {
-  const o = obj(v, 'tariff', ['version', 'currency', 'minorPerMajor', 'standingChargePerDay', 'bands']);
+  const o = obj(v, 'tariff', ['version', 'currency', 'minorPerMajor', 'standingChargePerDay', 'bands'], ['timeZone']);
   if (!Array.isArray(o.bands)) throw new ZkmeterError('INVALID_ARGUMENT', 'tariff "bands" expected an array');
   return validateTariff({
     version: int(o.version, 'version', 0, 2 ** 32 - 1),
@@ -173,6 +178,7 @@ export function tariffFromJson(v: unknown): Tariff {
       const e = obj(b, `bands[${i}]`, ['name', 'fromHour', 'pricePerWh']);
       return { name: str(e.name, 'name'), fromHour: int(e.fromHour, 'fromHour', 0, 23), pricePerWh: decimal(e.pricePerWh, 'pricePerWh') };
     }),
+    ...(o.timeZone !== undefined ? { timeZone: str(o.timeZone, 'timeZone') } : {}),
   });
 }
 

@@ -17,14 +17,28 @@ import type { MeterClass } from './meter.js';
 import type { RecordHeader } from './records.js';
 import { recordIntervals } from './records.js';
 
-/** A registered meter. */
-export interface StoredMeter {
-  readonly meterId: string;
+/** One key epoch of a meter: its key, class and feeder from `validFrom` until the next epoch's `validFrom`. */
+export interface StoredEpoch {
   /** 32-byte x-only BIP340 key. */
   readonly publicKey: Uint8Array;
   readonly meterClass: MeterClass;
   readonly feeder: string | undefined;
   readonly keyEpoch: number;
+  /** Unix seconds from which this key signs readings (0 for an uncertified registration). */
+  readonly validFrom?: number;
+  /** The provisioning certificate (certificate.ts) this epoch was registered from, if any. */
+  readonly certificate?: Uint8Array;
+}
+
+/**
+ * A registered meter: its current key epoch, with the earlier ones kept in
+ * `history` so that records sealed before a re-key still verify, under their
+ * own epoch's key and class, for the intervals that epoch was valid.
+ */
+export interface StoredMeter extends StoredEpoch {
+  readonly meterId: string;
+  /** Earlier epochs, oldest first (absent or empty: none). */
+  readonly history?: readonly StoredEpoch[];
 }
 
 /** One accepted reading's ciphertext, as stored. */
@@ -57,7 +71,7 @@ export interface Rejection {
 export type PutOutcome = { readonly status: 'stored' | 'repeated' } | { readonly status: 'taken'; readonly intervalStart: number };
 
 export interface CenterStore {
-  /** Registers a meter, or replaces its registration (a re-key). */
+  /** Registers a meter, or replaces its registration (a re-key: the caller carries the earlier epochs in `history`). */
   putMeter(m: StoredMeter): Promise<void>;
   getMeter(meterId: string): Promise<StoredMeter | undefined>;
   /** The registrations of those of `meterIds` that are registered. */
@@ -73,8 +87,10 @@ export interface CenterStore {
   readings(meterId: string, from: number, to: number): Promise<StoredReading[]>;
   /** The latest rejection per interval of a meter in [from, to), ascending. */
   rejections(meterId: string, from: number, to: number): Promise<Rejection[]>;
-  /** Accepted readings of every meter on a feeder for one interval, by meter id. */
-  feederReadings(feeder: string, intervalStart: number): Promise<StoredReading[]>;
+  /** Accepted readings of every meter on a feeder in [from, to), by meter id, then interval. */
+  feederReadings(feeder: string, from: number, to: number): Promise<StoredReading[]>;
+  /** The meters whose current epoch is on `feeder`, ascending. */
+  feederMeters(feeder: string): Promise<string[]>;
   /** A stored record's bytes. */
   evidence(recordId: string): Promise<Uint8Array | undefined>;
   /** Abnormal readings, oldest first. */
@@ -147,13 +163,14 @@ export class MemoryStore implements CenterStore {
     return inRange(this.rejected.get(meterId), from, to);
   }
 
-  async feederReadings(feeder: string, intervalStart: number): Promise<StoredReading[]> {
+  async feederReadings(feeder: string, from: number, to: number): Promise<StoredReading[]> {
     const out: StoredReading[] = [];
-    for (const id of await this.meterIds()) {
-      const r = this.meters.get(id)!.feeder === feeder ? this.byMeter.get(id)?.get(intervalStart) : undefined;
-      if (r !== undefined) out.push(r);
-    }
+    for (const id of await this.meterIds()) if (this.meters.get(id)!.feeder === feeder) out.push(...inRange(this.byMeter.get(id), from, to));
     return out;
+  }
+
+  async feederMeters(feeder: string): Promise<string[]> {
+    return (await this.meterIds()).filter((id) => this.meters.get(id)!.feeder === feeder);
   }
 
   async evidence(recordId: string): Promise<Uint8Array | undefined> {

@@ -2,8 +2,9 @@
  * The control center as an HTTP service (fastify). Meters submit signed
  * records; verification runs in a pool of worker threads, micro-batched
  * (verifier.ts); a record is acknowledged only after its durable commit.
- * Operators (bearer token) register meters, read interval status, issue bills
- * with their decryption proofs and release feeder aggregates.
+ * Operators (bearer token) register meters from provisioning certificates,
+ * read interval status, issue bills with their decryption proofs and release
+ * feeder grids (whole days of interval totals, with the privacy authority's consent).
  *
  * Every request body and query is checked by JSON Schema (ajv, no type
  * coercion); every error is `{"error":{"code","message"}}` with a 4xx status
@@ -20,10 +21,11 @@ import { backendName } from '../backend/index.js';
 import { bytesToHex, encodePoints, hexToBytes } from '../crypto/codec.js';
 import type { KeyShare, SharedKey } from '../crypto/threshold.js';
 import { PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from '../protocol/authority.js';
-import { issueBill, releaseFeederAggregate } from '../protocol/billing.js';
+import { issueBill, releaseFeederGrid } from '../protocol/billing.js';
+import { certificateChange, checkCertificate, type MeterCertificate, type RegistrationChange } from '../protocol/certificate.js';
 import { ControlCenter, MAX_STATUS_INTERVALS, decodeRejection, type RecordOutcome } from '../protocol/center.js';
-import { billToJson, registrationFromJson, sharedKeyToJson, tariffToJson } from '../protocol/json.js';
-import { HOUSEHOLD } from '../protocol/meter.js';
+import { billToJson, sharedKeyToJson, tariffToJson } from '../protocol/json.js';
+import { HOUSEHOLD, type MeterClass } from '../protocol/meter.js';
 import { MAX_RECORD_READINGS, recordFromJson } from '../protocol/records.js';
 import type { CenterStore } from '../protocol/store.js';
 import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
@@ -43,7 +45,7 @@ export interface ServerLimits {
   readonly recordsPerRequest: number;
   /** Largest record, bytes (default 16 KiB: a 128-reading record of 64-bit proofs is about 14 kB). */
   readonly recordBytes: number;
-  /** Most meters registered in one request (default 10,000). */
+  /** Most certificates registered in one request (default 10,000). */
   readonly metersPerRequest: number;
   /**
    * Most request-body bytes being received or handled at once (default 256 MiB),
@@ -67,8 +69,13 @@ export interface ServerOptions {
   /** The privacy authority's share, to run the authority in-process (single-operator deployments). */
   readonly authorityShare?: KeyShare;
   readonly authorityPolicy?: Partial<AuthorityPolicy>;
-  /** Where the in-process authority remembers the readings it co-decrypted (default: memory, lost on restart). */
+  /**
+   * The in-process authority's ledger: the certificates it registered and what it
+   * released, so its registry and its refusals survive a restart (default: memory, lost on restart).
+   */
   readonly authorityLedger?: AuthorityLedger;
+  /** The 32-byte x-only provisioning keys whose meter certificates the center (and the in-process authority) accept. */
+  readonly provisioningKeys: readonly Uint8Array[];
   readonly tariff?: Tariff;
   /** Bearer token of the admin routes; without one they answer 401. */
   readonly adminToken?: string;
@@ -118,7 +125,8 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const tariff = o.tariff ?? DEFAULT_TARIFF;
   const utilityKeyHex = bytesToHex(encodePoints(o.key.publicKey));
-  const center = new ControlCenter({ utilityKey: o.key.publicKey, tariffVersions: [tariff.version], store: o.store });
+  const provisioningKeys = o.provisioningKeys ?? [];
+  const center = new ControlCenter({ utilityKey: o.key.publicKey, tariffVersions: [tariff.version], store: o.store, provisioningKeys });
   const metrics = createMetrics();
   const pool = new WorkerPool<WorkerTask, WorkerResult>(new URL('./worker.js', import.meta.url), o.workers ?? os.availableParallelism());
   // Each worker derives the generators of the largest record the class allows before the first request.
@@ -127,18 +135,15 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
   const authority =
     o.authorityShare === undefined
       ? undefined
-      : new PrivacyAuthority({
+      : // Its registry is its own, read back from its ledger: never taken from the center's store.
+        new PrivacyAuthority({
           key: o.key,
           share: o.authorityShare,
+          provisioningKeys,
           tariffs: [tariff],
           ...(o.authorityPolicy ? { policy: o.authorityPolicy } : {}),
           ...(o.authorityLedger ? { ledger: o.authorityLedger } : {}),
         });
-  if (authority !== undefined) {
-    // The authority mirrors the public registry.
-    const ids = await o.store.meterIds();
-    for (const m of (await o.store.getMeters(ids)).values()) authority.register(m.meterId, m.publicKey, m.feeder, m.meterClass);
-  }
   const adminDigest = o.adminToken ? digest(o.adminToken) : undefined;
   const retryAfter = String(o.retryAfterSeconds ?? 1);
 
@@ -247,32 +252,66 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     meterClass: { ...HOUSEHOLD, normal: bounds(HOUSEHOLD.normal), plausible: bounds(HOUSEHOLD.plausible) },
     limits,
     billing: o.centerShare !== undefined && authority !== undefined,
+    provisioningKeys: provisioningKeys.map(bytesToHex),
     sharedKey: sharedKeyToJson(o.key),
     tariff: tariffToJson(tariff),
   }));
 
   app.post(
     '/v1/meters',
-    { ...admin, schema: { summary: 'Register (or re-key) meters', security, body: S.registerBody(limits.metersPerRequest), response: S.responses({ 200: S.registered }) } },
+    {
+      ...admin,
+      schema: {
+        summary: 'Register meters, or new key epochs of them, from certificates signed by a trusted provisioning key',
+        description:
+          'All or nothing: every certificate is checked (by the center and the in-process privacy authority) before any is registered. A refused one is a 403 POLICY_REFUSED (rule registry), a malformed one a 400, each naming certificates[i]. Earlier key epochs are kept.',
+        security,
+        body: S.registerBody(limits.metersPerRequest),
+        response: S.responses({ 200: S.registered }),
+      },
+    },
     async (req) => {
-      const body = req.body as { meters: unknown[] };
-      const regs = body.meters.map((m, i) => registrationFromJson(m, `meters[${i}]`));
-      for (const r of regs) {
-        await center.register(r);
-        authority?.register(r.meterId, r.publicKey, r.feeder, r.meterClass);
+      if (provisioningKeys.length === 0) throw new HttpError(503, 'REGISTRATION_UNAVAILABLE', 'the service trusts no provisioning key: start it with --provisioning-keys');
+      const bytes = (req.body as { certificates: string[] }).certificates.map((h, i) => named(i, () => hexToBytes(h, `certificates[${i}]`)));
+      if (authority !== undefined) {
+        // The authority's verdict first, on a copy of its registry, so that nothing is half-applied.
+        const pending = new Map<string, MeterCertificate[]>();
+        bytes.forEach((b, i) =>
+          named(i, () => {
+            const cert = checkCertificate(b, provisioningKeys);
+            const held = pending.get(cert.meterId) ?? authority.certificates(cert.meterId);
+            if (certificateChange(held, cert).change !== 'unchanged') pending.set(cert.meterId, [...held, cert]);
+          }),
+        );
       }
-      return { registered: regs.length };
+      let changes: RegistrationChange[];
+      try {
+        changes = await center.registerCertificates(bytes);
+      } catch (e) {
+        if (e instanceof ZkmeterError && e.index !== undefined) throw new ZkmeterError(e.code, `certificates[${e.index}]: ${e.message}`, { index: e.index, cause: e });
+        throw e;
+      }
+      for (const b of bytes) authority?.register(b);
+      return { registered: changes.length, changes };
     },
   );
 
   app.get(
     '/v1/meters/:meterId',
-    { ...admin, schema: { summary: "A meter's registration", security, params: S.meterParams, response: S.responses({ 200: S.meter }) } },
+    { ...admin, schema: { summary: "A meter's registration: its current key epoch and the earlier ones", security, params: S.meterParams, response: S.responses({ 200: S.meter }) } },
     async (req) => {
       const { meterId } = req.params as { meterId: string };
       const m = await o.store.getMeter(meterId);
       if (m === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${meterId} is not registered`);
-      return { meterId: m.meterId, publicKey: bytesToHex(m.publicKey), feeder: m.feeder ?? null, keyEpoch: m.keyEpoch, meterClass: m.meterClass.name };
+      const epoch = (e: { publicKey: Uint8Array; feeder: string | undefined; keyEpoch: number; validFrom?: number; meterClass: MeterClass; certificate?: Uint8Array }) => ({
+        publicKey: bytesToHex(e.publicKey),
+        feeder: e.feeder ?? null,
+        keyEpoch: e.keyEpoch,
+        validFrom: e.validFrom ?? 0,
+        meterClass: e.meterClass.name,
+        certified: e.certificate !== undefined,
+      });
+      return { meterId: m.meterId, ...epoch(m), history: (m.history ?? []).map(epoch) };
     },
   );
 
@@ -366,22 +405,33 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
       const { centerShare, authority: a } = billingParts();
       if ((await center.readingsOf(meterId, from, to)).length === 0) throw new HttpError(404, 'NO_READINGS', `meter ${meterId} has no accepted readings in [${from}, ${to})`);
       const bill = await issueBill({ center, centerShare, key: o.key, authority: a, tariff, meterId, from, to });
-      return { ...billToJson(bill), display: `${formatAmount(tariff, bill.total)} ${tariff.currency}` };
+      return { ...billToJson(bill), display: `${formatAmount(tariff, bill.total)} ${bill.currency}` };
     },
   );
 
   app.get(
-    '/v1/feeders/:feeder/aggregate',
+    '/v1/feeders/:feeder/grid',
     {
       ...admin,
-      schema: { summary: "A feeder's total consumption in one interval, released with the authority's consent", security, params: S.feederParams, querystring: S.intervalQuery, response: S.responses({ 200: S.aggregate }) },
+      schema: {
+        summary: "A feeder's grid: its total consumption in every interval of whole days [from, to), released at once with the privacy authority's consent",
+        description:
+          'The members are the meters of the feeder that reported every interval of the period (and pass the authority’s other rules); the others are listed in excluded. Refused (403 POLICY_REFUSED, naming the rule) when too few qualify or the period is not whole days.',
+        security,
+        params: S.feederParams,
+        querystring: S.periodQuery,
+        response: S.responses({ 200: S.grid }),
+      },
     },
     async (req) => {
       const { feeder } = req.params as { feeder: string };
-      const intervalStart = Number((req.query as { interval: string }).interval);
+      const { from, to } = period(req.query as { from: string; to: string });
       const { centerShare, authority: a } = billingParts();
-      const agg = await releaseFeederAggregate({ center, centerShare, key: o.key, authority: a, feeder, intervalStart });
-      return { ...agg, totalWh: agg.totalWh.toString() };
+      const meters = await o.store.getMeters(await center.feederMeters(feeder));
+      if (meters.size === 0) throw new HttpError(404, 'UNKNOWN_FEEDER', `no meter is registered on feeder ${feeder}`);
+      const meterClass = commonClass([...meters.values()].map((m) => m.meterClass));
+      const grid = await releaseFeederGrid({ center, centerShare, key: o.key, authority: a, tariff, feeder, from, to, meterClass });
+      return { ...grid, intervalSeconds: meterClass.intervalSeconds, totals: grid.totals.map((t) => ({ intervalStart: t.intervalStart, totalWh: t.totalWh.toString() })) };
     },
   );
 
@@ -400,6 +450,24 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
         await o.store.close();
       })()),
   };
+}
+
+/** A ZkmeterError about certificates[i], saying so. */
+function named<T>(i: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ZkmeterError) throw new ZkmeterError(e.code, `certificates[${i}]: ${e.message}`, { index: i, cause: e });
+    throw e;
+  }
+}
+
+/** The class most of a feeder's meters have (a grid's intervals are its intervals; the authority leaves out the others). */
+function commonClass(classes: readonly MeterClass[]): MeterClass {
+  const count = new Map<number, number>();
+  for (const c of classes) count.set(c.intervalSeconds, (count.get(c.intervalSeconds) ?? 0) + 1);
+  const best = Math.max(...count.values());
+  return classes.find((c) => count.get(c.intervalSeconds) === best)!;
 }
 
 function bounds(b: { min: bigint; max: bigint }) {

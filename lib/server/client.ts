@@ -7,6 +7,8 @@
  * @module
  */
 import { bytesToHex } from '../crypto/codec.js';
+import { certifyMeter, type RegistrationChange } from '../protocol/certificate.js';
+import { HOUSEHOLD, type MeterClass } from '../protocol/meter.js';
 import { encodeFrames } from './wire.js';
 
 export class ServiceError extends Error {
@@ -35,6 +37,24 @@ export interface SubmitResult {
   }[];
   /** 503 answers waited out before this one. */
   readonly retries: number;
+}
+
+/** The answer to a registration: how many certificates were accepted, and what each changed. */
+export interface RegistrationResult {
+  readonly registered: number;
+  readonly changes: readonly RegistrationChange[];
+}
+
+/** A meter to certify: a certificate's fields, with epoch 0 and the household class by default. */
+export interface MeterToCertify {
+  readonly meterId: string;
+  /** 32-byte x-only BIP340 key. */
+  readonly publicKey: Uint8Array;
+  readonly feeder: string;
+  /** Unix seconds from which the key signs readings. */
+  readonly validFrom: number;
+  readonly keyEpoch?: number;
+  readonly meterClass?: MeterClass;
 }
 
 export class ServiceClient {
@@ -91,9 +111,27 @@ export class ServiceClient {
     return (await this.request<Awaited<ReturnType<ServiceClient['config']>>>('GET', '/v1/config')).body;
   }
 
-  async registerMeters(meters: readonly { meterId: string; publicKey: Uint8Array; feeder?: string; keyEpoch?: number }[]): Promise<number> {
-    const body = { meters: meters.map((m) => ({ meterId: m.meterId, publicKey: bytesToHex(m.publicKey), ...(m.feeder ? { feeder: m.feeder } : {}), ...(m.keyEpoch !== undefined ? { keyEpoch: m.keyEpoch } : {}) })) };
-    return (await this.request<{ registered: number }>('POST', '/v1/meters', body)).body.registered;
+  /** Registers meter certificates (all or nothing; a refused one is a ServiceError 403 or 400 naming it). */
+  async registerCertificates(certificates: readonly Uint8Array[]): Promise<RegistrationResult> {
+    return (await this.request<RegistrationResult>('POST', '/v1/meters', { certificates: certificates.map(bytesToHex) })).body;
+  }
+
+  /**
+   * Certifies meters with a provisioning secret key, as an installer would, and
+   * registers the certificates: for simulations and tests, where one operator
+   * holds the provisioning key.
+   */
+  async registerMeters(provisioningKey: bigint, meters: readonly MeterToCertify[]): Promise<RegistrationResult> {
+    return this.registerCertificates(
+      meters.map((m) =>
+        certifyMeter({ meterId: m.meterId, publicKey: m.publicKey, keyEpoch: m.keyEpoch ?? 0, validFrom: m.validFrom, feeder: m.feeder, meterClass: m.meterClass ?? HOUSEHOLD }, provisioningKey),
+      ),
+    );
+  }
+
+  /** A feeder's grid over whole days [from, to); totals are decimal strings. */
+  async grid(feeder: string, from: number, to: number): Promise<{ feeder: string; from: number; to: number; members: string[]; excluded: { meterId: string; why: string }[]; totals: { intervalStart: number; totalWh: string }[] }> {
+    return (await this.request<Awaited<ReturnType<ServiceClient['grid']>>>('GET', `/v1/feeders/${encodeURIComponent(feeder)}/grid?from=${from}&to=${to}`)).body;
   }
 
   /** Submits records; resolves once the server has committed them, with every record's result. */

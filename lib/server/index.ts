@@ -7,8 +7,19 @@
  * @module
  */
 export { buildServer, DEFAULT_LIMITS, HttpError, type ServerLimits, type ServerOptions, type ZkmeterServer } from './app.js';
-export { ServiceClient, ServiceError, type SubmitResult } from './client.js';
-export { AUTHORITY_PARTY, CENTER_PARTY, loadServiceKeys, writeKeyFiles, type ServiceKeys } from './keys.js';
+export { ServiceClient, ServiceError, type MeterToCertify, type RegistrationResult, type SubmitResult } from './client.js';
+export {
+  AUTHORITY_PARTY,
+  CENTER_PARTY,
+  PROVISIONING_KEY_FILE,
+  loadProvisioningKey,
+  loadServiceKeys,
+  readProvisioningKey,
+  writeKeyFiles,
+  writeProvisioningKey,
+  type ProvisioningKey,
+  type ServiceKeys,
+} from './keys.js';
 export { FileLedger } from './ledger.js';
 export { createMetrics, type ServerMetrics } from './metrics.js';
 export { PgStore, type PgStoreOptions } from './pg-store.js';

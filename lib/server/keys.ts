@@ -4,12 +4,19 @@
  * `<party>.share.json` per party (mode 0600). The service needs the control
  * center's share to bill; the privacy authority's share, if present in the same
  * directory, runs the authority in-process (a single-operator deployment; in
- * production it belongs to a separate party and machine).
+ * production it belongs to a separate party and machine). Beside them, a
+ * single-operator deployment may keep `provisioning.key.json` (mode 0600): the
+ * provisioning key that certifies meters (protocol/certificate.ts), which in
+ * production the installer or manufacturer holds.
  * @module
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ZkmeterError } from '../errors.js';
+import { scalarToBytes } from '../backend/bytes.js';
+import { bytesToHex, decodeScalar, hexToBytes } from '../crypto/codec.js';
+import { randomScalar } from '../crypto/random.js';
+import { schnorrPublicKey } from '../crypto/schnorr.js';
 import { distributedKeyGeneration, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { keyShareFromJson, keyShareToJson, sharedKeyFromJson, sharedKeyToJson } from '../protocol/json.js';
 
@@ -70,4 +77,48 @@ export function loadServiceKeys(dir: string, create: boolean): ServiceKeys {
     return s;
   };
   return { key, centerShare: share(CENTER_PARTY), authorityShare: share(AUTHORITY_PARTY), created };
+}
+
+/** The provisioning key's file name in a key directory. */
+export const PROVISIONING_KEY_FILE = 'provisioning.key.json';
+
+/** A provisioning key pair: the BIP340 secret that signs meter certificates, and its 32-byte x-only public key. */
+export interface ProvisioningKey {
+  readonly secretKey: bigint;
+  readonly publicKey: Uint8Array;
+}
+
+/** Writes `{"secretKey","publicKey"}` (hex) to `file`, mode 0600, refusing to overwrite one. */
+export function writeProvisioningKey(file: string, secretKey: bigint): ProvisioningKey {
+  const key = { secretKey, publicKey: schnorrPublicKey(secretKey) };
+  mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    writeFileSync(file, JSON.stringify({ secretKey: bytesToHex(scalarToBytes(secretKey)), publicKey: bytesToHex(key.publicKey) }) + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    throw new ZkmeterError('INVALID_ARGUMENT', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return key;
+}
+
+/** Reads a provisioning key file, checking that its public key is its secret's. */
+export function readProvisioningKey(file: string): ProvisioningKey {
+  const v = readJsonFile(file) as { secretKey?: unknown; publicKey?: unknown } | null;
+  if (typeof v !== 'object' || v === null || typeof v.secretKey !== 'string' || typeof v.publicKey !== 'string') {
+    throw new ZkmeterError('INVALID_ARGUMENT', `${file} expected {"secretKey","publicKey"} in hex`);
+  }
+  const secretKey = decodeScalar(hexToBytes(v.secretKey, `${file} secretKey`, 32), `${file} secretKey`, true);
+  const publicKey = schnorrPublicKey(secretKey);
+  if (bytesToHex(publicKey) !== v.publicKey) throw new ZkmeterError('INVALID_ARGUMENT', `${file}: "publicKey" is not the secret key's`);
+  return { secretKey, publicKey };
+}
+
+/**
+ * The provisioning key in `dir` (`provisioning.key.json`); if there is none and
+ * `create` is set, makes one first. `created` says whether this call made it.
+ */
+export function loadProvisioningKey(dir: string, create: boolean): ProvisioningKey & { readonly created: boolean } {
+  const file = path.join(dir, PROVISIONING_KEY_FILE);
+  if (existsSync(file)) return { ...readProvisioningKey(file), created: false };
+  if (!create) throw new ZkmeterError('INVALID_ARGUMENT', `no ${PROVISIONING_KEY_FILE} in ${dir}`);
+  return { ...writeProvisioningKey(file, randomScalar()), created: true };
 }

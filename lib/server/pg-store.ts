@@ -32,7 +32,7 @@ import pg from 'pg';
 import { ZkmeterError } from '../errors.js';
 import { recordIntervals } from '../protocol/records.js';
 import type { CenterStore, PutOutcome, RecordToStore, Rejection, StoredMeter, StoredReading } from '../protocol/store.js';
-import { classToJson, rowBytes as bytes, toMeter, toReading, type MeterRow, type ReadingRow } from './rows.js';
+import { METER_COLUMNS, meterValues, rowBytes as bytes, toMeter, toReading, type MeterRow, type ReadingRow } from './rows.js';
 
 /** Versioned schema changes, applied in order, each once; later changes append a version. */
 const MIGRATIONS: readonly { version: number; sql: string }[] = [
@@ -73,6 +73,16 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
         rejected_at    BIGINT NOT NULL,
         PRIMARY KEY (meter_id, interval_start)
       );
+    `,
+  },
+  {
+    // Key histories: the current epoch's validity start and certificate, the earlier epochs as JSON.
+    version: 2,
+    sql: `
+      ALTER TABLE meters
+        ADD COLUMN valid_from BIGINT NOT NULL DEFAULT 0,
+        ADD COLUMN certificate BYTEA,
+        ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
     `,
   },
 ];
@@ -244,10 +254,11 @@ export class PgStore implements CenterStore {
 
   async putMeter(m: StoredMeter): Promise<void> {
     await this.pool.query(
-      `INSERT INTO meters (meter_id, public_key, class_json, feeder, key_epoch) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO meters (${METER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (meter_id) DO UPDATE SET public_key = excluded.public_key, class_json = excluded.class_json,
-         feeder = excluded.feeder, key_epoch = excluded.key_epoch`,
-      [m.meterId, buf(m.publicKey), classToJson(m.meterClass), m.feeder ?? null, m.keyEpoch],
+         feeder = excluded.feeder, key_epoch = excluded.key_epoch, valid_from = excluded.valid_from,
+         certificate = excluded.certificate, history_json = excluded.history_json`,
+      meterValues(m),
     );
   }
 
@@ -311,9 +322,13 @@ export class PgStore implements CenterStore {
     return rows.map((r) => ({ meterId: r.meter_id, intervalStart: r.interval_start, reason: r.reason, at: r.rejected_at }));
   }
 
-  async feederReadings(feeder: string, intervalStart: number): Promise<StoredReading[]> {
-    const q = `SELECT ${READING_COLUMNS} FROM readings r JOIN meters m ON m.meter_id = r.meter_id WHERE m.feeder = $1 AND r.interval_start = $2 ORDER BY r.meter_id`;
-    return (await this.pool.query<ReadingRow>(q, [feeder, intervalStart])).rows.map(toReading);
+  async feederReadings(feeder: string, from: number, to: number): Promise<StoredReading[]> {
+    const q = `SELECT ${READING_COLUMNS} FROM readings r JOIN meters m ON m.meter_id = r.meter_id WHERE m.feeder = $1 AND r.interval_start >= $2 AND r.interval_start < $3 ORDER BY r.meter_id, r.interval_start`;
+    return (await this.pool.query<ReadingRow>(q, [feeder, from, to])).rows.map(toReading);
+  }
+
+  async feederMeters(feeder: string): Promise<string[]> {
+    return (await this.pool.query<{ meter_id: string }>('SELECT meter_id FROM meters WHERE feeder = $1 ORDER BY meter_id', [feeder])).rows.map((r) => r.meter_id);
   }
 
   async evidence(recordId: string): Promise<Uint8Array | undefined> {

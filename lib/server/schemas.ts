@@ -37,28 +37,19 @@ export const periodQuery = {
   additionalProperties: false,
   properties: { from: unixSecondsText, to: { ...unixSecondsText, description: 'end of the period (exclusive), Unix seconds' } },
 };
-export const intervalQuery = { type: 'object', required: ['interval'], additionalProperties: false, properties: { interval: { ...unixSecondsText, description: 'start of the interval, Unix seconds' } } };
 
 export const registerBody = (max: number) => ({
   type: 'object',
-  required: ['meters'],
+  required: ['certificates'],
   additionalProperties: false,
   properties: {
-    meters: {
+    certificates: {
       type: 'array',
       minItems: 1,
       maxItems: max,
-      items: {
-        type: 'object',
-        required: ['meterId', 'publicKey'],
-        additionalProperties: false,
-        properties: {
-          meterId,
-          publicKey: hex(32, 32, "the meter's 32-byte x-only BIP340 key"),
-          feeder: { type: 'string', minLength: 1, maxLength: 64 },
-          keyEpoch: { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1 },
-        },
-      },
+      // A certificate is at most 4 + 1 + 32 + 65 + 32 + 12 + 65 + 65 + 37 + 64 = 377 bytes.
+      items: hex(1, 512, 'a meter certificate (ZKMC version 1), signed by a trusted provisioning key'),
+      description: 'applied in order: a later certificate may re-key a meter of an earlier one',
     },
   },
 });
@@ -120,16 +111,42 @@ const submittedProperties = {
 export const submitted = { type: 'object', required: ['accepted', 'abnormal', 'invalid', 'results'], properties: submittedProperties };
 export const submittedRejected = { type: 'object', required: ['error', 'results'], properties: { error: errorBody, ...submittedProperties } };
 
-export const registered = { type: 'object', properties: { registered: { type: 'integer' } } };
+const epochSummary = { type: 'object', properties: { keyEpoch: { type: 'integer' }, feeder: { type: 'string' }, meterClass: { type: 'string' } } };
+const registrationChange = {
+  type: 'object',
+  required: ['meterId', 'change', 'keyEpoch', 'feeder', 'meterClass'],
+  properties: {
+    meterId: { type: 'string' },
+    change: { type: 'string', enum: ['registered', 're-keyed', 'unchanged'] },
+    keyEpoch: { type: 'integer' },
+    feeder: { type: 'string' },
+    meterClass: { type: 'string', description: "the class's name" },
+    previous: { ...epochSummary, description: 'for a re-key, the epoch it follows' },
+  },
+};
+export const registered = {
+  type: 'object',
+  required: ['registered', 'changes'],
+  properties: {
+    registered: { type: 'integer', description: 'certificates accepted (changed or not)' },
+    changes: { type: 'array', items: registrationChange, description: 'what each certificate changed, in order' },
+  },
+};
 
+const epochProperties = {
+  publicKey: { type: 'string' },
+  feeder: { type: 'string', nullable: true },
+  keyEpoch: { type: 'integer' },
+  validFrom: { type: 'integer', description: 'Unix seconds from which this key signs; the next epoch’s validFrom ends it' },
+  meterClass: { type: 'string' },
+  certified: { type: 'boolean', description: 'registered from a provisioning certificate' },
+};
 export const meter = {
   type: 'object',
   properties: {
     meterId: { type: 'string' },
-    publicKey: { type: 'string' },
-    feeder: { type: 'string', nullable: true },
-    keyEpoch: { type: 'integer' },
-    meterClass: { type: 'string' },
+    ...epochProperties,
+    history: { type: 'array', items: { type: 'object', properties: epochProperties }, description: 'earlier key epochs, oldest first' },
   },
 };
 
@@ -169,6 +186,8 @@ export const bill = {
     from: { type: 'integer' },
     to: { type: 'integer' },
     tariffVersion: { type: 'integer' },
+    currency: { type: 'string', description: 'ISO 4217 code of the amounts' },
+    minorPerMajor: { ...decimal, description: 'minor units per unit of currency: every amount is in minor units' },
     intervals: { type: 'array', items: { type: 'integer' } },
     recordIds: { type: 'array', items: { type: 'string' }, description: 'for each billed interval, the id (hex of the signed message) of the record it was billed from' },
     encryptedEnergyCharge: { type: 'string', description: '66-byte ciphertext, hex' },
@@ -180,9 +199,19 @@ export const bill = {
   },
 };
 
-export const aggregate = {
+export const grid = {
   type: 'object',
-  properties: { feeder: { type: 'string' }, intervalStart: { type: 'integer' }, meters: { type: 'array', items: { type: 'string' } }, totalWh: decimal },
+  description: "A feeder's grid: the total of every interval of the period over its members",
+  properties: {
+    feeder: { type: 'string' },
+    from: { type: 'integer' },
+    to: { type: 'integer' },
+    tariffVersion: { type: 'integer' },
+    intervalSeconds: { type: 'integer' },
+    members: { type: 'array', items: { type: 'string' } },
+    excluded: { type: 'array', items: { type: 'object', properties: { meterId: { type: 'string' }, why: { type: 'string' } } }, description: 'meters of the feeder left out, with the authority’s reason' },
+    totals: { type: 'array', items: { type: 'object', properties: { intervalStart: { type: 'integer' }, totalWh: decimal } } },
+  },
 };
 
 const bound = { type: 'object', properties: { min: decimal, max: decimal } };
@@ -206,6 +235,7 @@ export const config = {
       },
     },
     billing: { type: 'boolean' },
+    provisioningKeys: { type: 'array', items: { type: 'string' }, description: 'the 32-byte x-only keys whose meter certificates are accepted, hex' },
     sharedKey: {
       type: 'object',
       description: "the utility key's public side: its threshold and each party's verifying share, which a customer checks the bill's decryption shares against",
@@ -224,6 +254,7 @@ export const config = {
         minorPerMajor: decimal,
         standingChargePerDay: decimal,
         bands: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, fromHour: { type: 'integer' }, pricePerWh: decimal } } },
+        timeZone: { type: 'string', description: 'IANA time zone of the bands and of whole days' },
       },
     },
   },

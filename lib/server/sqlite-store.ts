@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { ZkmeterError } from '../errors.js';
 import { recordIntervals } from '../protocol/records.js';
 import type { CenterStore, PutOutcome, RecordToStore, Rejection, StoredMeter, StoredReading } from '../protocol/store.js';
-import { classToJson, rowBytes as bytes, toMeter, toReading, type MeterRow, type ReadingRow } from './rows.js';
+import { METER_COLUMNS, meterValues, rowBytes as bytes, toMeter, toReading, type MeterRow, type ReadingRow } from './rows.js';
 
 /** Versioned schema changes, applied in order, each once, in its own transaction. */
 const MIGRATIONS: readonly { version: number; sql: string }[] = [
@@ -60,6 +60,15 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Key histories: the current epoch's validity start and certificate, the earlier epochs as JSON.
+    version: 3,
+    sql: `
+      ALTER TABLE meters ADD COLUMN valid_from INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE meters ADD COLUMN certificate BLOB;
+      ALTER TABLE meters ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
@@ -85,9 +94,10 @@ export class SqliteStore implements CenterStore {
     this.migrate();
     this.q = {
       putMeter: this.db.prepare(
-        `INSERT INTO meters (meter_id, public_key, class_json, feeder, key_epoch) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO meters (${METER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (meter_id) DO UPDATE SET public_key = excluded.public_key, class_json = excluded.class_json,
-           feeder = excluded.feeder, key_epoch = excluded.key_epoch`,
+           feeder = excluded.feeder, key_epoch = excluded.key_epoch, valid_from = excluded.valid_from,
+           certificate = excluded.certificate, history_json = excluded.history_json`,
       ),
       getMeter: this.db.prepare('SELECT * FROM meters WHERE meter_id = ?'),
       meterIds: this.db.prepare('SELECT meter_id FROM meters ORDER BY meter_id').pluck(),
@@ -96,7 +106,8 @@ export class SqliteStore implements CenterStore {
       putReading: this.db.prepare('INSERT INTO readings (meter_id, interval_start, c1, c2, abnormal, record_id) VALUES (?, ?, ?, ?, ?, ?)'),
       putInspection: this.db.prepare('INSERT INTO inspection (meter_id, interval_start) VALUES (?, ?)'),
       readings: this.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND interval_start >= ? AND interval_start < ? ORDER BY interval_start'),
-      feeder: this.db.prepare('SELECT r.* FROM readings r JOIN meters m ON m.meter_id = r.meter_id WHERE m.feeder = ? AND r.interval_start = ? ORDER BY r.meter_id'),
+      feeder: this.db.prepare('SELECT r.* FROM readings r JOIN meters m ON m.meter_id = r.meter_id WHERE m.feeder = ? AND r.interval_start >= ? AND r.interval_start < ? ORDER BY r.meter_id, r.interval_start'),
+      feederMeters: this.db.prepare('SELECT meter_id FROM meters WHERE feeder = ? ORDER BY meter_id').pluck(),
       evidence: this.db.prepare('SELECT bytes FROM records WHERE record_id = ?').pluck(),
       putRejection: this.db.prepare(
         `INSERT INTO rejections (meter_id, interval_start, reason, rejected_at) VALUES (?, ?, ?, ?)
@@ -134,7 +145,7 @@ export class SqliteStore implements CenterStore {
   }
 
   async putMeter(m: StoredMeter): Promise<void> {
-    this.q.putMeter!.run(m.meterId, Buffer.from(m.publicKey), classToJson(m.meterClass), m.feeder ?? null, m.keyEpoch);
+    this.q.putMeter!.run(...meterValues(m));
   }
 
   async getMeter(meterId: string): Promise<StoredMeter | undefined> {
@@ -196,8 +207,12 @@ export class SqliteStore implements CenterStore {
     }));
   }
 
-  async feederReadings(feeder: string, intervalStart: number): Promise<StoredReading[]> {
-    return (this.q.feeder!.all(feeder, intervalStart) as ReadingRow[]).map(toReading);
+  async feederReadings(feeder: string, from: number, to: number): Promise<StoredReading[]> {
+    return (this.q.feeder!.all(feeder, from, to) as ReadingRow[]).map(toReading);
+  }
+
+  async feederMeters(feeder: string): Promise<string[]> {
+    return this.q.feederMeters!.all(feeder) as string[];
   }
 
   async evidence(recordId: string): Promise<Uint8Array | undefined> {

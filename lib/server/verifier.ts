@@ -15,7 +15,8 @@
  * which the HTTP layer answers with 503 and Retry-After.
  * @module
  */
-import type { ControlCenter, RecordOutcome } from '../protocol/center.js';
+import type { ControlCenter, RecordOutcome, VerifierEpoch } from '../protocol/center.js';
+import type { StoredEpoch } from '../protocol/store.js';
 import type { ServerMetrics } from './metrics.js';
 import type { WorkerPool } from './pool.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
@@ -140,7 +141,12 @@ export class MicroBatchVerifier {
     const m = this.o.metrics;
     try {
       const records = batch.map((it) => it.bytes);
-      const registry = [...(await this.o.center.registrations(records)).values()];
+      // What verification needs of each meter, and no more (not its certificates) across the thread boundary.
+      const registry = [...(await this.o.center.registrations(records)).values()].map((m) => ({
+        meterId: m.meterId,
+        ...verifierEpoch(m),
+        ...(m.history?.length ? { history: m.history.map(verifierEpoch) } : {}),
+      }));
       const task: WorkerTask = { type: 'verify', records, registry, utilityKey: this.o.utilityKeyHex, ...(this.o.tariffVersions ? { tariffVersions: [...this.o.tariffVersions] } : {}) };
       const result = await this.o.pool.run(task, records.map((r) => r.buffer as ArrayBuffer));
       if (result.type !== 'verify') throw new Error('unexpected worker result');
@@ -164,4 +170,8 @@ export class MicroBatchVerifier {
     this.o.metrics.queueRecords.set(this.queuedRecords);
     this.o.metrics.queueBytes.set(this.queuedBytes);
   }
+}
+
+function verifierEpoch(e: StoredEpoch): VerifierEpoch {
+  return { publicKey: e.publicKey, meterClass: e.meterClass, keyEpoch: e.keyEpoch, validFrom: e.validFrom ?? 0 };
 }

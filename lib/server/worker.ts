@@ -21,7 +21,8 @@ export type WorkerTask =
   | {
       type: 'verify';
       records: Uint8Array[];
-      registry: { meterId: string; publicKey: Uint8Array; meterClass: MeterClass; keyEpoch: number }[];
+      /** The batch's meters: current epoch, and earlier ones in `history` (records of an earlier epoch verify under its key). */
+      registry: ({ meterId: string } & VerifierRegistration)[];
       utilityKey: string;
       tariffVersions?: number[];
     }

@@ -60,7 +60,10 @@ export function forgePairs(o: { utilityKey: Uint8Array; values: readonly bigint[
   return { ciphertexts, commitments, witness, r, s };
 }
 
-/** A whole signed record from a lying meter (bits and bounds of its class's normal range). */
+/**
+ * A whole signed record from a lying meter (bits and bounds of its class's normal range),
+ * under key epoch `keyEpoch` (default 0) and tariff version `tariffVersion` (default 1).
+ */
 export function forgeRecord(o: {
   meterId: string;
   signingKey: bigint;
@@ -71,6 +74,8 @@ export function forgeRecord(o: {
   b: readonly bigint[];
   witness: ForgerWitness;
   sequence?: number;
+  keyEpoch?: number;
+  tariffVersion?: number;
   meterClass?: MeterClass;
   rng: RandomSource;
 }): MeterRecord & { openings: ReadingOpening[] } {
@@ -84,8 +89,8 @@ export function forgeRecord(o: {
     intervalSeconds: c.intervalSeconds,
     count: o.values.length,
     sequence: o.sequence ?? 0,
-    keyEpoch: 0,
-    tariffVersion: 1,
+    keyEpoch: o.keyEpoch ?? 0,
+    tariffVersion: o.tariffVersion ?? 1,
     bounds: c.normal,
   };
   const headerBytes = encodeHeader(header);

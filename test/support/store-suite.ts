@@ -2,8 +2,9 @@
  * The behaviour every CenterStore must have, run against each implementation
  * (SQLite in test/sqlite-store.test.ts, PostgreSQL in test/pg-store.test.ts):
  * the center's classification on top of it, state that survives a reopen,
- * group commits decided in order, rejections for interval status, and racing
- * writers of one record storing it exactly once.
+ * group commits decided in order, rejections for interval status, racing
+ * writers of one record storing it exactly once, and key histories: a re-key
+ * keeps the earlier epoch (its key, class and validity) across a reopen.
  */
 import { describe, expect, it } from 'vitest';
 import { keygen } from '../../lib/crypto/elgamal.js';
@@ -12,7 +13,8 @@ import { ControlCenter, verifyRecordBatch } from '../../lib/protocol/center.js';
 import { HOUSEHOLD, Meter } from '../../lib/protocol/meter.js';
 import { signedMessage } from '../../lib/protocol/records.js';
 import type { CenterStore } from '../../lib/protocol/store.js';
-import { signSchnorr } from '../../lib/crypto/schnorr.js';
+import { schnorrPublicKey, signSchnorr } from '../../lib/crypto/schnorr.js';
+import { certifyMeter } from '../../lib/protocol/certificate.js';
 import { TestRng, testSeed } from './rng.js';
 
 export const DAY = 1_764_115_200;
@@ -41,12 +43,12 @@ export function describeStore(name: string, o: { open: () => Promise<CenterStore
 
       const again = await o.open();
       const reopened = new ControlCenter({ utilityKey, store: again });
-      expect(await again.getMeter('MPAN-7')).toEqual({ meterId: 'MPAN-7', publicKey: meter.publicKey, meterClass: HOUSEHOLD, feeder: 'F9', keyEpoch: 0 });
+      expect(await again.getMeter('MPAN-7')).toEqual({ meterId: 'MPAN-7', publicKey: meter.publicKey, meterClass: HOUSEHOLD, feeder: 'F9', keyEpoch: 0, validFrom: 0, history: [] });
       expect([...(await again.getMeters(['MPAN-7', 'nobody'])).keys()]).toEqual(['MPAN-7']);
       expect(await again.meterIds()).toEqual(['MPAN-7']);
       expect(await reopened.readingsOf('MPAN-7', DAY, DAY + 86_400)).toEqual(before);
       expect((await reopened.inspectionQueue()).map((r) => r.intervalStart)).toEqual([DAY + 900]);
-      expect((await reopened.feederReadings('F9', DAY)).map((r) => r.meterId)).toEqual(['MPAN-7']);
+      expect((await reopened.feederReadingsIn('F9', DAY, DAY + 1)).map((r) => r.meterId)).toEqual(['MPAN-7']);
       expect(await reopened.evidenceFor(before)).toEqual(records.map((r) => r.bytes));
       expect(await reopened.gaps('MPAN-7', DAY, DAY + 6 * 900)).toEqual([DAY + 5 * 900]);
       // The same records again: idempotent. Another record for a held interval: a duplicate.
@@ -95,6 +97,84 @@ export function describeStore(name: string, o: { open: () => Promise<CenterStore
       // Then the meter sends a good record for the invalid interval: accepted wins.
       await center.submit([m.reading(T + 900, 50n).bytes]);
       expect((await center.intervalStatus('M-status', T, T + 4 * 900)).map((s) => s.status)).toEqual(['accepted', 'accepted', 'abnormal', 'missing']);
+      await store.close();
+    });
+
+    it('a re-key keeps the earlier epoch across a reopen: old records verify under their own key, within their epoch', async () => {
+      const provisioning = randomScalar(rand);
+      const open = async () => {
+        const store = await o.open();
+        return { store, center: new ControlCenter({ utilityKey, store, provisioningKeys: [schnorrPublicKey(provisioning)] }) };
+      };
+      const D = DAY + 20 * 86_400;
+      const key0 = randomScalar(rand);
+      const key1 = randomScalar(rand);
+      const at = (keyEpoch: number, signingKey: bigint) => new Meter({ meterId: 'M-rekey', signingKey, utilityKey, keyEpoch, rng: rand });
+      const [old, fresh] = [at(0, key0), at(1, key1)];
+      const certify = (m: Meter, keyEpoch: number, validFrom: number, feeder: string) => certifyMeter({ meterId: 'M-rekey', publicKey: m.publicKey, keyEpoch, validFrom, feeder, meterClass: HOUSEHOLD }, provisioning, rand);
+      const cert0 = certify(old, 0, D - 400 * 86_400, 'F1');
+      const cert1 = certify(fresh, 1, D + 86_400, 'F2');
+      let { store, center } = await open();
+      expect(await center.registerCertificate(cert0)).toEqual({ meterId: 'M-rekey', change: 'registered', keyEpoch: 0, feeder: 'F1', meterClass: 'household' });
+      expect((await center.submit([old.reading(D, 7n).bytes]))[0]).toMatchObject({ status: 'accepted' });
+      expect(await center.registerCertificate(cert1)).toEqual({
+        meterId: 'M-rekey',
+        change: 're-keyed',
+        keyEpoch: 1,
+        feeder: 'F2',
+        meterClass: 'household',
+        previous: { keyEpoch: 0, feeder: 'F1', meterClass: 'household' },
+      });
+      await store.close();
+
+      ({ store, center } = await open());
+      const m = (await store.getMeter('M-rekey'))!;
+      expect(m).toMatchObject({ keyEpoch: 1, publicKey: fresh.publicKey, feeder: 'F2', validFrom: D + 86_400, certificate: cert1 });
+      expect(m.history).toEqual([{ publicKey: old.publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 0, validFrom: D - 400 * 86_400, certificate: cert0 }]);
+      expect(await store.feederMeters('F2')).toEqual(['M-rekey']);
+      expect(await center.registerCertificate(cert1)).toMatchObject({ change: 'unchanged' });
+      expect(await center.registerCertificate(cert0)).toMatchObject({ change: 'unchanged' });
+      const outcome = async (r: { bytes: Uint8Array }) => {
+        const x = (await center.submit([r.bytes]))[0]!;
+        return x.status === 'invalid' ? x.reason : x.status;
+      };
+      expect(await outcome(old.reading(D + 900, 8n))).toBe('accepted'); // epoch 0, inside its validity: still verifies after the re-key
+      expect(await outcome(old.daily(D + 86_400 - 900, [1n, 2n]))).toBe('key-epoch'); // its second interval is epoch 1's
+      expect(await outcome(old.reading(D + 86_400, 9n))).toBe('key-epoch');
+      expect(await outcome(fresh.reading(D + 2700, 9n))).toBe('key-epoch'); // before epoch 1's validFrom
+      expect(await outcome(fresh.reading(D + 86_400, 10n))).toBe('accepted');
+      // Epoch 0's key cannot sign as epoch 1: the signature is checked under the key of the epoch the header names.
+      expect(await outcome(at(1, key0).reading(D + 86_400 + 900, 1n))).toBe('signature');
+      // Another key for epoch 1, or an uncertified re-key of a certified meter: refused, nothing stored.
+      const rival = certify(at(1, randomScalar(rand)), 1, D + 2 * 86_400, 'F2');
+      await expect(center.registerCertificate(rival)).rejects.toMatchObject({ code: 'POLICY_REFUSED', message: expect.stringMatching(/^refused by rule 'registry'/) });
+      await expect(center.register({ meterId: 'M-rekey', publicKey: old.publicKey, keyEpoch: 2 })).rejects.toMatchObject({ code: 'POLICY_REFUSED' });
+      expect(await store.getMeter('M-rekey')).toEqual(m);
+      await store.close();
+    });
+
+    it('uncertified registrations: leaving the feeder out keeps it, another key needs a higher epoch, a re-key keeps the history', async () => {
+      const store = await o.open();
+      const center = new ControlCenter({ utilityKey, store });
+      const [k0, k1] = [randomScalar(rand), randomScalar(rand)];
+      const p0 = schnorrPublicKey(k0);
+      const p1 = schnorrPublicKey(k1);
+      expect(await center.register({ meterId: 'M-plain', publicKey: p0, feeder: 'F7' })).toEqual({ meterId: 'M-plain', change: 'registered', keyEpoch: 0, feeder: 'F7', meterClass: 'household' });
+      expect(await center.register({ meterId: 'M-plain', publicKey: p0 })).toMatchObject({ change: 'unchanged', feeder: 'F7' });
+      expect((await store.getMeter('M-plain'))!.feeder).toBe('F7');
+      for (const bad of [{ publicKey: p1 }, { publicKey: p1, keyEpoch: 0 }, { publicKey: p0, feeder: 'F8' }]) {
+        await expect(center.register({ meterId: 'M-plain', ...bad })).rejects.toMatchObject({ code: 'POLICY_REFUSED', message: expect.stringMatching(/^refused by rule 'registry'/) });
+      }
+      await expect(center.registerCertificate(new Uint8Array(10))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/no provisioning keys/) });
+      const T = DAY + 30 * 86_400;
+      expect(await center.register({ meterId: 'M-plain', publicKey: p1, keyEpoch: 1, validFrom: T })).toMatchObject({ change: 're-keyed', keyEpoch: 1, feeder: 'F7', previous: { keyEpoch: 0, feeder: 'F7' } });
+      await expect(center.register({ meterId: 'M-plain', publicKey: p0, keyEpoch: 0 })).rejects.toMatchObject({ code: 'POLICY_REFUSED' });
+      const m = (await store.getMeter('M-plain'))!;
+      expect(m).toMatchObject({ keyEpoch: 1, feeder: 'F7', validFrom: T });
+      expect(m.history?.map((e) => [e.keyEpoch, e.feeder, e.validFrom])).toEqual([[0, 'F7', 0]]);
+      const old = new Meter({ meterId: 'M-plain', signingKey: k0, utilityKey, rng: rand });
+      const out = await center.submit([old.reading(T - 900, 1n).bytes, old.reading(T, 2n).bytes]);
+      expect(out.map((x) => (x.status === 'invalid' ? x.reason : x.status))).toEqual(['accepted', 'key-epoch']);
       await store.close();
     });
 

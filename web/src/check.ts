@@ -11,14 +11,16 @@
  *     encrypted charge is the tariff-weighted sum of exactly those records, and the
  *     decryption shares' DLEQ proofs hold and decrypt it to the billed charge.
  * It then says whether the bill is right, names any interval that disagrees, and charts
- * consumption and cost per day.
+ * consumption and cost per day of the tariff's time zone. Whatever the bill holds (times
+ * past what a Date can show, another currency), the customer gets a verdict: `report`
+ * turns a check into the page's text without touching the DOM, and node tests run it.
  * @module
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { ZkmeterError } from '../../lib/errors.js';
 import { checkBill, type BillCheck } from '../../lib/protocol/customer.js';
 import { billFromJson, meterExportFromJson, sharedKeyFromJson, tariffFromJson, type MeterExport } from '../../lib/protocol/json.js';
-import { formatAmount, type Tariff } from '../../lib/protocol/tariff.js';
+import { formatAmount, tariffTimeZone, type Tariff } from '../../lib/protocol/tariff.js';
 import type { Bill } from '../../lib/protocol/billing.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
@@ -34,8 +36,38 @@ const REASONS: Record<string, string> = {
 /** A user-facing failure: shown as one line, never as a stack trace. */
 class CheckError extends Error {}
 
-function intervalLabel(t: number): string {
-  return new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Unix time `t` as "YYYY-MM-DD HH:MM" in `timeZone` (or "YYYY-MM-DD" with `dayOnly`). A time
+ * a Date cannot hold (beyond ±8.64e12 s) comes back as its raw Unix seconds: a bill naming
+ * such an interval is wrong, and the page must still say so.
+ */
+export function formatTime(t: number, timeZone = 'UTC', dayOnly = false): string {
+  try {
+    let f = timeFormats.get(timeZone);
+    if (f === undefined) {
+      f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+      timeFormats.set(timeZone, f);
+    }
+    const p: Record<string, string> = {};
+    for (const part of f.formatToParts(new Date(t * 1000))) p[part.type] = part.value;
+    const day = `${p.year}-${p.month}-${p.day}`;
+    return dayOnly ? day : `${day} ${p.hour}:${p.minute}`;
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return `${t} (Unix seconds)`;
+  }
+}
+
+/**
+ * Amounts in minor units as a currency shows them: the bill's own amounts in the bill's
+ * currency, those the page computes in the tariff's. A unit that is not a power of ten
+ * (which formatAmount assumes) is shown as a fraction rather than misplaced.
+ */
+export function formatMoney(minor: bigint, currency: string, minorPerMajor: bigint): string {
+  if (minorPerMajor >= 1n && /^10*$/.test(minorPerMajor.toString())) return `${formatAmount({ minorPerMajor } as Tariff, minor)} ${currency}`;
+  return `${minor}/${minorPerMajor} ${currency}`;
 }
 
 async function readJsonFile(input: HTMLInputElement, what: string): Promise<unknown | undefined> {
@@ -77,6 +109,7 @@ function parse<T>(what: string, f: () => T): T {
 const paint = () => new Promise<void>((resolve) => setTimeout(resolve, 30));
 
 function setStatus(text: string, error = false): void {
+  if (typeof document === 'undefined') return; // node tests run the checks without a page
   const s = $('status');
   s.textContent = text;
   s.classList.toggle('error', error);
@@ -99,6 +132,74 @@ export async function runCheck(meter: MeterExport, bill: Bill, config: { key: Re
   return { check, invalidRecords: check.invalidRecords, ok: check.ok && check.invalidRecords.length === 0 };
 }
 
+/** What the page shows for a check: every string and figure, computed without the DOM. */
+export interface Report {
+  readonly ok: boolean;
+  readonly verdict: string;
+  readonly summary: string;
+  /** Problems with the bill as a whole (its period, currency, decryption, totals) and invalid records. */
+  readonly problems: string[];
+  readonly disagreements: { intervalStart: number; cells: [string, string, string] }[];
+  /** The tariff's time zone, in which intervals and days are shown. */
+  readonly timeZone: string;
+  /** Per day of the tariff's zone, from the customer's own readings. */
+  readonly days: { label: string; wh: bigint; cost: bigint; costText: string; intervals: number; bad: number }[];
+  /** The tariff's currency, for the chart's cost axis. */
+  readonly currency: string;
+  readonly minorPerMajor: bigint;
+  readonly verified: string[];
+}
+
+/** The page's text for a check of `bill` under `tariff`; never throws on what the bill holds. */
+export function report(outcome: CheckOutcome, bill: Bill, tariff: Tariff, records: number): Report {
+  const { check } = outcome;
+  const zone = tariffTimeZone(tariff);
+  const billed = formatMoney(check.billedTotal, bill.currency, bill.minorPerMajor);
+  const expected = formatMoney(check.expectedTotal, tariff.currency, tariff.minorPerMajor);
+  const verdict = outcome.ok
+    ? `Your bill is right: ${billed}`
+    : billed === expected
+      ? `Your bill is wrong: it bills ${billed}, what your readings give, but fails the checks below`
+      : `Your bill is wrong: billed ${billed}, your readings give ${expected}`;
+  const period = `${formatTime(bill.from, zone)} to ${formatTime(bill.to, zone)} (${zone})`;
+  const summary =
+    `Period ${period}: ${check.lines.length} billed intervals, ${check.disagreements.length} disagreeing; ` +
+    `energy ${formatMoney(check.expectedEnergyCharge, tariff.currency, tariff.minorPerMajor)} from your readings.`;
+  const problems = [...check.problems, ...outcome.invalidRecords.map((r) => `record ${r.index + 1} is invalid (${r.reason}): ${r.detail}`)];
+  const disagreements = check.disagreements.map((d) => ({
+    intervalStart: d.intervalStart,
+    cells: [formatTime(d.intervalStart, zone), d.reading === undefined ? '—' : `${d.reading} Wh`, REASONS[d.reason] ?? d.reason] as [string, string, string],
+  }));
+  const bad = new Set([...check.disagreements.map((d) => d.intervalStart), ...outcome.invalidRecords.flatMap((r) => r.intervals)]);
+  const days = new Map<string, { wh: bigint; cost: bigint; intervals: number; bad: number }>();
+  for (const line of check.lines) {
+    const day = formatTime(line.intervalStart, zone, true);
+    const d = days.get(day) ?? { wh: 0n, cost: 0n, intervals: 0, bad: 0 };
+    d.wh += line.reading ?? 0n;
+    d.cost += line.cost ?? 0n;
+    d.intervals++;
+    if (bad.has(line.intervalStart)) d.bad++;
+    days.set(day, d);
+  }
+  const verified = [
+    `${check.verifiedRecords} of ${records} records: meter signature, range proofs and proofs of equivalence`,
+    `${check.lines.length - check.disagreements.length} of ${check.lines.length} billed intervals open to your readings`,
+    check.problems.length === 0 ? 'the encrypted charge is the tariff-weighted sum of your records, and its decryption shares (DLEQ proofs) decrypt it to the billed charge' : 'the bill as a whole: see the problems above',
+  ];
+  return {
+    ok: outcome.ok,
+    verdict,
+    summary,
+    problems,
+    disagreements,
+    timeZone: zone,
+    days: [...days].map(([label, d]) => ({ label, ...d, costText: formatMoney(d.cost, tariff.currency, tariff.minorPerMajor) })),
+    currency: tariff.currency,
+    minorPerMajor: tariff.minorPerMajor,
+    verified,
+  };
+}
+
 let chart: Chart | undefined;
 
 /** An element holding `text` (as text, never as HTML), with an optional class. */
@@ -109,51 +210,32 @@ function element(tag: 'li' | 'td', text: string, className?: string): HTMLElemen
   return e;
 }
 
-function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
-  const { check } = outcome;
-  const money = (minor: bigint) => `${formatAmount(tariff, minor)} ${tariff.currency}`;
+function render(r: Report): void {
   const verdict = $('verdict');
-  verdict.textContent = outcome.ok ? `Your bill is right: ${money(check.billedTotal)}` : `Your bill is wrong: billed ${money(check.billedTotal)}, your readings give ${money(check.expectedTotal)}`;
-  verdict.className = outcome.ok ? 'verdict-ok' : 'verdict-bad';
-  $('summary').textContent = `${check.lines.length} billed intervals, ${check.disagreements.length} disagreeing; energy ${money(check.expectedEnergyCharge)} from your readings.`;
+  verdict.textContent = r.verdict;
+  verdict.className = r.ok ? 'verdict-ok' : 'verdict-bad';
+  $('summary').textContent = r.summary;
+  $('problems').replaceChildren(...r.problems.map((p) => element('li', p)));
+  for (const z of document.querySelectorAll('.time-zone')) z.textContent = r.timeZone;
 
-  const problems = $('problems');
-  problems.replaceChildren(
-    ...[...check.problems, ...outcome.invalidRecords.map((r) => `record ${r.index + 1} is invalid (${r.reason}): ${r.detail}`)].map((p) => element('li', p)),
-  );
-
-  const bad = new Set([...check.disagreements.map((d) => d.intervalStart), ...outcome.invalidRecords.flatMap((r) => r.intervals)]);
-  const rows = $('disagreements').querySelector('tbody')!;
-  rows.replaceChildren(
-    ...check.disagreements.map((d) => {
+  $('disagreements').querySelector('tbody')!.replaceChildren(
+    ...r.disagreements.map((d) => {
       const tr = document.createElement('tr');
       tr.dataset.interval = String(d.intervalStart);
-      tr.append(...[intervalLabel(d.intervalStart), d.reading === undefined ? '—' : `${d.reading} Wh`, REASONS[d.reason] ?? d.reason].map((text) => element('td', text)));
+      tr.append(...d.cells.map((text) => element('td', text)));
       return tr;
     }),
   );
-  $('disagreements-box').hidden = check.disagreements.length === 0;
+  $('disagreements-box').hidden = r.disagreements.length === 0;
 
-  // Per UTC day, from the customer's own readings.
-  const days = new Map<string, { wh: bigint; cost: bigint; intervals: number; bad: number }>();
-  for (const line of check.lines) {
-    const day = intervalLabel(line.intervalStart).slice(0, 10);
-    const d = days.get(day) ?? { wh: 0n, cost: 0n, intervals: 0, bad: 0 };
-    d.wh += line.reading ?? 0n;
-    d.cost += line.cost ?? 0n;
-    d.intervals++;
-    if (bad.has(line.intervalStart)) d.bad++;
-    days.set(day, d);
-  }
-  const dayRows = $('days').querySelector('tbody')!;
-  dayRows.replaceChildren(
-    ...[...days].map(([day, d]) => {
+  $('days').querySelector('tbody')!.replaceChildren(
+    ...r.days.map((d) => {
       const tr = document.createElement('tr');
       if (d.bad > 0) tr.className = 'bad';
       const cells: [string, boolean][] = [
-        [day, false],
+        [d.label, false],
         [(Number(d.wh) / 1000).toFixed(3), true],
-        [money(d.cost), true],
+        [d.costText, true],
         [String(d.intervals), true],
         [d.bad > 0 ? `${d.bad} disagree` : 'matches', false],
       ];
@@ -164,17 +246,15 @@ function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
 
   // Unhide first: Chart.js sizes the canvas from its (visible) container.
   $('result').hidden = false;
-  const labels = [...days.keys()];
-  const values = [...days.values()];
   const kwh = (d: { wh: bigint }) => Number(d.wh) / 1000;
   chart?.destroy();
   chart = new Chart($<HTMLCanvasElement>('chart'), {
     data: {
-      labels,
+      labels: r.days.map((d) => d.label),
       datasets: [
-        { type: 'line', label: `Cost (${tariff.currency})`, data: values.map((d) => Number(d.cost) / Number(tariff.minorPerMajor)), borderColor: '#f58518', backgroundColor: '#f58518', yAxisID: 'cost', order: 0 },
-        { type: 'bar', label: 'Energy (kWh)', data: values.map((d) => (d.bad > 0 ? null : kwh(d))), backgroundColor: '#4c78a8', yAxisID: 'energy', grouped: false, order: 1 },
-        { type: 'bar', label: 'Energy (kWh), a day with a disagreeing interval', data: values.map((d) => (d.bad > 0 ? kwh(d) : null)), backgroundColor: '#d1495b', yAxisID: 'energy', grouped: false, order: 1 },
+        { type: 'line', label: `Cost (${r.currency})`, data: r.days.map((d) => Number(d.cost) / Number(r.minorPerMajor)), borderColor: '#f58518', backgroundColor: '#f58518', yAxisID: 'cost', order: 0 },
+        { type: 'bar', label: 'Energy (kWh)', data: r.days.map((d) => (d.bad > 0 ? null : kwh(d))), backgroundColor: '#4c78a8', yAxisID: 'energy', grouped: false, order: 1 },
+        { type: 'bar', label: 'Energy (kWh), a day with a disagreeing interval', data: r.days.map((d) => (d.bad > 0 ? kwh(d) : null)), backgroundColor: '#d1495b', yAxisID: 'energy', grouped: false, order: 1 },
       ],
     },
     options: {
@@ -183,19 +263,12 @@ function render(outcome: CheckOutcome, tariff: Tariff, records: number): void {
       maintainAspectRatio: false,
       scales: {
         energy: { type: 'linear', position: 'left', title: { display: true, text: 'kWh' }, beginAtZero: true },
-        cost: { type: 'linear', position: 'right', title: { display: true, text: tariff.currency }, beginAtZero: true, grid: { drawOnChartArea: false } },
+        cost: { type: 'linear', position: 'right', title: { display: true, text: r.currency }, beginAtZero: true, grid: { drawOnChartArea: false } },
       },
     },
   });
 
-  const verified = $('verified');
-  verified.replaceChildren(
-    ...[
-      `${check.verifiedRecords} of ${records} records: meter signature, range proofs and proofs of equivalence`,
-      `${check.lines.length - check.disagreements.length} of ${check.lines.length} billed intervals open to your readings`,
-      check.problems.length === 0 ? 'the encrypted charge is the tariff-weighted sum of your records, and its decryption shares (DLEQ proofs) decrypt it to the billed charge' : 'the bill as a whole: see the problems above',
-    ].map((t) => element('li', t)),
-  );
+  $('verified').replaceChildren(...r.verified.map((t) => element('li', t)));
   verdict.focus();
 }
 
@@ -219,7 +292,7 @@ async function onSubmit(event: Event): Promise<void> {
     const tariff = parse('the tariff', () => tariffFromJson(config.tariff));
     const outcome = await runCheck(meter, bill, { key, tariff });
     setStatus(outcome.ok ? 'Done: every check passed.' : 'Done: the bill does not match your readings.');
-    render(outcome, tariff, meter.records.length);
+    render(report(outcome, bill, tariff, meter.records.length));
   } catch (e) {
     $('result').hidden = true;
     if (e instanceof CheckError || e instanceof ZkmeterError) setStatus(e.message, true);
@@ -232,4 +305,5 @@ async function onSubmit(event: Event): Promise<void> {
   }
 }
 
-$('check-form').addEventListener('submit', (e) => void onSubmit(e));
+// Outside a page (node tests import `report` and `formatTime`) there is no form to wire.
+if (typeof document !== 'undefined') $('check-form').addEventListener('submit', (e) => void onSubmit(e));
