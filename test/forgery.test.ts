@@ -153,7 +153,7 @@ describe(`the δ·H shift (${g.name})`, () => {
 
 describe(`a lying meter is refused at the door (${g.name})`, () => {
   // Whole days of SIX_HOURLY (four readings) under the two-rate tariff: bills of a day, grids of three meters.
-  const policy = { minIntervals: 4, minMeters: 3 };
+  const policy = { minIntervals: 4, minMeters: 3, minIntervalsPerPrice: 1 }; // the per-price minimum has its own tests (privacy.test.ts)
   const tariff = TWO_RATE;
   const readings = [120n, 95n, 130n, 12n];
   const T = (i: number) => DAY + SIX_HOURLY.intervalSeconds * i;

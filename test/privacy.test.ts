@@ -114,6 +114,15 @@ describe(`the five attacks of the review are refused (${g.name})`, () => {
     expect(() => grid(a, 1, 2, sent)).toThrow(/^refused by rule 'record': record 3 \(meter A3, /);
   });
 
+  it('a grid leaves out a meter the authority has no certificate for, instead of refusing the feeder', () => {
+    const a = w.authority({ policy: P });
+    const stranger = new World(rand, SIX_HOURLY, TWO_RATE);
+    stranger.addMeter('X9', 'F');
+    const g2 = grid(a, 2, 3, [...f.feeder(2, 3), stranger.sealDay('X9', 2).bytes]);
+    expect(g2.members).toEqual(['A0', 'A1', 'A2', 'A3', 'A4']);
+    expect(g2.excluded).toEqual([{ meterId: 'X9', why: expect.stringMatching(/no certificate from a trusted provisioning key \(rule 'registry'\)$/) }]);
+  });
+
   it('2. sybil meters: the center cannot certify meters, and freshly certified ones count once', () => {
     const a = w.authority({ policy: P });
     const centersOwnKey = randomScalar(rand);
@@ -224,6 +233,44 @@ describe(`the five attacks of the review are refused (${g.name})`, () => {
     expect(refusal(() => a.register(w5.certify('R', stale, 1, 'F', DAY0 + 5 * DAY)))).toBe('registry');
     expect(refusal(() => a.register(w5.certify('R', again.meter, 0, 'F', DAY0 + 5 * DAY)))).toBe('registry');
     expect(a.register(again.certificates[1]!).change).toBe('unchanged');
+  });
+});
+
+describe(`a second record of an interval, and the arithmetic of prices (${g.name})`, () => {
+  it('a grid member billed, or the grid asked again, over another record of one interval is refused', () => {
+    const f = feederOfFive();
+    const { w } = f;
+    const a = w.authority({ policy: P });
+    const grid = (records: Uint8Array[]) => a.gridShares({ feeder: 'F', from: DAY0, to: DAY0 + DAY, tariffVersion: 7, records });
+    grid(f.feeder(0, 1));
+    // A4 sealed its 12:00 interval again, with another value (a second device, a lying meter):
+    // billing or re-asking the grid over that record would release the difference of the two.
+    const a4 = w.meters.get('A4')!;
+    const noon = DAY0 + 2 * SIX_HOURLY.intervalSeconds;
+    const again = a4.meter.reading(noon, a4.readings.get(noon)! + 7n).bytes;
+    const swapped = f.days('A4', 0, 1).map((b, i) => (i === 2 ? again : b));
+    expect(refusal(() => a.billShare({ meterId: 'A4', from: DAY0, to: DAY0 + DAY, tariffVersion: 7, records: swapped }))).toBe('grid-bill');
+    const others = ['A0', 'A1', 'A2', 'A3'].flatMap((id) => f.days(id, 0, 1));
+    expect(refusal(() => grid([...others, ...swapped]))).toBe('grid');
+    // Over the very records the grid summed, the bill and the repeat are allowed.
+    expect(a.billShare({ meterId: 'A4', from: DAY0, to: DAY0 + DAY, tariffVersion: 7, records: f.days('A4', 0, 1) }).intervals).toHaveLength(4);
+    expect(grid(f.feeder(0, 1)).members).toHaveLength(5);
+  });
+
+  it('every price a bill or a grid charges covers minIntervalsPerPrice intervals, so a split total is still a sum of that many', () => {
+    const w = new World(rand, SIX_HOURLY, TWO_RATE);
+    w.addMeter('Q', 'F');
+    const days = [0, 1, 2].map((d) => w.sealDay('Q', d).bytes);
+    // Three readings a day at 10 per Wh and one (12:00) at 20: a day holds one afternoon reading.
+    const a = w.authority({ policy: { minIntervals: 3, minIntervalsPerPrice: 3 } });
+    const bill = (d1: number) => a.billShare({ meterId: 'Q', from: DAY0, to: DAY0 + d1 * DAY, tariffVersion: 7, records: days.slice(0, d1) });
+    expect(refusal(() => bill(1))).toBe('min-intervals');
+    expect(() => bill(2)).toThrow(/at least 3 intervals at each price it charges, this one covers 2 at 20 per Wh/);
+    expect(bill(3).intervals).toHaveLength(12);
+    expect(refusal(() => a.gridShares({ feeder: 'F', from: DAY0 + 3 * DAY, to: DAY0 + 4 * DAY, tariffVersion: 7, intervalSeconds: SIX_HOURLY.intervalSeconds, records: [] }))).toBe('grid');
+    // The default follows a small minIntervals down, and may not exceed it.
+    expect(new PrivacyAuthority({ key: w.key, share: w.authorityShare, provisioningKeys: [w.provisioningKey], tariffs: [TWO_RATE], meterClasses: [SIX_HOURLY], policy: { minIntervals: 5 } }).policy.minIntervalsPerPrice).toBe(5);
+    expect(() => w.authority({ policy: { minIntervals: 3, minIntervalsPerPrice: 4 } })).toThrow(/"minIntervalsPerPrice" expected at most "minIntervals"/);
   });
 });
 

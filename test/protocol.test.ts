@@ -69,7 +69,7 @@ function setup(o: { policy?: Partial<AuthorityPolicy>; meterClass?: MeterClass }
     share: shares.get('privacy-authority')!,
     provisioningKeys: [schnorrPublicKey(provisioningSecret)],
     tariffs: [TARIFF],
-    policy: o.policy ?? { minIntervals: 4, minMeters: 3 },
+    policy: o.policy ?? { minIntervals: 4, minMeters: 3, minIntervalsPerPrice: 1 },
     meterClasses: [meterClass],
   });
   const meters = new Map<string, Meter>();
@@ -233,7 +233,7 @@ describe(`control center, billing and the customer (${g.name})`, () => {
 
   it('the authority refuses small bills, overlapping bills and small feeders; one share alone never decrypts', async () => {
     // Four readings a day (SIX_HOURLY), so that the grid's meters report whole days cheaply.
-    const s = setup({ policy: { minIntervals: 4, minMeters: 3 }, meterClass: SIX_HOURLY });
+    const s = setup({ policy: { minIntervals: 4, minMeters: 3, minIntervalsPerPrice: 1 }, meterClass: SIX_HOURLY });
     const Q = (day: number, i = 0) => DAY + day * D + SIX_HOURLY.intervalSeconds * i; // reading i of day `day`
     const a = await s.addMeter('A');
     const b = await s.addMeter('B');

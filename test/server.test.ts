@@ -102,6 +102,8 @@ beforeAll(async () => {
     authorityShare: shares.get('privacy-authority')!,
     provisioningKeys: [provisioningKey],
     authorityLedger: new FileLedger(join(dir, 'service.ledger.jsonl')),
+    // Half-hourly readings: the default tariff's three-hour peak holds 6 of them a day.
+    authorityPolicy: { minIntervalsPerPrice: 6 },
     adminToken: TOKEN,
     workers: 2,
     limits: { bodyBytes: 1 << 20, recordsPerRequest: 50 },
@@ -446,7 +448,7 @@ describe(`the privacy authority's ledger (${getGroup().name})`, () => {
     await center.registerCertificate(cert);
     const nextDay = c.reading(DAY + DAY_S, 10n); // for a period that overlaps the first bill
     await center.submit([...dayOfC(), nextDay].map((r) => r.bytes));
-    const authority = (ledger: FileLedger) => new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, provisioningKeys: [provisioningKey], tariffs: [DEFAULT_TARIFF], ledger });
+    const authority = (ledger: FileLedger) => new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, provisioningKeys: [provisioningKey], tariffs: [DEFAULT_TARIFF], policy: { minIntervalsPerPrice: 6 }, ledger });
     const bill = (a: PrivacyAuthority, to: number) => issueBill({ center, centerShare: shares.get('control-center')!, key, authority: a, tariff: DEFAULT_TARIFF, meterId: 'C', from: DAY, to });
     const first = new FileLedger(file);
     const a = authority(first);

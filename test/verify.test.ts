@@ -80,7 +80,7 @@ function setup(minIntervals = 3) {
     share: shares.get('privacy-authority')!,
     provisioningKeys: [schnorrPublicKey(provisioningSecret)],
     tariffs: [FLAT],
-    policy: { minIntervals, minMeters: 3 },
+    policy: { minIntervals, minMeters: 3, minIntervalsPerPrice: 1 },
     meterClasses: [HOUSEHOLD, SIX_HOURLY],
   });
   /** A certificate by the provisioning key the authority trusts (epoch 0, feeder F, from LONG_AGO unless said). */

@@ -154,11 +154,6 @@ function readCertificates(file: string, trusted: readonly Uint8Array[]): MeterCe
   return certs.sort((a, b) => a.keyEpoch - b.keyEpoch);
 }
 
-/** Registers certified meters with the center (as the authority does, from the same certificates). */
-async function registerCertified(center: ControlCenter, certs: readonly MeterCertificate[]): Promise<void> {
-  for (const c of certs) await center.register({ meterId: c.meterId, publicKey: c.publicKey, meterClass: c.meterClass, feeder: c.feeder, keyEpoch: c.keyEpoch });
-}
-
 /** A bill file: a bill's JSON, or what `center bill` prints (its extra fields are not part of the bill). */
 function billFromFile(v: unknown): Bill {
   if (isObject(v)) {
@@ -262,11 +257,16 @@ async function centerFrom(o: Options): Promise<ControlCenter> {
         : (() => {
             throw new UsageError('--utility-key or --key is required');
           })();
-  const center = new ControlCenter({ utilityKey });
   if (typeof o.certificates === 'string' && typeof o.registry === 'string') throw new UsageError('give --certificates or --registry, not both');
-  if (typeof o.certificates === 'string') await registerCertified(center, readCertificates(o.certificates, trustedProvisioningKeys(o)));
-  else if (typeof o.registry === 'string') for (const m of readRegistry(o.registry)) await center.register(m);
-  else throw new UsageError('--certificates or --registry is required');
+  if (typeof o.certificates === 'string') {
+    const provisioningKeys = trustedProvisioningKeys(o);
+    const center = new ControlCenter({ utilityKey, provisioningKeys });
+    await center.registerCertificates(readCertificates(o.certificates, provisioningKeys).map((c) => c.bytes));
+    return center;
+  }
+  if (typeof o.registry !== 'string') throw new UsageError('--certificates or --registry is required');
+  const center = new ControlCenter({ utilityKey });
+  for (const m of readRegistry(o.registry)) await center.register(m);
   return center;
 }
 
@@ -297,8 +297,8 @@ export async function centerBillCommand(o: Options): Promise<Record<string, unkn
   // Both sides' registries come from the same certificates; the authority checks them itself.
   const provisioningKeys = trustedProvisioningKeys(o);
   const certs = readCertificates(need(o, 'certificates', '--certificates'), provisioningKeys);
-  const center = new ControlCenter({ utilityKey: key.publicKey });
-  await registerCertified(center, certs);
+  const center = new ControlCenter({ utilityKey: key.publicKey, provisioningKeys });
+  await center.registerCertificates(certs.map((c) => c.bytes));
   // The authority's side runs here from its own share file; in a deployment it is a separate service.
   const minIntervals = typeof o.minIntervals === 'string' ? parseSmallInt(o.minIntervals, '--min-intervals', 3, 1_000_000) : undefined;
   const authority = new PrivacyAuthority({

@@ -19,6 +19,7 @@
  * co-decrypted until every record of the request passes `verifyRecords`.
  * @module
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { ZkmeterError } from '../errors.js';
 import { encodeCiphertext, weightedSum, type Ciphertext } from '../crypto/elgamal.js';
 import { bytesToHex, hexToBytes } from '../crypto/codec.js';
@@ -29,12 +30,20 @@ import { certificateChange, checkCertificate, decodeCertificate, type MeterCerti
 import { equalBytes } from '../backend/bytes.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
 import { decodeRecord, recordIntervals, type MeterRecord } from './records.js';
-import { isLocalMidnight, localDay, priceSpreadProblem, tariffDigest, validateTariff, type Tariff } from './tariff.js';
+import { isLocalMidnight, localDay, priceAt, priceSpreadProblem, tariffDigest, validateTariff, type Tariff } from './tariff.js';
 import { verifyRecords, type RecordToVerify } from './verify.js';
 
 export interface AuthorityPolicy {
   /** Fewest readings in a bill (default 48: half a day of 15-minute readings). At least 3. */
   readonly minIntervals: number;
+  /**
+   * Fewest readings at each price a bill charges, and intervals at each price a grid spans
+   * (default 12, three hours of 15-minute readings, the default tariff's peak in one day, or
+   * `minIntervals` if that is smaller).
+   * A total can be split into its band sums by the arithmetic of its prices
+   * (docs/notes-privacy.md, "The arithmetic of prices"): each is then still a sum over this many.
+   */
+  readonly minIntervalsPerPrice: number;
   /** Fewest meters counted in a grid (default 5). At least 3. */
   readonly minMeters: number;
   /** Most meters certified within `newMeterWindowDays` before a grid's period that count toward `minMeters` (default 1). */
@@ -49,6 +58,7 @@ export interface AuthorityPolicy {
 
 export const DEFAULT_POLICY: AuthorityPolicy = Object.freeze({
   minIntervals: 48,
+  minIntervalsPerPrice: 12,
   minMeters: 5,
   maxNewMeters: 1,
   newMeterWindowDays: 30,
@@ -77,8 +87,10 @@ export interface BillEntry {
   readonly to: number;
   readonly tariffVersion: number;
   readonly intervals: readonly number[];
-  /** Hex of the encrypted charge (c1 ‖ c2): an identical request is recognised by it. */
+  /** Hex of the encrypted charge (c1 ‖ c2). */
   readonly charge: string;
+  /** `readingsDigest` of the billed readings: an identical request is recognised by it. */
+  readonly readings: string;
 }
 
 /** A grid the authority released: every interval total of [from, to) over `members`. */
@@ -89,6 +101,12 @@ export interface GridEntry {
   readonly tariffVersion: number;
   readonly intervalSeconds: number;
   readonly members: readonly string[];
+  /**
+   * `readingsDigest` of each member's readings, in the order of `members`: a member's bill of
+   * the grid's days, and the grid asked again, must hold exactly these ciphertexts (a second,
+   * different record of one interval would otherwise make Σ totals − Σ bills its difference).
+   */
+  readonly readings: readonly string[];
 }
 
 /** One entry of the authority's ledger: what it registered, configured and released. */
@@ -186,7 +204,10 @@ export class PrivacyAuthority {
   }) {
     this.key = o.key;
     this.share = o.share;
-    this.policy = { ...DEFAULT_POLICY, ...o.policy };
+    // Unless given, the per-price minimum follows a smaller minIntervals down.
+    const minIntervals = o.policy?.minIntervals ?? DEFAULT_POLICY.minIntervals;
+    const given = Object.fromEntries(Object.entries(o.policy ?? {}).filter(([, v]) => v !== undefined));
+    this.policy = { ...DEFAULT_POLICY, minIntervalsPerPrice: Math.min(DEFAULT_POLICY.minIntervalsPerPrice, minIntervals), ...given };
     validatePolicy(this.policy);
     if (!Array.isArray(o.provisioningKeys) || !o.provisioningKeys.every((k) => k instanceof Uint8Array && k.length === 32)) {
       throw new ZkmeterError('INVALID_ARGUMENT', '"provisioningKeys" expected a list of 32-byte x-only keys');
@@ -241,6 +262,26 @@ export class PrivacyAuthority {
     return change;
   }
 
+  /**
+   * What registering `certificates` in order would change, without changing anything:
+   * refused (as `register` would, the error's `index` naming the certificate) if any is.
+   */
+  checkRegistrations(certificates: readonly Uint8Array[]): RegistrationChange[] {
+    const pending = new Map<string, MeterCertificate[]>();
+    return certificates.map((bytes, index) => {
+      try {
+        const cert = checkCertificate(bytes, this.trustedIssuers);
+        const held = pending.get(cert.meterId) ?? this.certificates(cert.meterId);
+        const change = certificateChange(held, cert);
+        if (change.change !== 'unchanged') pending.set(cert.meterId, [...held, cert]);
+        return change;
+      } catch (e) {
+        if (!(e instanceof ZkmeterError)) throw e;
+        throw new ZkmeterError(e.code, e.message, { index, cause: e });
+      }
+    });
+  }
+
   /** The certificates it holds for a meter, oldest epoch first (empty if unknown). */
   certificates(meterId: string): MeterCertificate[] {
     return (this.meters.get(meterId) ?? []).map((e) => e.cert);
@@ -265,26 +306,29 @@ export class PrivacyAuthority {
     if (readings.length < this.policy.minIntervals) {
       refuse('min-intervals', `a bill must cover at least ${this.policy.minIntervals} readings, this one covers ${readings.length}`);
     }
+    this.checkPerPrice(tariff, readings.map((r) => r.intervalStart), 'min-intervals', 'a bill');
     this.checkTight(tariff, req.from, req.to, readings);
     const intervals = readings.map((r) => r.intervalStart);
     const encryptedCharge = encryptedEnergyCharge(readings, tariff);
     const charge = bytesToHex(encodeCiphertext(encryptedCharge));
+    const digest = readingsDigest(readings);
     const earlier = (this.bills.get(req.meterId) ?? []).filter((b) => b.from < req.to && req.from < b.to);
-    const repeat = earlier.length === 1 && earlier[0]!.from === req.from && earlier[0]!.to === req.to && earlier[0]!.tariffVersion === req.tariffVersion && earlier[0]!.charge === charge;
+    const repeat = earlier.length === 1 && earlier[0]!.from === req.from && earlier[0]!.to === req.to && earlier[0]!.tariffVersion === req.tariffVersion && earlier[0]!.readings === digest;
     if (!repeat && earlier.length > 0) {
       const b = earlier[0]!;
       refuse('overlap', `meter ${req.meterId} was already billed for [${b.from}, ${b.to}), which overlaps [${req.from}, ${req.to})`);
     }
     for (const g of (this.grids.get(req.meterId) ?? []).filter((g) => g.from < req.to && req.from < g.to)) {
       // Under the grid's prices too: a member billed at other relative prices could split its band sums out.
-      if (g.from !== req.from || g.to !== req.to || g.tariffVersion !== req.tariffVersion || intervals.length !== gridIntervals(g).length) {
-        refuse('grid-bill', `meter ${req.meterId} is a member of feeder ${g.feeder}'s grid [${g.from}, ${g.to}) under tariff ${g.tariffVersion}: its bill for those days must cover exactly them, under that tariff, with every one of its ${gridIntervals(g).length} readings`);
+      // And over the very records the grid summed: a second record of an interval would leave their difference.
+      if (g.from !== req.from || g.to !== req.to || g.tariffVersion !== req.tariffVersion || g.readings[g.members.indexOf(req.meterId)] !== digest) {
+        refuse('grid-bill', `meter ${req.meterId} is a member of feeder ${g.feeder}'s grid [${g.from}, ${g.to}) under tariff ${g.tariffVersion}: its bill for those days must cover exactly them, under that tariff, with the ${gridIntervals(g).length} readings the grid summed`);
       }
     }
     this.verify(records);
     const share = partialDecrypt(this.key, this.share, encryptedCharge, billContext(req.meterId, req.from, req.to, req.tariffVersion), rng);
     if (!repeat) {
-      const entry = { kind: 'bill' as const, meterId: req.meterId, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervals, charge };
+      const entry = { kind: 'bill' as const, meterId: req.meterId, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervals, charge, readings: digest };
       this.ledger.append(entry); // durable before the share leaves
       this.noteBill(entry);
     }
@@ -303,19 +347,18 @@ export class PrivacyAuthority {
     req: { feeder: string; from: number; to: number; tariffVersion: number; intervalSeconds?: number; records: readonly Uint8Array[] },
     rng: RandomSource = cryptoRandom,
   ): GridRelease {
-    const tariff = this.tariff(req.tariffVersion);
-    if (typeof req.feeder !== 'string' || req.feeder.length === 0) throw new ZkmeterError('INVALID_ARGUMENT', '"feeder" expected a feeder id');
-    this.checkPeriod(tariff, req.from, req.to, this.policy.maxGridDays);
-    const { records, readings: all, otherTariff } = this.readingsOf(req.records, tariff, true);
+    const tariff = this.checkGridRequest(req);
+    const { records, readings: all, skipped } = this.readingsOf(req.records, tariff, true);
     // The grid's interval: as asked, else the one the request's records share.
     const steps = new Set(records.map((r) => r.record.header.intervalSeconds));
     const step = req.intervalSeconds ?? (steps.size === 1 ? [...steps][0]! : NaN);
     if (!Number.isSafeInteger(step) || step < 60 || DAY % step !== 0) {
       throw new ZkmeterError('INVALID_ARGUMENT', '"intervalSeconds" expected a divisor of 86,400 of at least 60 (needed when the records do not share one interval)');
     }
-    const grid: GridEntry = { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervalSeconds: step, members: [] };
+    const grid: GridEntry = { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervalSeconds: step, members: [], readings: [] };
     const intervals = gridIntervals(grid);
     if (intervals.length < this.policy.minIntervals) refuse('grid', `a grid must span at least ${this.policy.minIntervals} intervals`);
+    this.checkPerPrice(tariff, intervals, 'grid', 'a grid');
     const byMeter = new Map<string, Map<number, Reading>>();
     for (const r of all) {
       if (r.intervalStart < req.from || r.intervalStart >= req.to) continue;
@@ -326,16 +369,17 @@ export class PrivacyAuthority {
     const same = [...new Set([...byMeter.keys()].flatMap((id) => this.grids.get(id) ?? []))].find(
       (g) => g.feeder === req.feeder && g.from === req.from && g.to === req.to && g.tariffVersion === req.tariffVersion && g.intervalSeconds === step,
     );
-    const excluded: { meterId: string; why: string }[] = [...otherTariff].filter((id) => !byMeter.has(id)).map((meterId) => ({ meterId, why: `sealed under another tariff version than ${req.tariffVersion}` }));
+    const excluded: { meterId: string; why: string }[] = [...skipped].filter(([id]) => !byMeter.has(id)).map(([meterId, why]) => ({ meterId, why }));
     let members: string[];
+    const digestOf = (id: string) => readingsDigest(intervals.map((t) => byMeter.get(id)!.get(t)!));
     if (same !== undefined) {
       members = [...same.members];
-      const missing = members.find((id) => intervals.some((t) => !byMeter.get(id)?.has(t)));
-      if (missing !== undefined) refuse('grid', `feeder ${req.feeder}'s grid [${req.from}, ${req.to}) was released over meters whose records this request lacks (${missing})`);
+      const missing = members.find((id, k) => intervals.some((t) => !byMeter.get(id)?.has(t)) || digestOf(id) !== same.readings[k]);
+      if (missing !== undefined) refuse('grid', `feeder ${req.feeder}'s grid [${req.from}, ${req.to}) was released over other records of its members than this request holds (${missing})`);
     } else {
       members = [];
       for (const [meterId, readings] of [...byMeter].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const why = otherTariff.has(meterId) ? `sealed part of the period under another tariff version than ${req.tariffVersion}` : this.gridIneligibility(meterId, readings, grid, intervals);
+        const why = skipped.get(meterId) ?? this.gridIneligibility(meterId, readings, grid, intervals);
         if (why === undefined) members.push(meterId);
         else excluded.push({ meterId, why });
       }
@@ -360,11 +404,22 @@ export class PrivacyAuthority {
       return { intervalStart: t, encryptedTotal, share, maxTotal: at.reduce((acc, r) => acc + r.max, 0n) };
     });
     if (same === undefined) {
-      const entry = { kind: 'grid' as const, ...grid, members };
+      const entry = { kind: 'grid' as const, ...grid, members, readings: members.map(digestOf) };
       this.ledger.append(entry); // durable before the shares leave
       this.noteGrid(entry);
     }
     return { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, members, excluded, totals };
+  }
+
+  /**
+   * The checks of a grid request that need no records (its tariff, and a period of whole
+   * days no longer than `maxGridDays`), so a center can be refused before it loads them.
+   */
+  checkGridRequest(req: { feeder: string; from: number; to: number; tariffVersion: number }): Tariff {
+    const tariff = this.tariff(req.tariffVersion);
+    if (typeof req.feeder !== 'string' || req.feeder.length === 0) throw new ZkmeterError('INVALID_ARGUMENT', '"feeder" expected a feeder id');
+    this.checkPeriod(tariff, req.from, req.to, this.policy.maxGridDays);
+    return tariff;
   }
 
   /** Why a meter whose readings of the grid's period are `readings` cannot be a member, or undefined. */
@@ -378,9 +433,10 @@ export class PrivacyAuthority {
     if (missing > 0) return `${missing} of its ${intervals.length} readings are missing`;
     if ((this.grids.get(meterId) ?? []).some((o) => o.from < g.to && g.from < o.to)) return 'already a member of another grid on these days';
     const bill = (this.bills.get(meterId) ?? []).find((b) => b.from < g.to && g.from < b.to);
-    if (bill !== undefined && (bill.from !== g.from || bill.to !== g.to || bill.tariffVersion !== g.tariffVersion || bill.intervals.length !== intervals.length)) {
+    if (bill !== undefined && (bill.from !== g.from || bill.to !== g.to || bill.tariffVersion !== g.tariffVersion)) {
       return `billed for [${bill.from}, ${bill.to}) under tariff ${bill.tariffVersion}, not exactly the grid's days under its tariff`;
     }
+    if (bill !== undefined && bill.readings !== readingsDigest(intervals.map((t) => readings.get(t)!))) return 'billed for these days over other records than this request holds';
     return undefined;
   }
 
@@ -401,6 +457,20 @@ export class PrivacyAuthority {
     if (days > maxDays) refuse('whole-days', `the period spans ${days} days, at most ${maxDays}`);
   }
 
+  /** At least `minIntervalsPerPrice` of `intervals` at each price of the tariff that any of them has. */
+  private checkPerPrice(tariff: Tariff, intervals: readonly number[], rule: PolicyRule, what: string): void {
+    const count = new Map<bigint, number>();
+    for (const t of intervals) {
+      const p = priceAt(tariff, t);
+      count.set(p, (count.get(p) ?? 0) + 1);
+    }
+    for (const [price, n] of count) {
+      if (n < this.policy.minIntervalsPerPrice) {
+        refuse(rule, `${what} must cover at least ${this.policy.minIntervalsPerPrice} intervals at each price it charges, this one covers ${n} at ${price} per Wh`);
+      }
+    }
+  }
+
   /** The period's first and last day hold a reading: it is the tightest run of whole days around them. */
   private checkTight(tariff: Tariff, from: number, to: number, readings: readonly Reading[]): void {
     if (localDay(tariff, readings[0]!.intervalStart) !== localDay(tariff, from) || localDay(tariff, readings.at(-1)!.intervalStart) !== localDay(tariff, to - 1)) {
@@ -412,13 +482,13 @@ export class PrivacyAuthority {
    * Decodes records and lists their readings, refusing (naming the record) one of a
    * meter it holds no certificate for, one outside its key epoch's validity, one that
    * proves bounds other than its class's, one under another tariff version, and two
-   * records that claim one interval. For a grid (`lenient`), a record of another
-   * tariff version only keeps its meter out. The cheap checks: the records'
+   * records that claim one interval. For a grid (`lenient`), a record that fails one
+   * of these rules (other than two records for one interval) only keeps its meter out. The cheap checks: the records'
    * cryptography is `verify`'s, once the request has passed the policy.
    */
-  private readingsOf(bytes: readonly Uint8Array[], tariff: Tariff, lenient = false): { records: (RecordToVerify & { index: number })[]; readings: Reading[]; otherTariff: Set<string> } {
+  private readingsOf(bytes: readonly Uint8Array[], tariff: Tariff, lenient = false): { records: (RecordToVerify & { index: number })[]; readings: Reading[]; skipped: Map<string, string> } {
     if (!Array.isArray(bytes)) throw new ZkmeterError('INVALID_ARGUMENT', '"records" expected an array');
-    const otherTariff = new Set<string>();
+    const skipped = new Map<string, string>();
     const readings: Reading[] = [];
     const seen = new Set<string>();
     const records: (RecordToVerify & { index: number })[] = [];
@@ -431,28 +501,29 @@ export class PrivacyAuthority {
         throw new ZkmeterError(e.code, `record ${i}: ${e.message}`, { index: i, cause: e });
       }
       const h = r.header;
+      // For a grid, a record that fails a rule only keeps its meter out; for a bill it refuses the bill.
+      const fail = (rule: PolicyRule, message: string): void => {
+        if (!lenient) refuse(rule, message);
+        if (!skipped.has(h.meterId)) skipped.set(h.meterId, `${message} (rule '${rule}')`);
+      };
       const epochs = this.meters.get(h.meterId);
-      if (epochs === undefined) refuse('registry', `${recordName(i, r)}: meter ${h.meterId} has no certificate from a trusted provisioning key`);
-      const epoch = epochs.find((e) => e.cert.keyEpoch === h.keyEpoch);
-      if (epoch === undefined) refuse('registry', `${recordName(i, r)}: meter ${h.meterId} has no certificate for key epoch ${h.keyEpoch}`);
+      const epoch = epochs?.find((e) => e.cert.keyEpoch === h.keyEpoch);
       const intervals = recordIntervals(h);
+      const c = epoch?.cert.meterClass;
+      const expected = h.abnormal ? c?.plausible : c?.normal;
+      if (epochs === undefined) return fail('registry', `${recordName(i, r)}: meter ${h.meterId} has no certificate from a trusted provisioning key`);
+      if (epoch === undefined || c === undefined || expected === undefined) return fail('registry', `${recordName(i, r)}: meter ${h.meterId} has no certificate for key epoch ${h.keyEpoch}`);
       if (intervals[0]! < epoch.cert.validFrom || intervals.at(-1)! >= epoch.validUntil) {
-        refuse('registry', `${recordName(i, r)}: key epoch ${h.keyEpoch} of meter ${h.meterId} signs intervals in [${epoch.cert.validFrom}, ${epoch.validUntil})`);
+        return fail('registry', `${recordName(i, r)}: key epoch ${h.keyEpoch} of meter ${h.meterId} signs intervals in [${epoch.cert.validFrom}, ${epoch.validUntil})`);
       }
-      const c = epoch.cert.meterClass;
-      const expected = h.abnormal ? c.plausible : c.normal;
       if (h.bits !== c.bits || h.intervalSeconds !== c.intervalSeconds || h.bounds.min !== expected.min || h.bounds.max !== expected.max) {
-        refuse('class-bounds', `${recordName(i, r)} proves bounds [${h.bounds.min}, ${h.bounds.max}] in ${h.bits} bits, not its class ${c.name}'s ${h.abnormal ? 'plausible' : 'normal'} bounds`);
+        return fail('class-bounds', `${recordName(i, r)} proves bounds [${h.bounds.min}, ${h.bounds.max}] in ${h.bits} bits, not its class ${c.name}'s ${h.abnormal ? 'plausible' : 'normal'} bounds`);
       }
-      if (h.tariffVersion !== tariff.version) {
-        if (lenient) {
-          otherTariff.add(h.meterId);
-          return;
-        }
-        refuse('tariff', `${recordName(i, r)} was sealed under tariff version ${h.tariffVersion}, not ${tariff.version}`);
-      }
+      // As the center requires: intervals on the class's grid of time, so that every party counts the same intervals.
+      if (h.intervalStart % h.intervalSeconds !== 0) return fail('class-bounds', `${recordName(i, r)} starts at ${h.intervalStart}, not a multiple of its ${h.intervalSeconds} s interval`);
+      if (h.tariffVersion !== tariff.version) return fail('tariff', `${recordName(i, r)} was sealed under tariff version ${h.tariffVersion}, not ${tariff.version}`);
       const problem = priceSpreadProblem(tariff, c, this.policy.minIntervals);
-      if (problem !== undefined) refuse('tariff', problem);
+      if (problem !== undefined) return fail('tariff', problem);
       intervals.forEach((t, j) => {
         const k = `${h.meterId}@${t}`;
         if (seen.has(k)) refuse('record', `two records claim interval ${k}`);
@@ -461,7 +532,7 @@ export class PrivacyAuthority {
       });
       records.push({ record: r, meterKey: epoch.cert.publicKey, index: i });
     });
-    return { records, readings, otherTariff };
+    return { records, readings, skipped };
   }
 
   /**
@@ -491,11 +562,11 @@ export class PrivacyAuthority {
   private noteBill(b: BillEntry): void {
     let list = this.bills.get(b.meterId);
     if (list === undefined) this.bills.set(b.meterId, (list = []));
-    list.push({ meterId: b.meterId, from: b.from, to: b.to, tariffVersion: b.tariffVersion, intervals: [...b.intervals], charge: b.charge });
+    list.push({ meterId: b.meterId, from: b.from, to: b.to, tariffVersion: b.tariffVersion, intervals: [...b.intervals], charge: b.charge, readings: b.readings });
   }
 
   private noteGrid(g: GridEntry): void {
-    const entry: GridEntry = { feeder: g.feeder, from: g.from, to: g.to, tariffVersion: g.tariffVersion, intervalSeconds: g.intervalSeconds, members: [...g.members] };
+    const entry: GridEntry = { feeder: g.feeder, from: g.from, to: g.to, tariffVersion: g.tariffVersion, intervalSeconds: g.intervalSeconds, members: [...g.members], readings: [...g.readings] };
     for (const id of entry.members) {
       let list = this.grids.get(id);
       if (list === undefined) this.grids.set(id, (list = []));
@@ -510,10 +581,23 @@ function validatePolicy(p: AuthorityPolicy): void {
   };
   int(p.minIntervals, 'minIntervals', 3);
   int(p.minMeters, 'minMeters', 3);
+  int(p.minIntervalsPerPrice, 'minIntervalsPerPrice', 1);
+  if (p.minIntervalsPerPrice > p.minIntervals) throw new ZkmeterError('INVALID_ARGUMENT', 'policy "minIntervalsPerPrice" expected at most "minIntervals"');
   int(p.maxNewMeters, 'maxNewMeters', 0);
   int(p.newMeterWindowDays, 'newMeterWindowDays', 0);
   int(p.maxGridDays, 'maxGridDays', 1);
   int(p.maxBillDays, 'maxBillDays', 1);
+}
+
+/** Hex SHA-256 of readings (ascending): each interval start and its ciphertext. What pins a release to its records. */
+function readingsDigest(readings: readonly { intervalStart: number; ciphertext: Ciphertext }[]): string {
+  const h = sha256.create();
+  const at = new Uint8Array(8);
+  for (const r of readings) {
+    new DataView(at.buffer).setBigUint64(0, BigInt(r.intervalStart));
+    h.update(at).update(encodeCiphertext(r.ciphertext));
+  }
+  return bytesToHex(h.digest());
 }
 
 /** Every interval start of a grid's period. */

@@ -158,8 +158,10 @@ export async function releaseFeederGrid(o: {
   rng?: RandomSource;
 }): Promise<FeederGrid> {
   const rng = o.rng ?? cryptoRandom;
+  // A period the authority refuses whatever the records is refused before they are loaded.
+  o.authority.checkGridRequest({ feeder: o.feeder, from: o.from, to: o.to, tariffVersion: o.tariff.version });
   const readings = await o.center.feederReadingsIn(o.feeder, o.from, o.to);
-  // The authority refuses small or incomplete grids before the center spends anything.
+  // The authority refuses small or incomplete grids before the center spends any decryption.
   const theirs = o.authority.gridShares(
     {
       feeder: o.feeder,

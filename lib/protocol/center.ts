@@ -85,6 +85,7 @@ export class ControlCenter {
   private readonly utilityKey: Uint8Array;
   private readonly tariffVersions: ReadonlySet<number> | undefined;
   private readonly provisioningKeys: readonly Uint8Array[];
+  private registering: Promise<unknown> = Promise.resolve();
   readonly store: CenterStore;
 
   constructor(o: ControlCenterOptions) {
@@ -107,7 +108,11 @@ export class ControlCenter {
    * lower epoch, a new feeder or class without a new epoch, a certified meter.
    * A feeder or class left out is kept from the stored registration.
    */
-  async register(m: MeterRegistration): Promise<RegistrationChange> {
+  register(m: MeterRegistration): Promise<RegistrationChange> {
+    return this.oneAtATime(() => this.registerNow(m));
+  }
+
+  private async registerNow(m: MeterRegistration): Promise<RegistrationChange> {
     if (typeof m !== 'object' || m === null || typeof m.meterId !== 'string') throw new ZkmeterError('INVALID_ARGUMENT', '"meter" expected {meterId, publicKey (32-byte x-only)}');
     const publicKey = validateMeterKey(m.meterId, m.publicKey);
     const keyEpoch = m.keyEpoch ?? 0;
@@ -138,7 +143,18 @@ export class ControlCenter {
    * re-key meters of earlier ones), all or nothing: every certificate is checked
    * before anything is stored, and a refusal carries the certificate's `index`.
    */
-  async registerCertificates(certificates: readonly Uint8Array[]): Promise<RegistrationChange[]> {
+  registerCertificates(certificates: readonly Uint8Array[]): Promise<RegistrationChange[]> {
+    return this.oneAtATime(() => this.registerCertificatesNow(certificates));
+  }
+
+  /** Runs registrations one at a time: each reads the registry and writes it back. */
+  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.registering.then(fn);
+    this.registering = run.catch(() => undefined);
+    return run;
+  }
+
+  private async registerCertificatesNow(certificates: readonly Uint8Array[]): Promise<RegistrationChange[]> {
     if (this.provisioningKeys.length === 0) {
       throw new ZkmeterError('INVALID_ARGUMENT', 'the control center has no provisioning keys configured: it cannot check meter certificates');
     }
@@ -164,7 +180,7 @@ export class ControlCenter {
         return change;
       }),
     );
-    for (const id of touched) await this.store.putMeter(state.get(id)!);
+    await this.store.putMeters([...touched].map((id) => state.get(id)!)); // one commit: all or nothing
     return changes;
   }
 
@@ -498,6 +514,10 @@ function certifiedChange(existing: StoredMeter | undefined, cert: MeterCertifica
   // Registered before certificates.
   const prior = existing.history?.at(-1)?.validFrom ?? 0;
   if (cert.keyEpoch === existing.keyEpoch && equalBytes(cert.publicKey, existing.publicKey) && cert.validFrom >= prior) {
+    // In place only if it says what the registration said: a feeder or class moved needs a new epoch.
+    if (cert.feeder !== existing.feeder || !classEquals(cert.meterClass, existing.meterClass)) {
+      refuseRegistry(`meter ${cert.meterId}'s certificate for its current key epoch ${cert.keyEpoch} puts it on another feeder or class than its registration: a change needs a new key epoch`);
+    }
     return { meter: { meterId: cert.meterId, ...next, history: existing.history ?? [] }, change: { ...base, change: 'registered' } };
   }
   if (cert.keyEpoch <= existing.keyEpoch) {

@@ -29,7 +29,7 @@
  * @module
  */
 import { ZkmeterError } from '../errors.js';
-import { concatBytes } from '../backend/bytes.js';
+import { concatBytes, equalBytes } from '../backend/bytes.js';
 import { RANGE_BITS, type RangeBits } from '../crypto/bulletproofs/range.js';
 import { bytesToHex } from '../crypto/codec.js';
 import { cryptoRandom, type RandomSource } from '../crypto/random.js';
@@ -171,7 +171,7 @@ export function decodeCertificate(bytes: Uint8Array): MeterCertificate {
  */
 export function checkCertificate(bytes: Uint8Array, trustedIssuers: readonly Uint8Array[]): MeterCertificate {
   const c = decodeCertificate(bytes);
-  if (!trustedIssuers.some((k) => k.length === 32 && k.every((b, i) => b === c.issuer[i]))) {
+  if (!trustedIssuers.some((k) => equalBytes(k, c.issuer))) {
     throw new ZkmeterError('POLICY_REFUSED', `refused by rule 'registry': meter ${c.meterId}'s certificate is signed by ${bytesToHex(c.issuer)}, not a trusted provisioning key`);
   }
   if (!verifySchnorr(c.issuer, taggedHash(CERTIFICATE_TAG, c.bytes.subarray(0, c.bytes.length - 64)), c.signature)) {
@@ -201,7 +201,7 @@ export interface RegistrationChange {
 export function certificateChange(epochs: readonly MeterCertificate[], cert: MeterCertificate): RegistrationChange {
   const last = epochs.at(-1);
   const base = { meterId: cert.meterId, keyEpoch: cert.keyEpoch, feeder: cert.feeder, meterClass: cert.meterClass.name };
-  if (epochs.some((e) => e.bytes.length === cert.bytes.length && e.bytes.every((b, i) => b === cert.bytes[i]))) return { ...base, change: 'unchanged' };
+  if (epochs.some((e) => equalBytes(e.bytes, cert.bytes))) return { ...base, change: 'unchanged' };
   if (last === undefined) return { ...base, change: 'registered' };
   const refuse = (m: string): never => {
     throw new ZkmeterError('POLICY_REFUSED', `refused by rule 'registry': ${m}`);

@@ -73,6 +73,8 @@ export type PutOutcome = { readonly status: 'stored' | 'repeated' } | { readonly
 export interface CenterStore {
   /** Registers a meter, or replaces its registration (a re-key: the caller carries the earlier epochs in `history`). */
   putMeter(m: StoredMeter): Promise<void>;
+  /** `putMeter` for several meters in one durable commit: all of them or none. */
+  putMeters(ms: readonly StoredMeter[]): Promise<void>;
   getMeter(meterId: string): Promise<StoredMeter | undefined>;
   /** The registrations of those of `meterIds` that are registered. */
   getMeters(meterIds: readonly string[]): Promise<Map<string, StoredMeter>>;
@@ -109,6 +111,10 @@ export class MemoryStore implements CenterStore {
 
   async putMeter(m: StoredMeter): Promise<void> {
     this.meters.set(m.meterId, m);
+  }
+
+  async putMeters(ms: readonly StoredMeter[]): Promise<void> {
+    for (const m of ms) this.meters.set(m.meterId, m);
   }
 
   async getMeter(meterId: string): Promise<StoredMeter | undefined> {

@@ -97,7 +97,8 @@ export function tariffTimeZone(tariff: Tariff): string {
 
 /**
  * Whether a tariff's prices are close enough together that no price band can be separated out
- * of a bill's total (docs/notes-privacy.md, "The price-ratio bound"): with W_n and W_p the
+ * of a bill's total by its size (docs/notes-privacy.md, "The arithmetic of prices"; separation by
+ * divisibility is what the authority's per-price minimum answers): with W_n and W_p the
  * widths of the class's normal and plausible bounds,
  *   (p_max − p_min)·W_p ≤ p_min·(minIntervals − 1)·W_n   and   p_max ≤ p_min·W_n.
  * Returns undefined when it is, else why not.

@@ -22,7 +22,6 @@ import { bytesToHex, encodePoints, hexToBytes } from '../crypto/codec.js';
 import type { KeyShare, SharedKey } from '../crypto/threshold.js';
 import { PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from '../protocol/authority.js';
 import { issueBill, releaseFeederGrid } from '../protocol/billing.js';
-import { certificateChange, checkCertificate, type MeterCertificate, type RegistrationChange } from '../protocol/certificate.js';
 import { ControlCenter, MAX_STATUS_INTERVALS, decodeRejection, type RecordOutcome } from '../protocol/center.js';
 import { billToJson, sharedKeyToJson, tariffToJson } from '../protocol/json.js';
 import { HOUSEHOLD, type MeterClass } from '../protocol/meter.js';
@@ -144,6 +143,8 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
           ...(o.authorityPolicy ? { policy: o.authorityPolicy } : {}),
           ...(o.authorityLedger ? { ledger: o.authorityLedger } : {}),
         });
+  /** The registration in progress (registrations run one at a time). */
+  let registering: Promise<unknown> = Promise.resolve();
   const adminDigest = o.adminToken ? digest(o.adminToken) : undefined;
   const retryAfter = String(o.retryAfterSeconds ?? 1);
 
@@ -273,25 +274,20 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     async (req) => {
       if (provisioningKeys.length === 0) throw new HttpError(503, 'REGISTRATION_UNAVAILABLE', 'the service trusts no provisioning key: start it with --provisioning-keys');
       const bytes = (req.body as { certificates: string[] }).certificates.map((h, i) => named(i, () => hexToBytes(h, `certificates[${i}]`)));
-      if (authority !== undefined) {
-        // The authority's verdict first, on a copy of its registry, so that nothing is half-applied.
-        const pending = new Map<string, MeterCertificate[]>();
-        bytes.forEach((b, i) =>
-          named(i, () => {
-            const cert = checkCertificate(b, provisioningKeys);
-            const held = pending.get(cert.meterId) ?? authority.certificates(cert.meterId);
-            if (certificateChange(held, cert).change !== 'unchanged') pending.set(cert.meterId, [...held, cert]);
-          }),
-        );
-      }
-      let changes: RegistrationChange[];
-      try {
-        changes = await center.registerCertificates(bytes);
-      } catch (e) {
-        if (e instanceof ZkmeterError && e.index !== undefined) throw new ZkmeterError(e.code, `certificates[${e.index}]: ${e.message}`, { index: e.index, cause: e });
-        throw e;
-      }
-      for (const b of bytes) authority?.register(b);
+      // One registration at a time, so that the center and the authority see the same order of epochs.
+      const run = registering.then(async () => {
+        try {
+          authority?.checkRegistrations(bytes); // the authority's verdict first, so that nothing is half-applied
+          const changes = await center.registerCertificates(bytes); // all or nothing, in one commit
+          for (const b of bytes) authority?.register(b);
+          return changes;
+        } catch (e) {
+          if (e instanceof ZkmeterError && e.index !== undefined) throw new ZkmeterError(e.code, `certificates[${e.index}]: ${e.message}`, { index: e.index, cause: e });
+          throw e;
+        }
+      });
+      registering = run.catch(() => undefined);
+      const changes = await run;
       return { registered: changes.length, changes };
     },
   );

@@ -23,9 +23,12 @@ function isEntry(e: Record<string, unknown>): boolean {
     case 'tariff':
       return isInt(e.version) && isText(e.digest);
     case 'bill':
-      return isText(e.meterId) && isInt(e.from) && isInt(e.to) && isInt(e.tariffVersion) && Array.isArray(e.intervals) && e.intervals.every(isInt) && isText(e.charge);
+      return isText(e.meterId) && isInt(e.from) && isInt(e.to) && isInt(e.tariffVersion) && Array.isArray(e.intervals) && e.intervals.every(isInt) && isText(e.charge) && isText(e.readings);
     case 'grid':
-      return isText(e.feeder) && isInt(e.from) && isInt(e.to) && isInt(e.tariffVersion) && isInt(e.intervalSeconds) && Array.isArray(e.members) && e.members.every(isText);
+      return (
+        isText(e.feeder) && isInt(e.from) && isInt(e.to) && isInt(e.tariffVersion) && isInt(e.intervalSeconds) &&
+        Array.isArray(e.members) && e.members.every(isText) && Array.isArray(e.readings) && e.readings.length === e.members.length && e.readings.every(isText)
+      );
     default:
       return false;
   }

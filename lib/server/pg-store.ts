@@ -85,7 +85,17 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
         ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    // Key epochs are 32-bit unsigned: a certificate may carry any up to 2^32 − 1.
+    version: 3,
+    sql: `ALTER TABLE meters ALTER COLUMN key_epoch TYPE BIGINT;`,
+  },
 ];
+
+const PUT_METER = `INSERT INTO meters (${METER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  ON CONFLICT (meter_id) DO UPDATE SET public_key = excluded.public_key, class_json = excluded.class_json,
+    feeder = excluded.feeder, key_epoch = excluded.key_epoch, valid_from = excluded.valid_from,
+    certificate = excluded.certificate, history_json = excluded.history_json`;
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -253,13 +263,25 @@ export class PgStore implements CenterStore {
   }
 
   async putMeter(m: StoredMeter): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO meters (${METER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (meter_id) DO UPDATE SET public_key = excluded.public_key, class_json = excluded.class_json,
-         feeder = excluded.feeder, key_epoch = excluded.key_epoch, valid_from = excluded.valid_from,
-         certificate = excluded.certificate, history_json = excluded.history_json`,
-      meterValues(m),
-    );
+    await this.pool.query(PUT_METER, meterValues(m));
+  }
+
+  async putMeters(ms: readonly StoredMeter[]): Promise<void> {
+    const client = await this.checkout();
+    try {
+      await client.query(this.begin);
+      for (const m of ms) await client.query(PUT_METER, meterValues(m));
+      await client.query('COMMIT');
+      client.release();
+    } catch (e) {
+      // A connection that cannot even roll back is destroyed rather than returned to the pool.
+      const broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
+      client.release(broken);
+      throw e;
+    }
   }
 
   async getMeter(meterId: string): Promise<StoredMeter | undefined> {

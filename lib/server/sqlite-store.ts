@@ -148,6 +148,12 @@ export class SqliteStore implements CenterStore {
     this.q.putMeter!.run(...meterValues(m));
   }
 
+  async putMeters(ms: readonly StoredMeter[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const m of ms) this.q.putMeter!.run(...meterValues(m));
+    })();
+  }
+
   async getMeter(meterId: string): Promise<StoredMeter | undefined> {
     const r = this.q.getMeter!.get(meterId) as MeterRow | undefined;
     return r === undefined ? undefined : toMeter(r);

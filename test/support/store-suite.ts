@@ -153,6 +153,30 @@ export function describeStore(name: string, o: { open: () => Promise<CenterStore
       await store.close();
     });
 
+    it('racing re-keys are applied one at a time; epochs up to 2^32 − 1 are stored; a refused batch stores nothing', async () => {
+      const provisioning = randomScalar(rand);
+      const store = await o.open();
+      const center = new ControlCenter({ utilityKey, store, provisioningKeys: [schnorrPublicKey(provisioning)] });
+      const certify = (meterId: string, keyEpoch: number, validFrom: number, signingKey = randomScalar(rand)) =>
+        certifyMeter({ meterId, publicKey: schnorrPublicKey(signingKey), keyEpoch, validFrom, feeder: 'F3', meterClass: HOUSEHOLD }, provisioning, rand);
+      await center.registerCertificate(certify('M-race', 0, DAY));
+      // Two re-keys at once: both land, in order, neither lost.
+      const [c1, c2] = await Promise.all([center.registerCertificate(certify('M-race', 1, DAY + 10)), center.registerCertificate(certify('M-race', 2, DAY + 20))]);
+      expect([c1.change, c2.change]).toEqual(['re-keyed', 're-keyed']);
+      const m = (await store.getMeter('M-race'))!;
+      expect([...(m.history ?? []).map((e) => e.keyEpoch), m.keyEpoch]).toEqual([0, 1, 2]);
+      // Two different keys for one epoch at once: exactly one is registered.
+      const rivals = await Promise.allSettled([center.registerCertificate(certify('M-race', 3, DAY + 30)), center.registerCertificate(certify('M-race', 3, DAY + 30))]);
+      expect(rivals.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      // The largest epoch a certificate can carry survives the store.
+      await center.registerCertificate(certify('M-big', 2 ** 32 - 1, DAY));
+      expect((await store.getMeter('M-big'))!.keyEpoch).toBe(2 ** 32 - 1);
+      // A batch with one refused certificate (an epoch going back) stores none of it.
+      await expect(center.registerCertificates([certify('M-new', 0, DAY), certify('M-big', 5, DAY + 1)])).rejects.toMatchObject({ code: 'POLICY_REFUSED', index: 1 });
+      expect(await store.getMeter('M-new')).toBeUndefined();
+      await store.close();
+    });
+
     it('uncertified registrations: leaving the feeder out keeps it, another key needs a higher epoch, a re-key keeps the history', async () => {
       const store = await o.open();
       const center = new ControlCenter({ utilityKey, store });

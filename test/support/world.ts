@@ -44,7 +44,8 @@ export const TWO_RATE: Tariff = Object.freeze({
   ]),
 });
 
-export const TEST_POLICY: Partial<AuthorityPolicy> = { minIntervals: 12, minMeters: 5, maxNewMeters: 1, newMeterWindowDays: 30 };
+/** Tests of the other rules lift the per-price minimum (SIX_HOURLY has one afternoon reading a day); privacy.test.ts tests it. */
+export const TEST_POLICY: Partial<AuthorityPolicy> = { minIntervals: 12, minIntervalsPerPrice: 1, minMeters: 5, maxNewMeters: 1, newMeterWindowDays: 30 };
 
 export interface WorldMeter {
   readonly id: string;
