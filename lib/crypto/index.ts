@@ -93,3 +93,13 @@ export {
   type KeyShare,
   type SharedKey,
 } from './threshold.js';
+export {
+  DkgParticipant,
+  dkgRound1FromJson,
+  dkgRound1ToJson,
+  dkgRound2FromJson,
+  dkgRound2ToJson,
+  validateDkgParties,
+  type DkgRound1,
+  type DkgRound2,
+} from './dkg.js';

@@ -19,11 +19,11 @@
  * baby-step giant-step. Every step is publicly verifiable.
  * @module
  */
-import { secp256k1_FROST as FROST } from '@noble/curves/secp256k1.js';
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
 import { AFFINE_BYTES, abytes, bytesToBigint, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { DEFAULT_TABLE_BITS, discreteLog } from './bsgs.js';
+import { DkgParticipant, validateDkgParties } from './dkg.js';
 import { decodePoint } from './codec.js';
 import { proveDleq, verifyDleq } from './dleq.js';
 import { DEFAULT_MAX, unmask, type Ciphertext, type DecryptOptions } from './elgamal.js';
@@ -58,55 +58,26 @@ export interface DecryptionShare {
   readonly proof: Uint8Array;
 }
 
-const PARTY_PATTERN = /^[\x21-\x7e]{1,64}$/;
-
 /**
  * Runs the distributed key generation for `parties` (names of 1–64 printable
- * ASCII characters) with a `threshold`-of-n access structure, 2 ≤ threshold ≤ n.
- * All rounds run here, in one process, exchanging the messages each party
- * would send (a deployment carries round 1 on a broadcast channel and round 2
- * on private channels). Returns the public key, every party's verifying share
- * and every party's secret share, each checked against the VSS commitments.
+ * ASCII characters) with a `threshold`-of-n access structure, 2 ≤ threshold ≤ n,
+ * every party in this one process (`DkgParticipant` in dkg.ts is one party on its
+ * own; this passes their packages between them). Whoever calls this holds every
+ * share: for tests and single-operator mode only. Returns the public key, every
+ * party's verifying share and every party's secret share, each checked against
+ * the VSS commitments.
  */
-export function distributedKeyGeneration(parties: readonly string[], threshold: number): { key: SharedKey; shares: Map<string, KeyShare> } {
-  if (!Array.isArray(parties) || parties.length < 2 || parties.length > 255) {
-    throw new ZkmeterError('INVALID_ARGUMENT', `"parties" expected 2 to 255 names, got ${Array.isArray(parties) ? parties.length : typeof parties}`);
+export function distributedKeyGeneration(parties: readonly string[], threshold: number, rng: RandomSource = cryptoRandom): { key: SharedKey; shares: Map<string, KeyShare> } {
+  validateDkgParties(parties, threshold);
+  const participants = parties.map((p) => new DkgParticipant(p, parties, threshold, rng));
+  const round1 = participants.map((p) => p.round1());
+  const round2 = participants.flatMap((p, i) => p.round2(round1.filter((_, j) => j !== i)));
+  const results = participants.map((p) => p.round3(round2.filter((r) => r.to === p.party)));
+  const key = results[0]!.key;
+  for (const r of results) {
+    if (!equalBytes(r.key.publicKey, key.publicKey)) throw new ZkmeterError('INTERNAL', 'DKG parties disagree on the public key');
   }
-  parties.forEach((p, i) => {
-    if (typeof p !== 'string' || !PARTY_PATTERN.test(p)) {
-      throw new ZkmeterError('INVALID_ARGUMENT', `"parties[${i}]" expected 1 to 64 printable ASCII characters`);
-    }
-  });
-  if (new Set(parties).size !== parties.length) throw new ZkmeterError('INVALID_ARGUMENT', '"parties" must be distinct');
-  if (!Number.isSafeInteger(threshold) || threshold < 2 || threshold > parties.length) {
-    throw new ZkmeterError('INVALID_ARGUMENT', `"threshold" expected 2 <= t <= ${parties.length}, got ${String(threshold)}`);
-  }
-  const signers = { min: threshold, max: parties.length };
-  const ids = parties.map((p) => FROST.Identifier.derive(p));
-  const round1 = ids.map((id) => FROST.DKG.round1(id, signers));
-  const others = <T>(all: T[], i: number) => all.filter((_, j) => j !== i);
-  const round2 = round1.map((r, i) => FROST.DKG.round2(r.secret, others(round1, i).map((x) => x.public)));
-  const keys = round1.map((r, i) =>
-    FROST.DKG.round3(
-      r.secret,
-      others(round1, i).map((x) => x.public),
-      others(round2, i).map((packages) => packages[ids[i]!]!),
-    ),
-  );
-  round1.forEach((r) => FROST.DKG.clean(r.secret));
-  const pub = keys[0]!.public;
-  for (const k of keys) {
-    if (!equalBytes(k.public.commitments[0]!, pub.commitments[0]!)) throw new ZkmeterError('INTERNAL', 'DKG parties disagree on the public key');
-    FROST.validateSecret(k.secret, pub);
-  }
-  const table = new Map<string, { id: bigint; verifyingShare: Uint8Array }>();
-  const shares = new Map<string, KeyShare>();
-  parties.forEach((party, i) => {
-    const id = BigInt('0x' + ids[i]!);
-    table.set(party, { id, verifyingShare: decodePoint(pub.verifyingShares[ids[i]!]!, 'verifyingShare') });
-    shares.set(party, { party, id, secret: bytesToBigint(keys[i]!.secret.signingShare, 0, 32) });
-  });
-  return { key: { publicKey: decodePoint(pub.commitments[0]!, 'publicKey'), threshold, parties: table }, shares };
+  return { key, shares: new Map(results.map((r) => [r.share.party, r.share])) };
 }
 
 const SHARE_CONTEXT = new TextEncoder().encode('zkmeter/decryption-share v1');
