@@ -201,7 +201,7 @@ function hexField(v: unknown, what: string, length: number): Uint8Array {
 }
 
 /** `{"party", "commitments": [hex 33 bytes…], "proof": hex 65 bytes}`. */
-export function dkgRound1ToJson(r: DkgRound1): Json {
+export function dkgRound1ToJson(r: DkgRound1): Record<string, unknown> {
   return { party: r.party, commitments: r.commitments.map((c) => bytesToHex(c)), proof: bytesToHex(r.proof) };
 }
 
@@ -221,7 +221,7 @@ export function dkgRound1FromJson(v: unknown): DkgRound1 {
 }
 
 /** `{"from", "to", "share": hex 32 bytes}`: secret, for `to`'s eyes only. */
-export function dkgRound2ToJson(r: DkgRound2): Json {
+export function dkgRound2ToJson(r: DkgRound2): Record<string, unknown> {
   return { from: r.from, to: r.to, share: bytesToHex(r.share) };
 }
 
