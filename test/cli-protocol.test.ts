@@ -5,7 +5,7 @@
  * customer checking the bill, and the demo (small). Exit codes follow SPEC.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ describe('protocol CLI', () => {
     expect(statSync(join(dir, 'provisioning.json')).mode & 0o777).toBe(0o600);
     const again = zkmeter('keys', 'provisioning', '--out', 'provisioning.json');
     expect(again.code).toBe(2);
-    expect(again.stderr).toBe('error: cannot write provisioning.json: EEXIST\n');
+    expect(again.stderr).toBe('error: cannot write provisioning.json: EEXIST (it exists: never overwritten)\n');
     expect(JSON.parse(readFileSync(join(dir, 'provisioning.json'), 'utf8'))).toEqual(file);
   });
 
@@ -87,6 +87,17 @@ describe('protocol CLI', () => {
   it('keys, a certified meter, records, verification, a bill under the policy, and the customer check, across processes', () => {
     const dkg = zkmeter('keys', 'dkg', '--out', 'keys');
     expect(dkg.code).toBe(0);
+    // Key files are never overwritten without --force, and party names cannot leave --out.
+    const share = readFileSync(join(dir, 'keys', 'privacy-authority.share.json'), 'utf8');
+    const twice = zkmeter('keys', 'dkg', '--out', 'keys');
+    expect([twice.code, twice.stderr]).toEqual([2, expect.stringMatching(/^error: cannot write .*shared-key\.json: EEXIST \(key files are never overwritten; --force replaces them\)\n$/)]);
+    expect(readFileSync(join(dir, 'keys', 'privacy-authority.share.json'), 'utf8')).toBe(share);
+    expect(zkmeter('keys', 'dkg', '--out', 'keys-forced', '--parties', 'a,../b').stderr).toMatch(/^error: party name "\.\.\/b" cannot be a file name/);
+    expect(existsSync(join(dir, 'b.share.json'))).toBe(false);
+    expect(zkmeter('keys', 'dkg', '--out', 'keys-forced').code).toBe(0);
+    const forced = zkmeter('keys', 'dkg', '--out', 'keys-forced', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(statSync(join(dir, 'keys-forced', 'control-center.share.json')).mode & 0o777).toBe(0o600);
     const Y = dkg.json().publicKey as string;
     const prov = zkmeter('keys', 'provisioning', '--out', 'prov.json').json();
     const m = zkmeter('meter', 'keygen', '--meter-id', 'M1').json();
@@ -145,6 +156,13 @@ describe('protocol CLI', () => {
     expect(bundle.records.length).toBe(4);
     expect(bundle.openings.map((x) => x.reading)).toEqual([100n, 200n, 5000n, 300n]);
     expect(zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', 'zz', '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'x.json').code).toBe(2);
+    // A customer's export is a secret file: never written over an existing file, nor through a symlink.
+    const again = zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', m.publicKey, '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'meter-export.json');
+    expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/^error: cannot write meter-export\.json: EEXIST/)]);
+    symlinkSync(join(dir, 'elsewhere.json'), join(dir, 'link.json'));
+    expect(zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', m.publicKey, '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'link.json').code).toBe(2);
+    expect(existsSync(join(dir, 'elsewhere.json'))).toBe(false);
+    expect(statSync(join(dir, 'meter-export.json')).mode & 0o777).toBe(0o600);
 
     // --earlier-bills: the same bill again is no overlap; an earlier bill whose days overlap is flagged.
     const billJson = JSON.parse(readFileSync(join(dir, 'bill.json'), 'utf8'));

@@ -102,6 +102,7 @@ export function buildProgram(): Command {
     .requiredOption('--out <dir>', 'directory for the key files')
     .option('--parties <names>', 'comma-separated party names (default control-center,privacy-authority)')
     .option('--threshold <t>', 'shares needed to decrypt (default 2)')
+    .option('--force', 'replace existing key files in --out (without it, existing key files are never overwritten)')
     .action(async (o) => print((await import('./protocol.js')).keysDkgCommand(o)));
   keys
     .command('provisioning')

@@ -34,7 +34,7 @@ import {
 import { HOUSEHOLD, Meter } from '../protocol/meter.js';
 import { recordFromJson, recordToJson } from '../protocol/records.js';
 import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
-import { readProvisioningKey, writeKeyFiles, writeProvisioningKey, type ProvisioningKey } from '../server/keys.js';
+import { readProvisioningKey, writeKeyFiles, writeProvisioningKey, writeSecretFile, type ProvisioningKey } from '../server/keys.js';
 import { decodeHexPoint } from '../server/wire.js';
 import { parseHex, parseInteger, parseSmallInt, UsageError } from './parse.js';
 
@@ -173,7 +173,7 @@ export function keysDkgCommand(o: Options): Record<string, unknown> {
   const parties = (typeof o.parties === 'string' ? o.parties : 'control-center,privacy-authority').split(',').map((p) => p.trim());
   const threshold = parseSmallInt(typeof o.threshold === 'string' ? o.threshold : '2', '--threshold', 2, 255);
   const { key, shares } = distributedKeyGeneration(parties, threshold);
-  const files = writeKeyFiles(dir, key, shares);
+  const files = writeKeyFiles(dir, key, shares, { replace: o.force === true });
   return { publicKey: bytesToHex(encodePoints(key.publicKey)), threshold, parties, files };
 }
 
@@ -243,7 +243,7 @@ export function meterExportCommand(o: Options): Record<string, unknown> {
   const openings = readJsonLines(need(o, 'export', '--export'), '--export', (v, n) => openingFromJson(v, `opening on line ${n}`));
   const out = need(o, 'out', '--out');
   const bundle = { meterId, meterPublicKey: parseHex(need(o, 'meterKey', '--meter-key'), '--meter-key', 32), openings, records: records.map((r) => r.bytes) };
-  writeFileSync(out, JSON.stringify(meterExportToJson(bundle)) + '\n', { mode: 0o600 });
+  writeSecretFile(out, JSON.stringify(meterExportToJson(bundle)) + '\n'); // a customer's readings and blindings
   return { meterId, records: records.length, readings: openings.length, out };
 }
 

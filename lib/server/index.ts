@@ -17,6 +17,7 @@ export {
   readProvisioningKey,
   writeKeyFiles,
   writeProvisioningKey,
+  writeSecretFile,
   type ProvisioningKey,
   type ServiceKeys,
 } from './keys.js';

@@ -10,7 +10,7 @@
  * production the installer or manufacturer holds.
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ZkmeterError } from '../errors.js';
 import { scalarToBytes } from '../backend/bytes.js';
@@ -23,16 +23,47 @@ import { keyShareFromJson, keyShareToJson, sharedKeyFromJson, sharedKeyToJson } 
 export const CENTER_PARTY = 'control-center';
 export const AUTHORITY_PARTY = 'privacy-authority';
 
-/** Writes the key files; returns their paths (shared key first). */
-export function writeKeyFiles(dir: string, key: SharedKey, shares: ReadonlyMap<string, KeyShare>): string[] {
-  mkdirSync(dir, { recursive: true });
-  const files = [path.join(dir, 'shared-key.json')];
-  writeFileSync(files[0]!, JSON.stringify(sharedKeyToJson(key), null, 2) + '\n');
-  for (const s of shares.values()) {
-    const f = path.join(dir, `${s.party}.share.json`);
-    writeFileSync(f, JSON.stringify(keyShareToJson(s)) + '\n', { mode: 0o600 });
-    files.push(f);
+/**
+ * Writes a file that holds secrets (or a key that must not silently change): created new,
+ * mode 0600 unless `mode` says otherwise, never into an existing file (which may be
+ * readable by others) nor through a symlink (O_EXCL refuses both), and fsynced. With
+ * `replace`, an existing file is removed first. A refusal is INVALID_ARGUMENT naming the file.
+ */
+export function writeSecretFile(file: string, text: string, o: { replace?: boolean; mode?: number } = {}): void {
+  try {
+    if (o.replace && existsSync(file)) unlinkSync(file);
+    const fd = openSync(file, 'wx', o.mode ?? 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ZkmeterError('INVALID_ARGUMENT', `cannot write ${file}: ${code === 'EEXIST' ? 'EEXIST (it exists: never overwritten)' : (code ?? (e as Error).message)}`);
   }
+}
+
+/** Party names usable in file names: no path separators, no leading dot. */
+const FILE_SAFE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Writes the key files; returns their paths (shared key first). Existing key files are
+ * never overwritten, unless `replace` (`keys dkg --force`).
+ */
+export function writeKeyFiles(dir: string, key: SharedKey, shares: ReadonlyMap<string, KeyShare>, o: { replace?: boolean } = {}): string[] {
+  for (const s of shares.values()) {
+    if (!FILE_SAFE.test(s.party)) throw new ZkmeterError('INVALID_ARGUMENT', `party name ${JSON.stringify(s.party)} cannot be a file name (letters, digits, '.', '_', '-'; no leading dot)`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const files = [path.join(dir, 'shared-key.json'), ...[...shares.values()].map((s) => path.join(dir, `${s.party}.share.json`))];
+  if (!o.replace) {
+    const existing = files.filter((f) => existsSync(f));
+    if (existing.length > 0) throw new ZkmeterError('INVALID_ARGUMENT', `cannot write ${existing[0]}: EEXIST (key files are never overwritten; --force replaces them)`);
+  }
+  writeSecretFile(files[0]!, JSON.stringify(sharedKeyToJson(key), null, 2) + '\n', { mode: 0o644, ...o });
+  [...shares.values()].forEach((s, i) => writeSecretFile(files[i + 1]!, JSON.stringify(keyShareToJson(s)) + '\n', o));
   return files;
 }
 
@@ -92,11 +123,7 @@ export interface ProvisioningKey {
 export function writeProvisioningKey(file: string, secretKey: bigint): ProvisioningKey {
   const key = { secretKey, publicKey: schnorrPublicKey(secretKey) };
   mkdirSync(path.dirname(file), { recursive: true });
-  try {
-    writeFileSync(file, JSON.stringify({ secretKey: bytesToHex(scalarToBytes(secretKey)), publicKey: bytesToHex(key.publicKey) }) + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    throw new ZkmeterError('INVALID_ARGUMENT', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  writeSecretFile(file, JSON.stringify({ secretKey: bytesToHex(scalarToBytes(secretKey)), publicKey: bytesToHex(key.publicKey) }) + '\n');
   return key;
 }
 
