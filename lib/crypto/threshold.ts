@@ -21,10 +21,9 @@
  */
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
-import { AFFINE_BYTES, abytes, bytesToBigint, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { AFFINE_BYTES, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { DEFAULT_TABLE_BITS, discreteLog } from './bsgs.js';
 import { DkgParticipant, validateDkgParties } from './dkg.js';
-import { decodePoint } from './codec.js';
 import { proveDleq, verifyDleq } from './dleq.js';
 import { DEFAULT_MAX, unmask, type Ciphertext, type DecryptOptions } from './elgamal.js';
 import { cryptoRandom, type RandomSource } from './random.js';
