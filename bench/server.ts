@@ -1,6 +1,6 @@
 /**
- * Load test of the service: `zkmeter serve` (native, SQLite) in a child
- * process, driven over loopback from this process by concurrent clients
+ * Load test of the service: `zkmeter serve --single-operator` (native, SQLite)
+ * in a child process, driven over loopback from this process by concurrent clients
  * submitting daily records in the binary framing. Measured side by side in
  * one run with the library's own batch verification of the same records on
  * the same cores (worker threads, no HTTP, no storage; timed before and after the
@@ -33,7 +33,10 @@ export async function runServerBench(quick: boolean, log: (line: string) => void
   const m: Record<string, number> = {};
   const cores = os.availableParallelism();
   const dir = mkdtempSync(join(os.tmpdir(), 'zkmeter-bench-server-'));
-  const server = await spawnServe(['--db', join(dir, 'bench.db'), '--keys', join(dir, 'keys')], { ZKMETER_ADMIN_TOKEN: TOKEN, ZKMETER_BACKEND: 'native' });
+  // Single-operator mode (the authority's service in the server's process), its keys made on this first start in a
+  // key directory of the bench's own: the bench measures ingest, which never asks the authority.
+  const keys = join(dir, 'keys');
+  const server = await spawnServe(['--single-operator', '--init', '--db', join(dir, 'bench.db'), '--keys', keys], { ZKMETER_ADMIN_TOKEN: TOKEN, ZKMETER_BACKEND: 'native' });
   const pool = new WorkerPool<WorkerTask, WorkerResult>(new URL('../lib/server/worker.js', import.meta.url), cores);
   try {
     const admin = new ServiceClient(server.url, { token: TOKEN });
@@ -45,7 +48,7 @@ export async function runServerBench(quick: boolean, log: (line: string) => void
       return { meterId: `bench-${i}`, signingKey, publicKey: schnorrPublicKey(signingKey) };
     });
     // Certified by the provisioning key the service made in its key directory on first start.
-    const provisioning = readProvisioningKey(join(dir, 'keys', PROVISIONING_KEY_FILE));
+    const provisioning = readProvisioningKey(join(keys, PROVISIONING_KEY_FILE));
     await admin.registerMeters(provisioning.secretKey, fleet.map((f) => ({ ...f, feeder: 'F0', validFrom: 0 })));
     const random = seededUniform(11);
     const t0 = performance.now();

@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'UNSUPPORTED_VERSION'
   /** A party's policy refuses the request (for example, decrypting too small an aggregate). */
   | 'POLICY_REFUSED'
+  /** The privacy authority's service could not be reached, or answered with a fault of its own: retry later. */
+  | 'AUTHORITY_UNAVAILABLE'
   /** The native kernel could not allocate memory. */
   | 'OUT_OF_MEMORY'
   /** libsecp256k1 reported an internal error; please report it. */

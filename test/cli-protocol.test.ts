@@ -1,19 +1,28 @@
 /**
  * The protocol across processes with files, through the compiled CLI: key
  * generation, a provisioning key certifying a meter, the meter sealing records,
- * the center verifying and billing (with the privacy authority's policy), the
- * customer checking the bill, and the demo (small). Exit codes follow SPEC.md.
+ * the center verifying and billing (with the privacy authority's policy, its
+ * service run in-process from a single-operator key directory, whose store
+ * remembers releases across runs), the customer checking the bill from the meter
+ * export alone (the tariff the authority signed, the shared key the meter was
+ * provisioned with), and the demo (small). Exit codes follow SPEC.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hexToBytes } from '../lib/crypto/codec.js';
+import { getGroup } from '../lib/backend/index.js';
+import { scalarToBytes } from '../lib/backend/bytes.js';
+import { bytesToHex, hexToBytes } from '../lib/crypto/codec.js';
+import { partialDecrypt, type KeyShare, type SharedKey } from '../lib/crypto/threshold.js';
+import { billContext, encryptedEnergyCharge } from '../lib/protocol/billing.js';
 import { checkCertificate } from '../lib/protocol/certificate.js';
-import { meterExportFromJson } from '../lib/protocol/json.js';
+import { billFromJson, billToJson, meterExportFromJson, meterExportToJson, sharedKeyToJson, tariffFromJson } from '../lib/protocol/json.js';
 import { HOUSEHOLD } from '../lib/protocol/meter.js';
-import { recordFromJson } from '../lib/protocol/records.js';
+import { recordFromJson, recordIntervals } from '../lib/protocol/records.js';
+import { signTariff, verifyTariffSignature } from '../lib/protocol/tariff.js';
+import { AUTHORITY_PARTY, initSingleOperatorKeys, loadSingleOperatorKeys } from '../lib/server/keys.js';
 
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'zkmeter-cli-'));
@@ -22,6 +31,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function zkmeter(...args: string[]) {
   const res = spawnSync(process.execPath, [join(root, 'dist', 'lib', 'cli', 'main.js'), ...args], { cwd: dir, encoding: 'utf8', env: process.env });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr, json: () => JSON.parse(res.stdout) };
+}
+
+const NO_SIGNATURE = 'the bill carries no tariff signed by the privacy authority: its prices cannot be checked';
+const NOT_THE_AUTHORITY = "the bill's tariff is not signed by the privacy authority your meter trusts";
+
+/**
+ * Two runs of the same bill request: the same bill. The authority answers the release it stored (its
+ * decryption share, proof and all); the center's share is the same point (its DLEQ proof is made afresh).
+ */
+function sameBill(again: Record<string, unknown>, first: Record<string, unknown>): void {
+  const shares = (b: Record<string, unknown>) => b.decryptionShares as { party: string; share: string; proof: string }[];
+  expect({ ...again, decryptionShares: undefined }).toEqual({ ...first, decryptionShares: undefined });
+  expect(shares(again).map((d) => [d.party, d.share])).toEqual(shares(first).map((d) => [d.party, d.share]));
+  expect(shares(again).find((d) => d.party === AUTHORITY_PARTY)).toEqual(shares(first).find((d) => d.party === AUTHORITY_PARTY));
 }
 
 describe('protocol CLI', () => {
@@ -73,32 +96,40 @@ describe('protocol CLI', () => {
   });
 
   it('meter seal --key-epoch and --tariff-version go into every record header', () => {
-    const dkg = zkmeter('keys', 'dkg', '--out', 'keys-epoch');
+    initSingleOperatorKeys(join(dir, 'keys-epoch'));
+    const Y = JSON.parse(readFileSync(join(dir, 'keys-epoch', 'shared-key.json'), 'utf8')).publicKey as string;
     const m = zkmeter('meter', 'keygen').json();
-    const seal = zkmeter('meter', 'seal', '--meter-id', 'ME', '--signing-key', m.signingKey, '--utility-key', dkg.json().publicKey, '--start', '2026-11-25', '--readings', '7,8', '--key-epoch', '3', '--tariff-version', '2', '--out', 'epoch.jsonl');
+    const seal = zkmeter('meter', 'seal', '--meter-id', 'ME', '--signing-key', m.signingKey, '--utility-key', Y, '--start', '2026-11-25', '--readings', '7,8', '--key-epoch', '3', '--tariff-version', '2', '--out', 'epoch.jsonl');
     expect(seal.code, seal.stderr).toBe(0);
     const headers = readFileSync(join(dir, 'epoch.jsonl'), 'utf8').trim().split('\n').map((l) => recordFromJson(JSON.parse(l)).header);
     expect(headers.map((h) => [h.keyEpoch, h.tariffVersion])).toEqual([[3, 2], [3, 2]]);
-    const plain = zkmeter('meter', 'seal', '--meter-id', 'ME', '--signing-key', m.signingKey, '--utility-key', dkg.json().publicKey, '--start', '2026-11-26', '--readings', '9', '--out', 'epoch0.jsonl');
+    const plain = zkmeter('meter', 'seal', '--meter-id', 'ME', '--signing-key', m.signingKey, '--utility-key', Y, '--start', '2026-11-26', '--readings', '9', '--out', 'epoch0.jsonl');
     expect(plain.code).toBe(0);
     expect(recordFromJson(JSON.parse(readFileSync(join(dir, 'epoch0.jsonl'), 'utf8'))).header).toMatchObject({ keyEpoch: 0, tariffVersion: 1 });
   });
 
   it('keys, a certified meter, records, verification, a bill under the policy, and the customer check, across processes', () => {
-    const dkg = zkmeter('keys', 'dkg', '--out', 'keys');
-    expect(dkg.code).toBe(0);
-    // Key files are never overwritten without --force, and party names cannot leave --out.
+    // Both shares in one directory: single-operator mode, the one path that writes them (keys dkg runs
+    // one party of the key ceremony, test/ceremony.test.ts), with both parties' identity keys. Key files are never overwritten.
+    const files = initSingleOperatorKeys(join(dir, 'keys'));
+    expect(files).toEqual(
+      ['shared-key.json', 'control-center.share.json', 'privacy-authority.share.json', 'control-center.identity.key.json', 'privacy-authority.identity.key.json'].map((f) => join(dir, 'keys', f)),
+    );
+    for (const f of files.slice(1)) expect(statSync(f).mode & 0o777, f).toBe(0o600);
     const share = readFileSync(join(dir, 'keys', 'privacy-authority.share.json'), 'utf8');
-    const twice = zkmeter('keys', 'dkg', '--out', 'keys');
-    expect([twice.code, twice.stderr]).toEqual([2, expect.stringMatching(/^error: cannot write .*shared-key\.json: EEXIST \(key files are never overwritten; --force replaces them\)\n$/)]);
+    expect(() => initSingleOperatorKeys(join(dir, 'keys'))).toThrow(/^cannot write .*shared-key\.json: EEXIST \(key files are never overwritten\)$/);
     expect(readFileSync(join(dir, 'keys', 'privacy-authority.share.json'), 'utf8')).toBe(share);
-    expect(zkmeter('keys', 'dkg', '--out', 'keys-forced', '--parties', 'a,../b').stderr).toMatch(/^error: party name "\.\.\/b" cannot be a file name/);
-    expect(existsSync(join(dir, 'b.share.json'))).toBe(false);
-    expect(zkmeter('keys', 'dkg', '--out', 'keys-forced').code).toBe(0);
-    const forced = zkmeter('keys', 'dkg', '--out', 'keys-forced', '--force');
-    expect(forced.code, forced.stderr).toBe(0);
-    expect(statSync(join(dir, 'keys-forced', 'control-center.share.json')).mode & 0o777).toBe(0o600);
-    const Y = dkg.json().publicKey as string;
+    // keys dkg no longer writes every share: without --party it says, in one line, how to run the ceremony.
+    const all = zkmeter('keys', 'dkg', '--out', 'keys-all');
+    expect([all.code, all.stdout]).toEqual([2, '']);
+    expect(all.stderr).toMatch(/^error: keys dkg runs one party of the key ceremony [^\n]*--party[^\n]*serve --single-operator --init\n$/);
+    expect(existsSync(join(dir, 'keys-all'))).toBe(false);
+    expect(zkmeter('keys', 'dkg', '--party', '../b', '--out', 'keys-all', '--round', '1').stderr).toBe('error: --party expected control-center or privacy-authority, got "../b"\n');
+    const sharedKeyFile = JSON.parse(readFileSync(join(dir, 'keys', 'shared-key.json'), 'utf8'));
+    const Y = sharedKeyFile.publicKey as string;
+    // The authority's identity public key, which signs the tariffs of its bills: the file's, and the loaded directory's.
+    const authorityKey = JSON.parse(readFileSync(join(dir, 'keys', 'privacy-authority.identity.key.json'), 'utf8')).publicKey as string;
+    expect(bytesToHex(loadSingleOperatorKeys(join(dir, 'keys')).authorityIdentity.publicKey)).toBe(authorityKey);
     const prov = zkmeter('keys', 'provisioning', '--out', 'prov.json').json();
     const m = zkmeter('meter', 'keygen', '--meter-id', 'M1').json();
     const cert = zkmeter('meter', 'certify', '--provisioning-key', 'prov.json', '--meter-id', 'M1', '--meter-key', m.publicKey, '--feeder', 'F1', '--valid-from', '2026-11-25', '--out', 'certs.jsonl');
@@ -110,7 +141,8 @@ describe('protocol CLI', () => {
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.json()).toMatchObject({ records: 4, accepted: 3, abnormal: 1, invalid: 0 });
 
-    const billArgs = (from: string, to: string) => ['center', 'bill', '--key', 'keys/shared-key.json', '--center-share', 'keys/control-center.share.json', '--authority-share', 'keys/privacy-authority.share.json', '--certificates', 'certs.jsonl', '--provisioning-key-public', prov.publicKey, '--records', 'records.jsonl', '--meter', 'M1', '--from', from, '--to', to, '--tariff', 'flat.json'];
+    // The privacy authority runs in this process from the single-operator directory, with its store there.
+    const billArgs = (from: string, to: string) => ['center', 'bill', '--single-operator', '--keys', 'keys', '--certificates', 'certs.jsonl', '--provisioning-key-public', prov.publicKey, '--records', 'records.jsonl', '--meter', 'M1', '--from', from, '--to', to, '--tariff', 'flat.json'];
     const refusal = (args: string[], line: string) => {
       const r = zkmeter(...args);
       expect(r.code, args.join(' ')).toBe(2);
@@ -132,40 +164,59 @@ describe('protocol CLI', () => {
     expect(zkmeter(...billArgs('2026-11-25', '2026-11-26').map((a) => (a === prov.publicKey ? stranger.publicKey : a)), '--min-intervals', '4').stderr).toMatch(
       /^error: --certificates: certs\.jsonl line 1: refused by rule 'registry': meter M1's certificate is signed by [0-9a-f]{64}, not a trusted provisioning key\n$/,
     );
+    // The refusals released nothing: the bill of the day is issued (and says on stderr that this is single-operator mode).
     const bill = zkmeter(...billArgs('2026-11-25', '2026-11-26'), '--min-intervals', '4', '--out', 'bill.json');
     expect(bill.code, bill.stderr).toBe(0);
+    expect(bill.stderr).toMatch(/^zkmeter center bill: WARNING: single-operator mode: [^\n]*can decrypt any single reading[^\n]*\n$/);
     // 20 per Wh, plus one day's standing charge, in the tariff's currency.
-    expect(bill.json()).toMatchObject({ energyCharge: String(20 * 5600), standingCharge: '50000', total: String(20 * 5600 + 50_000), currency: 'EUR', minorPerMajor: '100000', display: '1.62000 EUR' });
-    // The provisioning key file serves as well as its public key.
+    expect(bill.json()).toMatchObject({ energyCharge: String(20 * 5600), standingCharge: '50000', total: String(20 * 5600 + 50_000), currency: 'EUR', minorPerMajor: '100000', display: '1.62000 EUR', tariff: flat });
+    // The bill carries its tariff signed by the authority's identity key.
+    const billJson = JSON.parse(readFileSync(join(dir, 'bill.json'), 'utf8'));
+    expect(verifyTariffSignature(tariffFromJson(billJson.tariff), hexToBytes(billJson.tariffSignature, 'sig', 64), hexToBytes(authorityKey, 'key', 32))).toBe(true);
+    expect(existsSync(join(dir, 'keys', 'privacy-authority.db'))).toBe(true);
+    // The same request again (the provisioning key file serves as well as its public key) is the same bill:
+    // the authority answers the release it stored, and the center's share decrypts the same.
     const viaFile = zkmeter(...billArgs('2026-11-25', '2026-11-26').map((a) => (a === '--provisioning-key-public' ? '--provisioning-key' : a === prov.publicKey ? 'prov.json' : a)), '--min-intervals', '4');
     expect(viaFile.code, viaFile.stderr).toBe(0);
-    expect(viaFile.json().total).toBe(bill.json().total);
+    sameBill(viaFile.json(), bill.json());
 
-    const check = ['check-bill', '--bill', 'bill.json', '--records', 'records.jsonl', '--export', 'export.jsonl', '--key', 'keys/shared-key.json', '--meter-key', m.publicKey, '--tariff', 'flat.json'];
-    const ok = zkmeter(...check);
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.json()).toMatchObject({ ok: true, problems: [], disagreements: [] });
-    // What `center bill` printed (with its display line) is accepted as a bill file too.
-    writeFileSync(join(dir, 'printed-bill.json'), bill.stdout);
-    expect(zkmeter(...check.map((a) => (a === 'bill.json' ? 'printed-bill.json' : a))).code).toBe(0);
-    // The same files as one meter export, the bill-check page's input.
-    const exported = zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', m.publicKey, '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'meter-export.json');
-    expect(exported.code).toBe(0);
+    // The customer's meter export: the records and readings, with the shared key and the authority key the meter was provisioned with.
+    const exportArgs = (out: string, o: { meterKey?: string; key?: string } = {}) => [
+      'meter', 'export', '--meter-id', 'M1', '--meter-key', o.meterKey ?? m.publicKey, '--records', 'records.jsonl', '--export', 'export.jsonl', '--key', o.key ?? 'keys/shared-key.json', '--authority-key', authorityKey, '--out', out,
+    ];
+    const exported = zkmeter(...exportArgs('meter-export.json'));
+    expect(exported.code, exported.stderr).toBe(0);
     expect(exported.json()).toMatchObject({ records: 4, readings: 4 });
-    const bundle = meterExportFromJson(JSON.parse(readFileSync(join(dir, 'meter-export.json'), 'utf8')));
+    // It round-trips, and holds what it was made from.
+    const exportJson = JSON.parse(readFileSync(join(dir, 'meter-export.json'), 'utf8'));
+    expect(exportJson.format).toBe('zkmeter/meter-export v2');
+    const bundle = meterExportFromJson(exportJson);
+    expect(meterExportToJson(bundle)).toEqual(exportJson);
+    expect(sharedKeyToJson(bundle.sharedKey)).toEqual(sharedKeyFile);
+    expect(bytesToHex(bundle.authorityKey)).toBe(authorityKey);
+    expect(bytesToHex(bundle.meterPublicKey)).toBe(m.publicKey);
     expect(bundle.records.length).toBe(4);
     expect(bundle.openings.map((x) => x.reading)).toEqual([100n, 200n, 5000n, 300n]);
-    expect(zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', 'zz', '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'x.json').code).toBe(2);
+    expect(zkmeter(...exportArgs('x.json', { meterKey: 'zz' })).code).toBe(2);
     // A customer's export is a secret file: never written over an existing file, nor through a symlink.
-    const again = zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', m.publicKey, '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'meter-export.json');
+    const again = zkmeter(...exportArgs('meter-export.json'));
     expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/^error: cannot write meter-export\.json: EEXIST/)]);
     symlinkSync(join(dir, 'elsewhere.json'), join(dir, 'link.json'));
-    expect(zkmeter('meter', 'export', '--meter-id', 'M1', '--meter-key', m.publicKey, '--records', 'records.jsonl', '--export', 'export.jsonl', '--out', 'link.json').code).toBe(2);
+    expect(zkmeter(...exportArgs('link.json')).code).toBe(2);
     expect(existsSync(join(dir, 'elsewhere.json'))).toBe(false);
     expect(statSync(join(dir, 'meter-export.json')).mode & 0o777).toBe(0o600);
 
+    // check-bill: the bill against the export alone.
+    const checkOf = (billFile: string, exportFile = 'meter-export.json') => ['check-bill', '--bill', billFile, '--export', exportFile];
+    const check = checkOf('bill.json');
+    const ok = zkmeter(...check);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json()).toEqual({ ok: true, billedTotal: '162000', expectedTotal: '162000', display: '1.62000 EUR billed, 1.62000 EUR expected', problems: [], disagreements: [] });
+    // What `center bill` printed (with its display line) is accepted as a bill file too.
+    writeFileSync(join(dir, 'printed-bill.json'), bill.stdout);
+    expect(zkmeter(...checkOf('printed-bill.json')).code).toBe(0);
+
     // --earlier-bills: the same bill again is no overlap; an earlier bill whose days overlap is flagged.
-    const billJson = JSON.parse(readFileSync(join(dir, 'bill.json'), 'utf8'));
     writeFileSync(join(dir, 'earlier.jsonl'), JSON.stringify(billJson) + '\n');
     expect(zkmeter(...check, '--earlier-bills', 'earlier.jsonl').json()).toMatchObject({ ok: true });
     writeFileSync(join(dir, 'earlier.jsonl'), [bill.stdout.trim(), JSON.stringify({ ...billJson, from: DAY - 86_400, intervals: [DAY - 900, ...billJson.intervals], recordIds: [billJson.recordIds[0], ...billJson.recordIds] })].join('\n') + '\n');
@@ -175,10 +226,56 @@ describe('protocol CLI', () => {
     writeFileSync(join(dir, 'bad-earlier.jsonl'), JSON.stringify({ ...billJson, currency: undefined }) + '\n');
     expect(zkmeter(...check, '--earlier-bills', 'bad-earlier.jsonl').stderr).toBe('error: --earlier-bills: bad-earlier.jsonl line 1: bill is missing "currency"\n');
 
-    writeFileSync(join(dir, 'bill.json'), JSON.stringify({ ...billJson, energyCharge: '112001', total: '162001' }));
-    const wrong = zkmeter(...check);
-    expect(wrong.code).toBe(1);
-    expect(wrong.json().ok).toBe(false);
+    /** check-bill of a bill file written from `json`: exit 1 and its problems. */
+    const failing = (name: string, json: unknown) => {
+      writeFileSync(join(dir, name), JSON.stringify(json));
+      const c = zkmeter(...checkOf(name));
+      expect(c.code, c.stderr).toBe(1);
+      expect(c.json().ok).toBe(false);
+      return c.json().problems as string[];
+    };
+    expect(failing('wrong-bill.json', { ...billJson, energyCharge: '112001', total: '162001' })).toContain('energy charge 112001, your readings give 112000');
+    // No signed tariff: its prices cannot be checked.
+    const { tariff: _t, tariffSignature: _s, ...unsigned } = billJson;
+    writeFileSync(join(dir, 'unsigned-bill.json'), JSON.stringify(unsigned));
+    const noSignature = zkmeter(...checkOf('unsigned-bill.json'));
+    expect(noSignature.code).toBe(1);
+    expect(noSignature.json()).toMatchObject({ ok: false, billedTotal: '162000', problems: [NO_SIGNATURE], disagreements: [] });
+    // Signed by another key than the authority the export names: the signature alone fails it.
+    const flatTariff = tariffFromJson(flat);
+    expect(failing('stranger-bill.json', { ...billJson, tariffSignature: bytesToHex(signTariff(flatTariff, 7n ** 70n)) })).toEqual([NOT_THE_AUTHORITY]);
+    // The tariff altered after signing, a dearer price: the charge of the records under it, really decrypted
+    // (whoever holds both shares can), with the signature of the real tariff. It adds up; the signature fails it.
+    const keys = loadSingleOperatorKeys(join(dir, 'keys'));
+    const dearer = { ...flatTariff, bands: [{ ...flatTariff.bands[0]!, pricePerWh: 21n }] };
+    const records = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => recordFromJson(JSON.parse(l)));
+    const encrypted = encryptedEnergyCharge(records.map((x) => ({ intervalStart: recordIntervals(x.header)[0]!, ciphertext: x.ciphertexts[0]! })), dearer);
+    const context = billContext('M1', DAY, DAY + 86_400, 2);
+    const decryptedUnder = (ct: typeof encrypted, key: SharedKey, shares: KeyShare[]) => shares.map((s) => partialDecrypt(key, s, ct, context));
+    const honest = billFromJson(billJson);
+    const dearerBill = { ...honest, encryptedEnergyCharge: encrypted, energyCharge: 21n * 5600n, total: 21n * 5600n + 50_000n, signedTariff: { tariff: dearer, signature: honest.signedTariff!.signature } };
+    expect(failing('dearer-bill.json', billToJson({ ...dearerBill, decryptionShares: decryptedUnder(encrypted, keys.key, [keys.centerShare, keys.authorityShare]) }))).toEqual([NOT_THE_AUTHORITY]);
+
+    // A shared key whose verifying shares are forged: the center substitutes the authority's with one of a
+    // secret it knows, to make both decryption shares itself. meter export refuses such a key, and so does
+    // check-bill in an export; a bill whose shares were made under it fails under the meter's real key.
+    const forgedSecret = 3n ** 100n;
+    const forged: SharedKey = {
+      ...keys.key,
+      parties: new Map([...keys.key.parties].map(([p, v]) => [p, p === AUTHORITY_PARTY ? { ...v, verifyingShare: getGroup().mulGen(scalarToBytes(forgedSecret)) } : v])),
+    };
+    writeFileSync(join(dir, 'forged-key.json'), JSON.stringify(sharedKeyToJson(forged)));
+    const inconsistent = 'the shared key is inconsistent: its verifying shares do not interpolate to its public key\n';
+    refusal(exportArgs('forged-export.json', { key: 'forged-key.json' }), `error: --key: forged-key.json: ${inconsistent}`);
+    expect(existsSync(join(dir, 'forged-export.json'))).toBe(false);
+    writeFileSync(join(dir, 'forged-export.json'), JSON.stringify({ ...exportJson, sharedKey: sharedKeyToJson(forged) }));
+    refusal(checkOf('bill.json', 'forged-export.json'), `error: --export: forged-export.json: ${inconsistent}`);
+    const forgedShares = decryptedUnder(honest.encryptedEnergyCharge, forged, [keys.centerShare, { party: AUTHORITY_PARTY, id: keys.authorityShare.id, secret: forgedSecret }]);
+    expect(failing('forged-shares-bill.json', billToJson({ ...honest, decryptionShares: forgedShares }))).toEqual([expect.stringMatching(/^the bill's decryption is not valid: .*privacy-authority/)]);
+    // A v1 export (no shared key, no authority key) is refused, saying so.
+    const { sharedKey: _k, authorityKey: _a, ...v1 } = { ...exportJson, format: 'zkmeter/meter-export v1' };
+    writeFileSync(join(dir, 'v1-export.json'), JSON.stringify(v1));
+    refusal(checkOf('bill.json', 'v1-export.json'), 'error: --export: v1-export.json: meter export v1 carries neither the utility key nor the authority key the meter was provisioned with, which the bill check trusts: make a v2 export (zkmeter meter export --key … --authority-key …)\n');
 
     // A tampered record file: exit 1, the record named invalid.
     const lines = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n');
@@ -194,12 +291,64 @@ describe('protocol CLI', () => {
     expect(zkmeter('center', 'verify', '--registry', 'registry.jsonl', '--records', 'records.jsonl', '--utility-key', Y).json()).toMatchObject({ accepted: 3, abnormal: 1, invalid: 0 });
   }, 300_000);
 
+  it("center bill --single-operator remembers its releases across runs: the same request is the same bill, a shifted overlapping period is refused (issue 16)", () => {
+    initSingleOperatorKeys(join(dir, 'keys-overlap'));
+    const Y = JSON.parse(readFileSync(join(dir, 'keys-overlap', 'shared-key.json'), 'utf8')).publicKey as string;
+    const authorityKey = JSON.parse(readFileSync(join(dir, 'keys-overlap', 'privacy-authority.identity.key.json'), 'utf8')).publicKey as string;
+    const prov = zkmeter('keys', 'provisioning', '--out', 'prov-overlap.json').json();
+    const m = zkmeter('meter', 'keygen').json();
+    expect(zkmeter('meter', 'certify', '--provisioning-key', 'prov-overlap.json', '--meter-id', 'M2', '--meter-key', m.publicKey, '--feeder', 'F1', '--valid-from', '2026-11-25', '--out', 'certs-overlap.jsonl').code).toBe(0);
+    // Four readings on each of three days.
+    for (const [i, day] of ['2026-11-25', '2026-11-26', '2026-11-27'].entries()) {
+      const s = zkmeter('meter', 'seal', '--meter-id', 'M2', '--signing-key', m.signingKey, '--utility-key', Y, '--start', day, '--readings', ['100,200,300,400', '110,220,330,440', '120,240,360,480'][i]!, '--sequence', String(10 * i), '--tariff-version', '2', '--out', 'records-overlap.jsonl', '--export', 'export-overlap.jsonl');
+      expect(s.code, s.stderr).toBe(0);
+    }
+    const billArgs = (from: string, to: string) => ['center', 'bill', '--single-operator', '--keys', 'keys-overlap', '--certificates', 'certs-overlap.jsonl', '--provisioning-key-public', prov.publicKey, '--records', 'records-overlap.jsonl', '--meter', 'M2', '--from', from, '--to', to, '--tariff', 'flat.json', '--min-intervals', '4'];
+    const first = zkmeter(...billArgs('2026-11-25', '2026-11-27'), '--out', 'bill-25-27.json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json()).toMatchObject({ from: DAY, to: DAY + 2 * 86_400, energyCharge: String(20 * 2100), total: String(20 * 2100 + 2 * 50_000) });
+    // The same request, in another process: the same bill.
+    const repeat = zkmeter(...billArgs('2026-11-25', '2026-11-27'));
+    expect(repeat.code, repeat.stderr).toBe(0);
+    sameBill(repeat.json(), first.json());
+    // Shifted by a day, overlapping: refused, in one line. Released, it would give with the first the
+    // difference of the 25th's and the 27th's consumption: the leak issue 16 reported.
+    const shifted = zkmeter(...billArgs('2026-11-26', '2026-11-28'));
+    expect([shifted.code, shifted.stdout]).toEqual([2, '']);
+    expect(shifted.stderr).toBe(`error: refused by rule 'overlap': meter M2 was already billed for [${DAY}, ${DAY + 2 * 86_400}), which overlaps [${DAY + 86_400}, ${DAY + 3 * 86_400})\n`);
+    // So is a period inside the first, and the refusal is remembered as nothing released: the shifted one stays refused.
+    expect(zkmeter(...billArgs('2026-11-26', '2026-11-27')).stderr).toMatch(/^error: refused by rule 'overlap': [^\n]+\n$/);
+    expect(zkmeter(...billArgs('2026-11-26', '2026-11-28')).stderr).toBe(shifted.stderr);
+    // The next day, adjacent and not overlapping, is billed; the customer checks it with the first as an earlier bill.
+    const next = zkmeter(...billArgs('2026-11-27', '2026-11-28'), '--out', 'bill-27-28.json');
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.json()).toMatchObject({ energyCharge: String(20 * 1200), total: String(20 * 1200 + 50_000) });
+    const exp = zkmeter('meter', 'export', '--meter-id', 'M2', '--meter-key', m.publicKey, '--records', 'records-overlap.jsonl', '--export', 'export-overlap.jsonl', '--key', 'keys-overlap/shared-key.json', '--authority-key', authorityKey, '--out', 'meter-export-overlap.json');
+    expect(exp.code, exp.stderr).toBe(0);
+    writeFileSync(join(dir, 'earlier-overlap.jsonl'), readFileSync(join(dir, 'bill-25-27.json'), 'utf8').replace(/\n/g, '') + '\n');
+    for (const b of ['bill-25-27.json', 'bill-27-28.json']) {
+      const c = zkmeter('check-bill', '--bill', b, '--export', 'meter-export-overlap.json', '--earlier-bills', 'earlier-overlap.jsonl');
+      expect([c.code, c.json().problems], b).toEqual([0, []]);
+    }
+  }, 300_000);
+
   it('bad input: exit 2 with one error line naming the problem', () => {
     const Y = zkmeter('keygen').json().publicKey as string;
     const cases: [string[], RegExp][] = [
       [['meter', 'seal', '--meter-id', 'M', '--signing-key', '00', '--utility-key', '02', '--start', 'yesterday', '--readings', '1', '--out', 'x'], /^error: /],
       [['center', 'verify', '--registry', 'missing.jsonl', '--records', 'r.jsonl', '--utility-key', 'ab'], /^error: /],
-      [['check-bill', '--bill', 'nope.json', '--records', 'r', '--export', 'e', '--key', 'k', '--meter-key', 'aa'], /^error: --bill: cannot read nope\.json/],
+      [['check-bill', '--bill', 'nope.json', '--export', 'e'], /^error: --bill: cannot read nope\.json/],
+      // check-bill trusts the export alone: the options that fed it other keys and tariffs are gone.
+      [['check-bill', '--bill', 'b.json', '--export', 'e', '--records', 'r'], /^error: unknown option '--records'$/m],
+      [['check-bill', '--bill', 'b.json', '--export', 'e', '--tariff', 't.json'], /^error: unknown option '--tariff'$/m],
+      // center bill says how the privacy authority is reached, and takes no shares as files any more.
+      [['center', 'bill', '--keys', 'keys', '--certificates', 'c.jsonl', '--provisioning-key-public', '00'.repeat(32), '--records', 'r.jsonl', '--meter', 'M', '--from', '2026-11-25', '--to', '2026-11-26'], /^error: center bill needs the privacy authority: --authority URL --keys DIR .*--single-operator/],
+      [['center', 'bill', '--authority', 'http://127.0.0.1:1', '--single-operator', '--keys', 'keys', '--certificates', 'c.jsonl', '--records', 'r.jsonl', '--meter', 'M', '--from', '2026-11-25', '--to', '2026-11-26'], /^error: give --authority URL or --single-operator, not both$/m],
+      [['center', 'bill', '--single-operator', '--keys', 'keys', '--authority-share', 'k.json', '--certificates', 'c.jsonl', '--records', 'r.jsonl', '--meter', 'M', '--from', '2026-11-25', '--to', '2026-11-26'], /^error: unknown option '--authority-share'$/m],
+      [['center', 'bill', '--single-operator', '--keys', 'no-such-keys', '--certificates', 'c.jsonl', '--records', 'r.jsonl', '--meter', 'M', '--from', '2026-11-25', '--to', '2026-11-26'], /^error: key directory no-such-keys does not exist/],
+      // meter export needs the keys the meter was provisioned with.
+      [['meter', 'export', '--meter-id', 'M', '--meter-key', '00'.repeat(32), '--records', 'r.jsonl', '--export', 'e.jsonl', '--key', 'k.json', '--out', 'x.json'], /^error: required option '--authority-key <hex>' not specified$/m],
+      [['meter', 'export', '--meter-id', 'M', '--meter-key', '00'.repeat(32), '--records', 'r.jsonl', '--export', 'e.jsonl', '--authority-key', '00'.repeat(32), '--out', 'x.json'], /^error: required option '--key <file>' not specified$/m],
       [['center', 'verify', '--records', 'r.jsonl', '--utility-key', Y], /^error: --certificates or --registry is required$/m],
       [['center', 'verify', '--certificates', 'lying.jsonl', '--registry', 'r.jsonl', '--records', 'r.jsonl', '--utility-key', Y], /^error: give --certificates or --registry, not both$/m],
       [['center', 'verify', '--certificates', 'lying.jsonl', '--records', 'r.jsonl', '--utility-key', Y], /^error: --provisioning-key-public or --provisioning-key is required with --certificates$/m],

@@ -72,7 +72,19 @@ describe('zkmeter CLI', () => {
     expect(bill).toMatch(/--certificates <file>/);
     expect(bill).toMatch(/--provisioning-key-public <hex>/);
     expect(bill).not.toMatch(/--registry/);
-    expect(zkmeter(['check-bill', '--help']).stdout).toMatch(/--earlier-bills <file>/);
+    // The authority is its service or, on one machine, run in-process from a single-operator directory: no share files.
+    expect(bill).toMatch(/^\s+--authority <url>/m);
+    expect(bill).toMatch(/^\s+--single-operator\s/m);
+    expect(bill).toMatch(/^\s+--keys <dir>/m);
+    expect(bill).not.toMatch(/--center-share|--authority-share|--key </);
+    // The customer's check trusts the meter export alone.
+    const check = zkmeter(['check-bill', '--help']).stdout;
+    expect(check).toMatch(/--earlier-bills <file>/);
+    expect(check).toMatch(/^\s+--export <file>/m);
+    expect(check).not.toMatch(/--records|--tariff|--meter-key|--key </);
+    const exported = zkmeter(['meter', 'export', '--help']).stdout;
+    expect(exported).toMatch(/^\s+--key <file>/m);
+    expect(exported).toMatch(/^\s+--authority-key <hex>/m);
     const serve = zkmeter(['serve', '--help']);
     expect(serve.code).toBe(0);
     expect(serve.stdout).toMatch(/--provisioning-keys <hexes>/);

@@ -1,7 +1,14 @@
 /**
  * The customer's bill-check page in a real browser: Debian's Chromium, driven by
- * playwright-core, headless, against `zkmeter serve` (native) on loopback.
- *  - a correct bill verifies (signatures, range proofs, ZKPe and DLEQ, all in the page);
+ * playwright-core, headless, against `zkmeter serve --single-operator` (native) on loopback.
+ *  - a correct bill verifies (signatures, range proofs, ZKPe and DLEQ, all in the page),
+ *    under the tariff the bill carries signed by the privacy authority whose key the meter
+ *    export (v2) names, and with the export's shared key: the page fetches nothing from the
+ *    service;
+ *  - a bill without the signed tariff, signed by another key, or whose tariff was altered
+ *    after signing (a dearer price) fails, and so does a bill whose decryption shares were
+ *    made under a shared key with a forged verifying share; an export holding such a key,
+ *    and a v1 export, are refused with a clear status line;
  *  - a bill with one altered interval is flagged at exactly that interval;
  *  - a day the meter sealed twice (reading records, then a daily record the center refused
  *    as a duplicate) verifies; a record whose range proof is broken (re-signed by its meter)
@@ -15,20 +22,25 @@
  * Screenshots go to test-results/browser/. Runs in the native project only. Without
  * /usr/bin/chromium (.ci/run installs Debian's chromium) it skips and says why.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { getGroup } from '../lib/backend/index.js';
+import { scalarToBytes } from '../lib/backend/bytes.js';
 import { decodePoint, hexToBytes, bytesToHex } from '../lib/crypto/codec.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { schnorrPublicKey, signSchnorr } from '../lib/crypto/schnorr.js';
-import { meterExportToJson, openingToJson } from '../lib/protocol/json.js';
+import { partialDecrypt, type SharedKey } from '../lib/crypto/threshold.js';
+import { billContext } from '../lib/protocol/billing.js';
+import { billFromJson, billToJson, meterExportToJson, openingToJson, sharedKeyToJson, tariffFromJson } from '../lib/protocol/json.js';
 import { Meter, type ReadingOpening } from '../lib/protocol/meter.js';
 import { decodeRecord, signedMessage } from '../lib/protocol/records.js';
 import { householdDay, seededUniform } from '../lib/protocol/simulation.js';
+import { signTariff, verifyTariffSignature } from '../lib/protocol/tariff.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
-import { loadProvisioningKey } from '../lib/server/keys.js';
+import { AUTHORITY_PARTY, loadProvisioningKey, loadSingleOperatorKeys } from '../lib/server/keys.js';
 import { startService, type Service } from './support/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -48,20 +60,63 @@ let utilityKey: Uint8Array;
 let utilityHex: string;
 /** The provisioning key `zkmeter serve` made in its key directory on first start, which it trusts. */
 let provisioning: bigint;
-let files: { export: string; bill: string; altered: string; resealed: string; resealedBill: string; broken: string; farBill: string };
+let files: {
+  export: string;
+  bill: string;
+  altered: string;
+  resealed: string;
+  resealedBill: string;
+  broken: string;
+  farBill: string;
+  unsignedBill: string;
+  strangerBill: string;
+  dearerBill: string;
+  forgedSharesBill: string;
+  forgedExport: string;
+  v1Export: string;
+};
 let alteredInterval: number;
 const errors: string[] = [];
+/** The paths the page requested of the service. */
+const requests: string[] = [];
+/** Those besides the page itself and its assets (/check…): the listener saw the page's own, and no other. */
+function serviceRequests(): string[] {
+  expect(requests).toContain('/check');
+  return requests.filter((p) => !p.startsWith('/check') && p !== '/favicon.ico');
+}
 
-/** A fresh page at /check; `errors` collects what this page raises. */
+const NO_SIGNATURE = 'the bill carries no tariff signed by the privacy authority: its prices cannot be checked';
+const NOT_THE_AUTHORITY = "the bill's tariff is not signed by the privacy authority your meter trusts";
+
+/** A fresh page at /check; `errors` collects what this page raises, `requests` what it asks the service for. */
 async function openPage(): Promise<Page> {
   errors.length = 0;
+  requests.length = 0;
   const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
+  page.on('request', (r) => void requests.push(new URL(r.url()).pathname));
   await page.goto(`${svc.url}/check`);
   return page;
+}
+
+/** Loads an export and a bill, runs the check, and waits for a verdict matching `verdict`. */
+async function checkFiles(page: Page, exportFile: string, billFile: string, verdict: RegExp): Promise<void> {
+  await page.getByLabel('Meter export file').setInputFiles(exportFile);
+  await page.getByLabel('Bill file').setInputFiles(billFile);
+  // An earlier check's verdict must not pass for this one's.
+  await page.locator('#verdict').evaluate((e) => {
+    e.textContent = '';
+  });
+  await page.click('#check-button');
+  await expect.poll(() => page.textContent('#verdict'), { timeout: 150_000, interval: 500 }).toMatch(verdict);
+}
+
+/** The page's list of problems, one string per item. */
+async function problems(page: Page): Promise<string[]> {
+  return page.locator('#problems li').allTextContents();
 }
 
 describe.skipIf(!have)('bill-check page in Chromium', () => {
@@ -73,6 +128,10 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     utilityHex = (await admin.config()).utilityKey;
     utilityKey = decodePoint(hexToBytes(utilityHex, 'utilityKey', 33));
     provisioning = loadProvisioningKey(join(dir, 'keys'), false).secretKey;
+    // What the meter was provisioned with, and its customer's export carries: the shared key and the authority's identity key.
+    const keys = loadSingleOperatorKeys(join(dir, 'keys'));
+    expect(bytesToHex(keys.key.publicKey)).toBe(bytesToHex(utilityKey));
+    const provisioned = { sharedKey: keys.key, authorityKey: keys.authorityIdentity.publicKey };
     // A meter, two days of daily records (96 readings each), submitted and billed.
     const signingKey = randomScalar();
     const meter = new Meter({ meterId: 'MTR-check-1', signingKey, utilityKey });
@@ -82,8 +141,11 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     const submitted = await admin.submit(records);
     expect(submitted.results.map((r) => r.status).every((s) => s === 'accepted' || s === 'abnormal')).toBe(true);
     const bill = await admin.bill(meter.meterId, DAY, DAY + 2 * 86_400);
+    // The service's bill carries its tariff, signed by the authority's identity key.
+    expect(verifyTariffSignature(tariffFromJson(bill.tariff), hexToBytes(bill.tariffSignature as string, 'tariffSignature', 64), keys.authorityIdentity.publicKey)).toBe(true);
     const openings = meter.export();
-    const exported = (o: readonly ReadingOpening[]) => JSON.stringify(meterExportToJson({ meterId: meter.meterId, meterPublicKey: meter.publicKey, openings: o, records }));
+    const exported = (o: readonly ReadingOpening[], sharedKey: SharedKey = keys.key) =>
+      JSON.stringify(meterExportToJson({ meterId: meter.meterId, meterPublicKey: meter.publicKey, openings: o, records, ...provisioned, sharedKey }));
     // The altered case: the customer's meter showed something else for one interval than
     // the record the bill was computed from.
     const k = 37;
@@ -97,19 +159,50 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
       resealedBill: join(dir, 'resealed-bill.json'),
       broken: join(dir, 'broken.json'),
       farBill: join(dir, 'far-bill.json'),
+      unsignedBill: join(dir, 'unsigned-bill.json'),
+      strangerBill: join(dir, 'stranger-bill.json'),
+      dearerBill: join(dir, 'dearer-bill.json'),
+      forgedSharesBill: join(dir, 'forged-shares-bill.json'),
+      forgedExport: join(dir, 'forged-export.json'),
+      v1Export: join(dir, 'v1-export.json'),
     };
     writeFileSync(files.export, exported(openings));
     writeFileSync(files.altered, exported(altered));
     writeFileSync(files.bill, JSON.stringify(bill));
-    // The same bill with one more interval, at 10^15 s (beyond what a Date can hold), and a period to match.
-    const far = bill as unknown as { intervals: number[]; recordIds: string[]; to: number };
+    // The same bill with one more interval, at 10^15 s (beyond what a Date can hold), and a period to match
+    // (without the service's id, which names the period).
+    const { id: _id, ...far } = bill as unknown as { id: string; intervals: number[]; recordIds: string[]; to: number };
     writeFileSync(files.farBill, JSON.stringify({ ...far, intervals: [...far.intervals, 1e15], recordIds: [...far.recordIds, far.recordIds[0]], to: 1e15 + 900 }));
+    // The bill without its signed tariff; signed by another key; with a dearer price than the authority signed.
+    const { tariff: _t, tariffSignature: _s, ...unsigned } = bill;
+    writeFileSync(files.unsignedBill, JSON.stringify(unsigned));
+    const tariff = tariffFromJson(bill.tariff);
+    writeFileSync(files.strangerBill, JSON.stringify({ ...bill, tariffSignature: bytesToHex(signTariff(tariff, randomScalar())) }));
+    const json = bill.tariff as { bands: { pricePerWh: string }[] };
+    writeFileSync(files.dearerBill, JSON.stringify({ ...bill, tariff: { ...json, bands: json.bands.map((b, i) => (i === 0 ? { ...b, pricePerWh: String(BigInt(b.pricePerWh) + 1n) } : b)) } }));
+    // A center substitutes the authority's verifying share with one of a secret it knows, and makes both
+    // decryption shares itself: the export it writes with that key is refused; the bill fails under the real one.
+    const forgedSecret = randomScalar();
+    const forged: SharedKey = {
+      ...keys.key,
+      parties: new Map([...keys.key.parties].map(([p, v]) => [p, p === AUTHORITY_PARTY ? { ...v, verifyingShare: getGroup().mulGen(scalarToBytes(forgedSecret)) } : v])),
+    };
+    writeFileSync(files.forgedExport, exported(openings, forged));
+    const { id, display: _d, ...fields } = bill;
+    const parsed = billFromJson(fields);
+    const context = billContext(parsed.meterId, parsed.from, parsed.to, parsed.tariffVersion);
+    const forgedShares = [keys.centerShare, { party: AUTHORITY_PARTY, id: keys.authorityShare.id, secret: forgedSecret }].map((s) => partialDecrypt(forged, s, parsed.encryptedEnergyCharge, context));
+    writeFileSync(files.forgedSharesBill, JSON.stringify({ id, ...billToJson({ ...parsed, decryptionShares: forgedShares }) }));
+    expect(JSON.parse(readFileSync(files.forgedExport, 'utf8')).sharedKey).toEqual(sharedKeyToJson(forged));
+    // A v1 export: no shared key, no authority key.
+    const { sharedKey: _k, authorityKey: _a, ...v1 } = JSON.parse(exported(openings)) as Record<string, unknown>;
+    writeFileSync(files.v1Export, JSON.stringify({ ...v1, format: 'zkmeter/meter-export v1' }));
     // The second day's record with its range proof broken and re-signed by the meter (a lying meter).
     const second = decodeRecord(records[1]!);
     const broken = records[1]!.slice();
     broken[second.rangeProof.byteOffset - second.bytes.byteOffset + second.rangeProof.length - 1]! ^= 1;
     broken.set(signSchnorr([signedMessage(broken.subarray(0, broken.length - 64))], signingKey), broken.length - 64);
-    writeFileSync(files.broken, JSON.stringify(meterExportToJson({ meterId: meter.meterId, meterPublicKey: meter.publicKey, openings, records: [records[0]!, broken] })));
+    writeFileSync(files.broken, JSON.stringify(meterExportToJson({ meterId: meter.meterId, meterPublicKey: meter.publicKey, openings, records: [records[0]!, broken], ...provisioned })));
     // Another meter seals a day as 96 reading records, then again as one daily record: the
     // center bills the reading records and refuses the daily one; the export has both.
     const resealer = new Meter({ meterId: 'MTR-check-3', signingKey: randomScalar(), utilityKey });
@@ -119,7 +212,7 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     const status = (r: { status: string; reason?: string }) => (r.status === 'invalid' ? r.reason : 'ok');
     expect((await admin.submit(resealed.slice(0, 96))).results.map(status)).toEqual(day.map(() => 'ok'));
     expect((await admin.submit(resealed.slice(96))).results.map(status)).toEqual(['duplicate']);
-    writeFileSync(files.resealed, JSON.stringify(meterExportToJson({ meterId: resealer.meterId, meterPublicKey: resealer.publicKey, openings: resealer.export(), records: resealed })));
+    writeFileSync(files.resealed, JSON.stringify(meterExportToJson({ meterId: resealer.meterId, meterPublicKey: resealer.publicKey, openings: resealer.export(), records: resealed, ...provisioned })));
     writeFileSync(files.resealedBill, JSON.stringify(await admin.bill(resealer.meterId, DAY, DAY + 86_400)));
     expect(openingToJson(altered[k]!).reading).not.toBe(openingToJson(openings[k]!).reading);
     browser = await chromium.launch({
@@ -148,9 +241,12 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     expect(await page.locator('#disagreements-box').isHidden()).toBe(true);
     expect(await page.textContent('#verified')).toMatch(/2 of 2 records/);
     expect(await page.locator('#chart').evaluate((c) => (c as unknown as { width: number }).width > 0 && (c as unknown as { height: number }).height > 0)).toBe(true);
+    expect(await page.textContent('#status')).toBe('Done: every check passed.');
     await page.screenshot({ path: join(shots, 'bill-right.png'), fullPage: true });
     await page.close();
     expect(errors).toEqual([]);
+    // The key and the tariff came from the export and the bill: the page asked the service for nothing (no /v1/config).
+    expect(serviceRequests()).toEqual([]);
   }, 180_000);
 
   it('flags a bill with one altered interval at exactly that interval', async () => {
@@ -206,6 +302,30 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     expect(errors).toEqual([]);
   }, 180_000);
 
+  it('fails a bill without the signed tariff, signed by another key, with a dearer price than signed, or decrypted under a forged key', async () => {
+    const page = await openPage();
+    // No signed tariff: refused before any record is checked, and the page still gives a verdict.
+    await checkFiles(page, files.export, files.unsignedBill, /^Your bill is wrong/);
+    expect(await problems(page)).toEqual([NO_SIGNATURE]);
+    expect(await page.textContent('#status')).toBe('Done: the bill does not pass the checks.');
+    // Signed, but not by the authority the export names: everything else is right.
+    await checkFiles(page, files.export, files.strangerBill, /^Your bill is wrong: it bills .*, what your readings give, but fails the checks below$/);
+    expect(await problems(page)).toEqual([NOT_THE_AUTHORITY]);
+    expect(await page.locator('#disagreements-box').isHidden()).toBe(true);
+    await page.screenshot({ path: join(shots, 'bill-tariff-not-signed.png'), fullPage: true });
+    // A price altered after signing: the signature no longer holds (and the charge is not the tariff's).
+    await checkFiles(page, files.export, files.dearerBill, /^Your bill is wrong/);
+    const dearer = await problems(page);
+    expect(dearer[0]).toBe(NOT_THE_AUTHORITY);
+    expect(dearer).toContain('the encrypted charge is not the tariff-weighted sum of the billed records');
+    // Decryption shares made under a key whose authority verifying share was substituted: they do not verify under the export's key.
+    await checkFiles(page, files.export, files.forgedSharesBill, /^Your bill is wrong: it bills .*, what your readings give, but fails the checks below$/);
+    expect(await problems(page)).toEqual([expect.stringMatching(/^the bill's decryption is not valid: .*privacy-authority/)]);
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(serviceRequests()).toEqual([]);
+  }, 600_000);
+
   it('says plainly what is missing or malformed', async () => {
     const page = await openPage();
     await page.click('#check-button');
@@ -213,6 +333,18 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     await page.getByLabel('Meter export file').setInputFiles(files.bill); // the wrong file
     await page.click('#check-button');
     await expect.poll(() => page.textContent('#status')).toMatch(/^meter export: /);
+    // A v1 export, and an export whose shared key has a forged verifying share: refused, saying why, with no verdict.
+    await page.getByLabel('Meter export file').setInputFiles(files.v1Export);
+    await page.getByLabel('Bill file').setInputFiles(files.bill);
+    await page.click('#check-button');
+    await expect.poll(() => page.textContent('#status')).toBe(
+      'meter export: meter export v1 carries neither the utility key nor the authority key the meter was provisioned with, which the bill check trusts: make a v2 export (zkmeter meter export --key … --authority-key …)',
+    );
+    expect(await page.locator('#result').isHidden()).toBe(true);
+    await page.getByLabel('Meter export file').setInputFiles(files.forgedExport);
+    await page.click('#check-button');
+    await expect.poll(() => page.textContent('#status')).toBe('meter export: the shared key is inconsistent: its verifying shares do not interpolate to its public key');
+    expect(await page.locator('#result').isHidden()).toBe(true);
     await page.close();
     expect(errors).toEqual([]);
   }, 60_000);

@@ -128,10 +128,26 @@ describe.skipIf(skip !== undefined)(`PgStore on PostgreSQL (seed ${seed})`, () =
     await s.putMeter({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 3 });
     await s.close();
     // Back to schema 1, as an earlier zkmeter left it.
-    await withClient(db, (c) => c.query('ALTER TABLE meters DROP COLUMN history_json, DROP COLUMN certificate, DROP COLUMN valid_from; DELETE FROM schema_migrations WHERE version > 1'));
+    await withClient(db, (c) => c.query('DROP TABLE bills; ALTER TABLE meters DROP COLUMN history_json, DROP COLUMN certificate, DROP COLUMN valid_from; DELETE FROM schema_migrations WHERE version > 1'));
     const again = await PgStore.open(db);
     expect(await again.schemaVersion()).toBe(SCHEMA_VERSION);
     expect(await again.getMeter('OLD')).toEqual({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 3, validFrom: 0, history: [] });
+    await again.close();
+  });
+
+  it('a database from before stored bills (schema 3) is migrated: its meters kept, bills stored from then on', async () => {
+    const db = await running!.createDatabase();
+    const publicKey = schnorrPublicKey(randomScalar(rand));
+    const s = await PgStore.open(db);
+    await s.putMeter({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 0 });
+    await s.close();
+    await withClient(db, (c) => c.query('DROP TABLE bills; DELETE FROM schema_migrations WHERE version > 3'));
+    const again = await PgStore.open(db);
+    expect(SCHEMA_VERSION).toBe(4);
+    expect(await again.schemaVersion()).toBe(4);
+    expect((await again.getMeter('OLD'))?.publicKey).toEqual(publicKey);
+    expect(await again.getBill('00'.repeat(32))).toBeUndefined();
+    expect(await again.putBill('00'.repeat(32), '{"id":"x"}')).toBe('{"id":"x"}');
     await again.close();
   });
 

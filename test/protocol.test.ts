@@ -14,7 +14,7 @@ import { getGroup } from '../lib/backend/index.js';
 import { concatBytes, scalarsToBytes } from '../lib/backend/bytes.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { schnorrPublicKey, signSchnorr } from '../lib/crypto/schnorr.js';
-import { distributedKeyGeneration, partialDecrypt } from '../lib/crypto/threshold.js';
+import { dangerouslyGenerateAllShares, partialDecrypt } from '../lib/crypto/threshold.js';
 import { ZkmeterError } from '../lib/errors.js';
 import { PrivacyAuthority, type AuthorityPolicy } from '../lib/protocol/authority.js';
 import { issueBill, releaseFeederGrid, type Bill } from '../lib/protocol/billing.js';
@@ -61,7 +61,7 @@ async function refusedRule(fn: () => Promise<unknown>): Promise<string> {
  */
 function setup(o: { policy?: Partial<AuthorityPolicy>; meterClass?: MeterClass } = {}) {
   const meterClass = o.meterClass ?? HOURLY;
-  const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
+  const { key, shares } = dangerouslyGenerateAllShares(['control-center', 'privacy-authority'], 2);
   const provisioningSecret = randomScalar(rand);
   const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [TARIFF.version] });
   const authority = new PrivacyAuthority({

@@ -1,5 +1,6 @@
 /**
- * The service as a child process (`zkmeter serve` from dist/, SQLite, loopback):
+ * The service as a child process (`zkmeter serve --single-operator` from dist/,
+ * SQLite, loopback; `--init` makes its keys on first start and finds them after):
  *  - crash safety: SIGKILL mid-stream, restart; every acknowledged record is
  *    still there, re-sent records are accepted exactly once, and the privacy
  *    authority still knows the meters (its registry is its own ledger's);
@@ -61,13 +62,13 @@ afterAll(async () => {
 describe(`service reliability (${getGroup().name})`, () => {
   const crashSafety = async (name: string, db: string) => {
     const keys = join(dir, `crash-${name}.keys`);
-    const args = ['--db', db, '--keys', keys, '--workers', '2'];
+    const args = ['--single-operator', '--init', '--db', db, '--keys', keys, '--workers', '2'];
     let svc = await start(args);
     let admin = new ServiceClient(svc.url, { token: TOKEN });
     const utilityKey = decodeHexPoint((await admin.config()).utilityKey, 'utilityKey');
     const PER_METER = getGroup().name === 'native' ? 40 : 20; // the TypeScript backend proves and verifies about 10× slower
     const fleet = ['K1', 'K2', 'K3'].map((id) => new Meter({ meterId: id, signingKey: randomScalar(rand), utilityKey, rng: rand }));
-    // serve made the provisioning key on first start, in its key directory.
+    // serve --init made the provisioning key on first start, in its key directory.
     const provisioning = readProvisioningKey(join(keys, 'provisioning.key.json')).secretKey;
     await admin.registerMeters(provisioning, fleet.map((m) => ({ meterId: m.meterId, publicKey: m.publicKey, feeder: 'F0', validFrom: INSTALLED })));
     const records = fleet.flatMap((m) => Array.from({ length: PER_METER }, (_, i) => ({ meterId: m.meterId, t: T(i), bytes: m.reading(T(i), BigInt(10 * i)).bytes })));
@@ -133,6 +134,8 @@ describe(`service reliability (${getGroup().name})`, () => {
     // The restarted authority knows the meters from its own ledger: a bill of too few readings is refused for
     // that ('min-intervals'), not because the meter is unknown to it ('registry').
     await expect(admin.bill('K1', DAY, DAY + 86_400)).rejects.toMatchObject({ status: 403, message: expect.stringContaining("refused by rule 'min-intervals'") });
+    // The restart found the keys it made and replaced none of them.
+    expect(svc.stderr()).not.toMatch(/made single-operator keys/);
     expect(await svc.stop()).toBe(0); // a clean SIGTERM stop
   };
   const claim = 'every acknowledged record survives SIGKILL, and a re-sent record is accepted exactly once';
@@ -143,7 +146,7 @@ describe(`service reliability (${getGroup().name})`, () => {
   }, 400_000);
 
   it(`1200 malformed or random requests: each gets a 4xx JSON error, the server stays up, memory grows < ${MEMORY_BOUND / 2 ** 20} MiB`, async () => {
-    const svc = await start(['--db', join(dir, 'fuzz.db'), '--keys', join(dir, 'fuzz.keys'), '--body-limit', String(256 << 10), '--max-records', '20', '--workers', '1']);
+    const svc = await start(['--single-operator', '--init', '--db', join(dir, 'fuzz.db'), '--keys', join(dir, 'fuzz.keys'), '--body-limit', String(256 << 10), '--max-records', '20', '--workers', '1']);
     const admin = new ServiceClient(svc.url, { token: TOKEN });
     const utilityKey = decodeHexPoint((await admin.config()).utilityKey, 'utilityKey');
     const m = new Meter({ meterId: 'FUZZ', signingKey: randomScalar(rand), utilityKey, rng: rand });

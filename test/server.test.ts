@@ -5,37 +5,52 @@
  * keep earlier epochs billable), idempotent resubmission, racing duplicate
  * submissions, micro-batching with a bad record isolated, back-pressure (503
  * with Retry-After), interval status, a bill whose decryption proof the
- * customer checks, feeder grids under the authority's policy, the authority's
- * ledger across a restart, /metrics and /openapi.json.
+ * customer checks, feeder grids under the authority's policy, durable bills
+ * (stored before they are answered, the same request answered the same bill,
+ * across a restart too), 503 AUTHORITY_UNAVAILABLE with Retry-After from an
+ * unreachable authority while ingest goes on, /metrics and /openapi.json; and
+ * the privacy authority's own service (authority-app.ts over its SQLite store,
+ * reached through the signed AuthorityClient) restarted on the same file:
+ * its registry and its releases survive, a tampered ledger is refused.
+ *
+ * For the center's routes the privacy authority runs in this process (a
+ * `PrivacyAuthority` over a `MemoryLedger`), built from dist/ like the
+ * service, so that its errors are the service's ZkmeterError class.
  *
  * Meters here are of a compact class (half-hourly, 8-bit proofs: 48 readings a
  * day, the fewest a bill takes under the default policy), so that whole days of
  * readings stay quick to seal on the TypeScript backend.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
-import { distributedKeyGeneration } from '../lib/crypto/threshold.js';
-import { PrivacyAuthority } from '../lib/protocol/authority.js';
-import { issueBill } from '../lib/protocol/billing.js';
+import { dangerouslyGenerateAllShares } from '../lib/crypto/threshold.js';
+import { billContext, issueBill, type BillingAuthority } from '../lib/protocol/billing.js';
 import { ControlCenter } from '../lib/protocol/center.js';
 import { certifyMeter } from '../lib/protocol/certificate.js';
 import { checkBill } from '../lib/protocol/customer.js';
-import { billFromJson } from '../lib/protocol/json.js';
+import { billFromJson, decryptionShareToJson } from '../lib/protocol/json.js';
 import { Meter, type MeterClass } from '../lib/protocol/meter.js';
 import { recordToJson, type MeterRecord } from '../lib/protocol/records.js';
-import { DEFAULT_TARIFF } from '../lib/protocol/tariff.js';
+import { DEFAULT_TARIFF, verifyTariffSignature } from '../lib/protocol/tariff.js';
+import { buildAuthorityServer, type AuthorityServer } from '../lib/server/authority-app.js';
+import { AuthorityClient } from '../lib/server/authority-client.js';
+import { openAuthorityStore, type AuthorityStore, type StoredLedgerEntry } from '../lib/server/authority-store.js';
+import { listeningUrl } from '../lib/server/http.js';
 // The service from dist/ (built by npm test's pretest step): its worker threads run compiled JavaScript.
 import { buildServer, type ZkmeterServer } from '../dist/lib/server/app.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
 import { SqliteStore } from '../dist/lib/server/sqlite-store.js';
 import { encodeFrames } from '../dist/lib/server/wire.js';
-import { FileLedger } from '../dist/lib/server/ledger.js';
+import { MemoryLedger as ServiceLedger, PrivacyAuthority as ServiceAuthority } from '../dist/lib/protocol/authority.js';
+import { ZkmeterError as ServiceZkmeterError } from '../dist/lib/errors.js';
 import { asyncErrorCode } from './support/errors.js';
 import { TestRng, testSeed } from './support/rng.js';
 
@@ -59,7 +74,7 @@ const PER_DAY = DAY_S / HALF.intervalSeconds;
 const T = (i: number) => DAY + HALF.intervalSeconds * i;
 const TOKEN = 'test-admin-token';
 const dir = mkdtempSync(join(tmpdir(), 'zkmeter-server-'));
-const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
+const { key, shares } = dangerouslyGenerateAllShares(['control-center', 'privacy-authority'], 2);
 const provisioning = randomScalar(rand);
 const provisioningKey = schnorrPublicKey(provisioning);
 /** Certified long before the test's days, so that grids count the meters as established (not new). */
@@ -90,6 +105,13 @@ const dayOfC = () => (cDay ??= readings(meter('C'), DAY, Array.from({ length: PE
 
 let server: ZkmeterServer;
 let url: string;
+/** Half-hourly readings: the default tariff's three-hour peak holds 6 a day. */
+const POLICY = { minIntervalsPerPrice: 6 };
+/** The in-process authority of a service, over its own ledger (a new one unless given: a restarted authority is one rebuilt from its ledger's entries). */
+const authorityOn = (ledger = new ServiceLedger()) =>
+  new ServiceAuthority({ key, share: shares.get('privacy-authority')!, provisioningKeys: [provisioningKey], tariffs: [DEFAULT_TARIFF], policy: POLICY, ledger });
+/** A bill's id: hex SHA-256 of its context. */
+const billIdOf = (meterId: string, from: number, to: number) => createHash('sha256').update(billContext(meterId, from, to, DEFAULT_TARIFF.version)).digest('hex');
 let admin: ServiceClient;
 let anonymous: ServiceClient;
 
@@ -99,11 +121,8 @@ beforeAll(async () => {
     storeDescription: 'sqlite:test',
     key,
     centerShare: shares.get('control-center')!,
-    authorityShare: shares.get('privacy-authority')!,
+    authority: authorityOn(),
     provisioningKeys: [provisioningKey],
-    authorityLedger: new FileLedger(join(dir, 'service.ledger.jsonl')),
-    // Half-hourly readings: the default tariff's three-hour peak holds 6 of them a day.
-    authorityPolicy: { minIntervalsPerPrice: 6 },
     adminToken: TOKEN,
     workers: 2,
     limits: { bodyBytes: 1 << 20, recordsPerRequest: 50 },
@@ -135,17 +154,18 @@ async function raw(method: string, path: string, body?: string | Uint8Array, hea
 
 describe(`service routes (${getGroup().name})`, () => {
   it('healthz, config, openapi.json', async () => {
-    expect(await anonymous.health()).toMatchObject({ status: 'ok', backend: getGroup().name, store: 'sqlite:test', workers: 2 });
+    expect(await anonymous.health()).toMatchObject({ status: 'ok', backend: getGroup().name, store: 'sqlite:test', workers: 2, authority: { mode: 'single-operator' } });
     const config = await anonymous.config();
     expect(config.utilityKey).toMatch(/^0[23][0-9a-f]{64}$/);
     expect(config.billing).toBe(true);
     expect((config as unknown as { provisioningKeys: string[] }).provisioningKeys).toEqual([hex(provisioningKey)]);
     const spec = (await raw('GET', '/openapi.json')).json as { openapi: string; paths: Record<string, Record<string, { security?: unknown }>> };
     expect(spec.openapi).toMatch(/^3\./);
-    for (const p of ['/healthz', '/metrics', '/v1/config', '/v1/meters', '/v1/records', '/v1/meters/{meterId}/intervals', '/v1/bills', '/v1/feeders/{feeder}/grid']) {
+    for (const p of ['/healthz', '/metrics', '/v1/config', '/v1/meters', '/v1/records', '/v1/meters/{meterId}/intervals', '/v1/bills', '/v1/bills/{id}', '/v1/feeders/{feeder}/grid']) {
       expect(Object.keys(spec.paths)).toContain(p);
     }
     expect(spec.paths['/v1/bills']!.post!.security).toEqual([{ admin: [] }]);
+    expect(spec.paths['/v1/bills/{id}']!.get!.security).toEqual([{ admin: [] }]);
     expect(spec.paths['/v1/records']!.post!.security).toBeUndefined(); // meters authenticate by signature
   });
 
@@ -234,15 +254,16 @@ describe(`service routes (${getGroup().name})`, () => {
     expect(submitted.accepted).toBe(PER_DAY - 1);
     const json = await admin.bill('C', DAY, DAY + DAY_S);
     expect(json).toMatchObject({ currency: DEFAULT_TARIFF.currency, minorPerMajor: String(DEFAULT_TARIFF.minorPerMajor) });
-    const bill = billFromJson(Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'display')));
+    const bill = billFromJson(Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'display' && k !== 'id')));
     expect(bill.intervals).toEqual(recs.map((r) => r.header.intervalStart));
     const check = checkBill({ bill, records: recs.map((r) => r.bytes), openings: c.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: c.publicKey });
     expect(check.problems).toEqual([]);
     expect(check.ok).toBe(true);
     const inflated = { ...bill, energyCharge: bill.energyCharge + 1n, total: bill.total + 1n };
     expect(checkBill({ bill: inflated, records: recs.map((r) => r.bytes), openings: c.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: c.publicKey }).ok).toBe(false);
-    // The same bill again releases nothing new; a period that is not whole days, or has a day without readings, is refused.
-    expect((await admin.bill('C', DAY, DAY + DAY_S)).energyCharge).toBe(json.energyCharge);
+    // The same bill again is the stored one, the same JSON; a period that is not whole days, or has a day without readings, is refused.
+    expect(json.id).toBe(billIdOf('C', DAY, DAY + DAY_S));
+    expect(await admin.bill('C', DAY, DAY + DAY_S)).toEqual(json);
     const refusal = (rule: string) => ({ status: 403, code: 'POLICY_REFUSED', message: expect.stringContaining(`refused by rule '${rule}'`) });
     await expect(admin.bill('C', DAY - DAY_S, DAY + DAY_S)).rejects.toMatchObject(refusal('whole-days'));
     await expect(admin.bill('C', DAY, DAY + DAY_S / 2)).rejects.toMatchObject(refusal('whole-days'));
@@ -321,7 +342,7 @@ describe(`service routes (${getGroup().name})`, () => {
     const next = await anonymous.submit([old.reading(K + DAY_S, 1n).bytes, fresh.reading(K + DAY_S, 2n).bytes, fresh.reading(K, 3n).bytes]);
     expect(next.results.map((x) => (x.status === 'invalid' ? x.reason : x.status))).toEqual(['key-epoch', 'accepted', 'key-epoch']);
     const json = await admin.bill('K', K, K + DAY_S);
-    const bill = billFromJson(Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'display')));
+    const bill = billFromJson(Object.fromEntries(Object.entries(json).filter(([k]) => k !== 'display' && k !== 'id')));
     expect(bill.intervals).toHaveLength(PER_DAY);
     expect(checkBill({ bill, records: day.map((r) => r.bytes), openings: old.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: old.publicKey }).ok).toBe(true);
   }, 300_000);
@@ -353,6 +374,10 @@ describe(`service routes (${getGroup().name})`, () => {
       ['GET', '/v1/meters/A/intervals?from=10&to=5', undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
       ['GET', `/v1/meters/A/intervals?from=0&to=${2 ** 39}`, undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'PERIOD_TOO_LONG'],
       ['POST', '/v1/bills', '{"meterId":"A","from":"0","to":10}', { ...json, authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['GET', '/v1/bills/not-an-id', undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'],
+      ['GET', `/v1/bills/${'AB'.repeat(32)}`, undefined, { authorization: `Bearer ${TOKEN}` }, 400, 'INVALID_REQUEST'], // lowercase hex only
+      ['GET', `/v1/bills/${billIdOf('nobody', DAY, DAY + DAY_S)}`, undefined, { authorization: `Bearer ${TOKEN}` }, 404, 'UNKNOWN_BILL'],
+      ['GET', `/v1/bills/${billIdOf('nobody', DAY, DAY + DAY_S)}`, undefined, {}, 401, 'UNAUTHORIZED'],
       ['GET', '/v1/nothing', undefined, {}, 404, 'NOT_FOUND'],
       ['DELETE', '/v1/records', undefined, {}, 404, 'NOT_FOUND'],
     ];
@@ -439,33 +464,235 @@ describe(`bodies in flight (${getGroup().name})`, () => {
   });
 });
 
-describe(`the privacy authority's ledger (${getGroup().name})`, () => {
-  it('keeps its registry and its releases across a restart; a torn last line is ignored, a corrupt one refused', async () => {
-    const file = join(dir, 'authority.ledger.jsonl');
+describe(`durable bills (${getGroup().name})`, () => {
+  it('a bill is stored before it is answered: the same request answers the same bill (also after a restart, with the authority down), GET serves it, an overlapping period is still refused', async () => {
+    const db = join(dir, 'durable.db');
+    // The authority's ledger; each authority started below is rebuilt from its entries, as a restarted one is.
+    const ledger = new ServiceLedger();
+    const start = async (authority: BillingAuthority) =>
+      buildServer({ store: new SqliteStore(db), key, centerShare: shares.get('control-center')!, authority, provisioningKeys: [provisioningKey], adminToken: TOKEN, workers: 1 });
+    let s = await start(authorityOn(ledger));
+    try {
+      let u = await s.app.listen({ port: 0, host: '127.0.0.1' });
+      let c = new ServiceClient(u, { token: TOKEN, maxRetries: 0 });
+      const m = meter('DUR');
+      await c.registerCertificates([certify(m, 'feeder-d')]);
+      const two = readings(m, DAY, Array.from({ length: 2 * PER_DAY }, (_, i) => whOf(i + 3)));
+      for (let i = 0; i < two.length; i += 50) expect((await c.submit(two.slice(i, i + 50).map((r) => r.bytes))).accepted).toBe(Math.min(50, two.length - i));
+      const id = billIdOf('DUR', DAY, DAY + DAY_S);
+      const get = async (path: string) => {
+        const res = await fetch(u + path, { headers: { authorization: `Bearer ${TOKEN}` } });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> & { error?: { code: string } } };
+      };
+      expect(await get(`/v1/bills/${id}`)).toMatchObject({ status: 404, json: { error: { code: 'UNKNOWN_BILL' } } });
+      // Asked twice at once, and once more: one bill, the same JSON each time, under its id.
+      const [first, racing] = await Promise.all([c.bill('DUR', DAY, DAY + DAY_S), c.bill('DUR', DAY, DAY + DAY_S)]);
+      expect(first.id).toBe(id);
+      expect(racing).toEqual(first);
+      expect(await c.bill('DUR', DAY, DAY + DAY_S)).toEqual(first);
+      expect(await get(`/v1/bills/${id}`)).toEqual({ status: 200, json: first });
+      const bill = billFromJson(Object.fromEntries(Object.entries(first).filter(([k]) => k !== 'display' && k !== 'id')));
+      expect(checkBill({ bill, records: two.slice(0, PER_DAY).map((r) => r.bytes), openings: m.export(), tariff: DEFAULT_TARIFF, key, meterPublicKey: m.publicKey }).ok).toBe(true);
+      // A period that overlaps the billed one is another request: the authority refuses it.
+      await expect(c.bill('DUR', DAY, DAY + 2 * DAY_S)).rejects.toMatchObject({ status: 403, code: 'POLICY_REFUSED', message: expect.stringContaining("refused by rule 'overlap'") });
+      expect((await get(`/v1/bills/${billIdOf('DUR', DAY, DAY + 2 * DAY_S)}`)).status).toBe(404);
+
+      // Restarted on the same store, and with the authority unreachable: the stored bill is still the answer.
+      await s.close();
+      const released = ledger.entries.filter((e) => e.kind === 'bill');
+      expect(released.map((e) => [e.meterId, e.from, e.to])).toEqual([['DUR', DAY, DAY + DAY_S]]); // one release for the three requests, none for the refused one
+      s = await start(unreachable);
+      u = await s.app.listen({ port: 0, host: '127.0.0.1' });
+      c = new ServiceClient(u, { token: TOKEN, maxRetries: 0 });
+      expect(await get(`/v1/bills/${id}`)).toEqual({ status: 200, json: first });
+      expect(await c.bill('DUR', DAY, DAY + DAY_S)).toEqual(first);
+      await expect(c.bill('DUR', DAY + DAY_S, DAY + 2 * DAY_S)).rejects.toMatchObject({ status: 503, code: 'AUTHORITY_UNAVAILABLE' });
+      // And with it back (its ledger remembers the first bill): the next day is billable, an overlap still refused.
+      await s.close();
+      s = await start(authorityOn(new ServiceLedger(ledger.entries)));
+      u = await s.app.listen({ port: 0, host: '127.0.0.1' });
+      c = new ServiceClient(u, { token: TOKEN, maxRetries: 0 });
+      expect(await c.bill('DUR', DAY, DAY + DAY_S)).toEqual(first);
+      await expect(c.bill('DUR', DAY, DAY + 2 * DAY_S)).rejects.toMatchObject({ status: 403, message: expect.stringContaining("refused by rule 'overlap'") });
+      const next = await c.bill('DUR', DAY + DAY_S, DAY + 2 * DAY_S);
+      expect(next.id).toBe(billIdOf('DUR', DAY + DAY_S, DAY + 2 * DAY_S));
+      expect(next.id).not.toBe(first.id);
+    } finally {
+      await s.close();
+    }
+  }, 300_000);
+});
+
+/**
+ * An authority that cannot be reached, as the service sees one (authority-client.ts throws
+ * this for a refused connection, a timeout or a fault): every call fails with AUTHORITY_UNAVAILABLE.
+ */
+const unreachable: BillingAuthority = {
+  billShare: async () => {
+    throw new ServiceZkmeterError('AUTHORITY_UNAVAILABLE', 'the privacy authority at http://127.0.0.1:9 is unavailable: cannot reach http://127.0.0.1:9: ECONNREFUSED');
+  },
+  gridShares: async () => {
+    throw new ServiceZkmeterError('AUTHORITY_UNAVAILABLE', 'the privacy authority at http://127.0.0.1:9 is unavailable: cannot reach http://127.0.0.1:9: ECONNREFUSED');
+  },
+  checkGridRequest: async () => {
+    throw new ServiceZkmeterError('AUTHORITY_UNAVAILABLE', 'the privacy authority at http://127.0.0.1:9 is unavailable: cannot reach http://127.0.0.1:9: ECONNREFUSED');
+  },
+  registerCertificates: async () => {
+    throw new ServiceZkmeterError('AUTHORITY_UNAVAILABLE', 'the privacy authority at http://127.0.0.1:9 is unavailable: cannot reach http://127.0.0.1:9: ECONNREFUSED');
+  },
+};
+
+describe(`an unreachable privacy authority (${getGroup().name})`, () => {
+  it('registration, bills and grids answer 503 AUTHORITY_UNAVAILABLE with Retry-After; records are still accepted', async () => {
+    const s = await buildServer({
+      store: new SqliteStore(':memory:'),
+      key,
+      centerShare: shares.get('control-center')!,
+      authority: unreachable,
+      authorityMode: { mode: 'remote', url: 'https://center:s3cret@authority.example:8443/?token=hidden' },
+      provisioningKeys: [provisioningKey],
+      adminToken: TOKEN,
+      workers: 1,
+      retryAfterSeconds: 7,
+    });
+    try {
+      const u = await s.app.listen({ port: 0, host: '127.0.0.1' });
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(u + path, {
+          method,
+          headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        });
+        return { status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json()) as { error?: { code: string; message: string } } & Record<string, unknown> };
+      };
+      const m = meter('U1');
+      const unavailable = { status: 503, retryAfter: '7', json: { error: { code: 'AUTHORITY_UNAVAILABLE', message: expect.stringContaining('ECONNREFUSED') } } };
+      expect(await call('POST', '/v1/meters', { certificates: [hex(certify(m, 'feeder-u'))] })).toMatchObject(unavailable);
+      expect((await call('GET', '/v1/meters/U1')).json.error?.code).toBe('UNKNOWN_METER'); // the center registered nothing
+      // Registered with the center alone (as if the authority had taken it earlier), the meter's records go in.
+      await s.center.registerCertificates([certify(m, 'feeder-u')]);
+      const day = readings(m, DAY, Array.from({ length: PER_DAY }, (_, i) => whOf(i)));
+      const res = await fetch(u + '/v1/records', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: encodeFrames(day.map((r) => r.bytes)) });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { accepted: number }).accepted).toBe(PER_DAY);
+      expect(await call('POST', '/v1/bills', { meterId: 'U1', from: DAY, to: DAY + DAY_S })).toMatchObject(unavailable);
+      expect(await call('GET', `/v1/feeders/feeder-u/grid?from=${DAY}&to=${DAY + DAY_S}`)).toMatchObject(unavailable);
+      // Nothing was stored for the bill that could not be issued; the service itself is fine.
+      expect((await call('GET', `/v1/bills/${billIdOf('U1', DAY, DAY + DAY_S)}`)).status).toBe(404);
+      const health = await call('GET', '/healthz');
+      expect(health.json).toMatchObject({ status: 'ok', authority: { mode: 'remote', url: 'https://center@authority.example:8443/' } });
+      expect(JSON.stringify(health.json)).not.toMatch(/s3cret|hidden/);
+      expect((await call('GET', '/v1/config')).json.billing).toBe(true);
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+
+  it('without an authority, billing is off: config says so, bills and grids answer 503 BILLING_UNAVAILABLE, registration is the center’s', async () => {
+    const s = await buildServer({ store: new SqliteStore(':memory:'), key, centerShare: shares.get('control-center')!, provisioningKeys: [provisioningKey], adminToken: TOKEN, workers: 1 });
+    try {
+      const u = await s.app.listen({ port: 0, host: '127.0.0.1' });
+      const c = new ServiceClient(u, { token: TOKEN, maxRetries: 0 });
+      expect((await c.config()).billing).toBe(false);
+      expect(await c.health()).toMatchObject({ authority: { mode: 'none' } });
+      expect((await c.registerCertificates([certify(meter('N1'), 'feeder-n')])).changes[0]!.change).toBe('registered');
+      await expect(c.bill('N1', DAY, DAY + DAY_S)).rejects.toMatchObject({ status: 503, code: 'BILLING_UNAVAILABLE' });
+      await expect(c.grid('feeder-n', DAY, DAY + DAY_S)).rejects.toMatchObject({ status: 503, code: 'BILLING_UNAVAILABLE' });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe(`the privacy authority's service across a restart (${getGroup().name})`, () => {
+  // What test/authority-service.test.ts does not: a restart that is never told of the meter again, refusals after it,
+  // and a service that will not start on a tampered ledger (test/authority-store.test.ts covers the store's own checks).
+  it('keeps its registry and its releases in its SQLite store: the same bill again, an overlap refused; a tampered ledger refuses to start', async () => {
+    const file = join(dir, 'privacy-authority.db');
+    const signing = () => {
+      const secretKey = randomScalar(rand);
+      return { secretKey, publicKey: schnorrPublicKey(secretKey) };
+    };
+    const centerIdentity = signing();
+    const authorityIdentity = signing();
+    let store: AuthorityStore | undefined;
+    let service: AuthorityServer | undefined;
+    let client: AuthorityClient | undefined;
+    /** The authority's service on `file`, and the center's signed client of it. */
+    const start = async () => {
+      store = await openAuthorityStore(file);
+      service = await buildAuthorityServer({
+        store,
+        key,
+        share: shares.get('privacy-authority')!,
+        identity: authorityIdentity,
+        centerKeys: [centerIdentity.publicKey],
+        provisioningKeys: [provisioningKey],
+        tariffs: [DEFAULT_TARIFF],
+        policy: POLICY,
+      });
+      await service.app.listen({ host: '127.0.0.1', port: 0 });
+      client = new AuthorityClient({ url: listeningUrl(service.app, false), key, identity: centerIdentity, authorityKey: authorityIdentity.publicKey, timeoutMs: 60_000 });
+      return client;
+    };
+    const stop = async () => {
+      client?.close();
+      if (service !== undefined) await service.close();
+      else await store?.close(); // a service that failed to build leaves its store to its opener
+      [store, service, client] = [undefined, undefined, undefined];
+    };
+    /** Its public log, whole. */
+    const log = async (): Promise<{ entries: StoredLedgerEntry[]; head: { seq: number; chain: string } }> =>
+      (await fetch(`${client!.url.origin}/v1/releases?limit=1000`)).json() as Promise<{ entries: StoredLedgerEntry[]; head: { seq: number; chain: string } }>;
+
     const c = meter('C');
     const cert = certify(c, 'feeder-1');
     const center = new ControlCenter({ utilityKey: key.publicKey, provisioningKeys: [provisioningKey] });
     await center.registerCertificate(cert);
     const nextDay = c.reading(DAY + DAY_S, 10n); // for a period that overlaps the first bill
     await center.submit([...dayOfC(), nextDay].map((r) => r.bytes));
-    const authority = (ledger: FileLedger) => new PrivacyAuthority({ key, share: shares.get('privacy-authority')!, provisioningKeys: [provisioningKey], tariffs: [DEFAULT_TARIFF], policy: { minIntervalsPerPrice: 6 }, ledger });
-    const bill = (a: PrivacyAuthority, to: number) => issueBill({ center, centerShare: shares.get('control-center')!, key, authority: a, tariff: DEFAULT_TARIFF, meterId: 'C', from: DAY, to });
-    const first = new FileLedger(file);
-    const a = authority(first);
-    expect(a.register(cert)).toMatchObject({ change: 'registered' });
-    const charge = (await bill(a, DAY + DAY_S)).energyCharge;
-    expect(charge).toBeGreaterThan(0n);
-    first.close();
-    appendFileSync(file, '{"kind":"bill","meterI'); // a crash during an append
-    const again = new FileLedger(file);
-    expect(again.entries.map((e) => e.kind)).toEqual(['tariff', 'certificate', 'bill']);
-    // Restarted, and never told of the meter again: its registry and its bills come from the ledger.
-    const b = authority(again);
-    expect(b.certificates('C').map((x) => x.keyEpoch)).toEqual([0]);
-    expect((await bill(b, DAY + DAY_S)).energyCharge).toBe(charge); // the same bill: nothing new
-    await expect(bill(b, DAY + 2 * DAY_S)).rejects.toMatchObject({ code: 'POLICY_REFUSED', message: expect.stringContaining("refused by rule 'overlap'") });
-    again.close();
-    writeFileSync(file, 'not json\n{"kind":"tariff","version":1,"digest":"00"}\n');
-    expect(() => new FileLedger(file)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/line 1 is not valid JSON/) }));
+    const bill = (a: BillingAuthority, to: number) => issueBill({ center, centerShare: shares.get('control-center')!, key, authority: a, tariff: DEFAULT_TARIFF, meterId: 'C', from: DAY, to });
+    try {
+      let a = await start();
+      expect((await a.registerCertificates([cert])).map((x) => x.change)).toEqual(['registered']);
+      const first = await bill(a, DAY + DAY_S);
+      expect(first.energyCharge).toBeGreaterThan(0n);
+      expect(verifyTariffSignature(DEFAULT_TARIFF, first.signedTariff!.signature, authorityIdentity.publicKey)).toBe(true);
+      const before = await log();
+      expect(before.entries.map((e) => e.entry.kind)).toEqual(['tariff', 'certificate', 'bill']);
+      expect(before.head.seq).toBe(3);
+      await stop();
+
+      // Restarted on the same file, and never told of the meter again: its registry and its bills come from the store.
+      a = await start();
+      expect(service!.authority.certificates('C').map((x) => x.keyEpoch)).toEqual([0]);
+      const again = await bill(a, DAY + DAY_S);
+      expect(again.energyCharge).toBe(first.energyCharge);
+      expect(decryptionShareToJson(again.decryptionShares[1]!)).toEqual(decryptionShareToJson(first.decryptionShares[1]!)); // the very share it released before
+      await expect(bill(a, DAY + 2 * DAY_S)).rejects.toMatchObject({ code: 'POLICY_REFUSED', message: expect.stringContaining("refused by rule 'overlap'") });
+      expect((await a.registerCertificates([cert])).map((x) => x.change)).toEqual(['unchanged']);
+      expect(await log()).toEqual(before); // the repeat, the refusal and the known certificate added nothing
+      await stop();
+
+      // A ledger edited behind its back (the bill's entry made another meter's: well-formed, only the chain tells) is refused at start.
+      const db = new Database(file);
+      const row = db.prepare("SELECT entry FROM authority_ledger WHERE kind = 'bill'").get() as { entry: string };
+      const tampered = row.entry.replace('"meterId":"C"', '"meterId":"Z"');
+      expect(tampered).not.toBe(row.entry);
+      db.prepare("UPDATE authority_ledger SET entry = ? WHERE kind = 'bill'").run(tampered);
+      db.close();
+      await expect(start()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/seq 3 does not match its hash chain/) });
+      expect(service).toBeUndefined();
+      await stop();
+      // Put back as it was, the same store starts again, and still remembers the bill.
+      const fix = new Database(file);
+      fix.prepare("UPDATE authority_ledger SET entry = ? WHERE kind = 'bill'").run(row.entry);
+      fix.close();
+      a = await start();
+      await expect(bill(a, DAY + 2 * DAY_S)).rejects.toMatchObject({ code: 'POLICY_REFUSED', message: expect.stringContaining("refused by rule 'overlap'") });
+      expect((await log()).head).toEqual(before.head);
+    } finally {
+      await stop();
+    }
   }, 300_000);
 });

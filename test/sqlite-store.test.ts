@@ -1,8 +1,9 @@
 /**
  * The control center on SQLite: the shared store behaviour (test/support/store-suite.ts),
  * (meter, interval) uniqueness enforced by the database itself, WAL mode,
- * versioned migrations applied once, and a database from before key histories
- * migrated with an empty history per meter.
+ * versioned migrations applied once, a database from before key histories
+ * migrated with an empty history per meter, and one from before stored bills
+ * (schema 3) migrated with its state kept and an empty bill table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,12 +56,30 @@ describe('SqliteStore schema', () => {
     await s.close();
     // Back to schema 2, as an earlier zkmeter left it.
     const db = new Database(file);
-    db.exec('ALTER TABLE meters DROP COLUMN history_json; ALTER TABLE meters DROP COLUMN certificate; ALTER TABLE meters DROP COLUMN valid_from; DELETE FROM schema_migrations WHERE version > 2');
+    db.exec('DROP TABLE bills; ALTER TABLE meters DROP COLUMN history_json; ALTER TABLE meters DROP COLUMN certificate; ALTER TABLE meters DROP COLUMN valid_from; DELETE FROM schema_migrations WHERE version > 2');
     expect(db.prepare('SELECT * FROM meters').get()).not.toHaveProperty('history_json');
     db.close();
     const again = new SqliteStore(file);
     expect(again.schemaVersion()).toBe(SCHEMA_VERSION);
     expect(await again.getMeter('OLD')).toEqual({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 3, validFrom: 0, history: [] });
+    await again.close();
+  });
+
+  it('a database from before stored bills (schema 3) is migrated: its meters kept, bills stored from then on', async () => {
+    const file = join(dir, 'v3.db');
+    const publicKey = schnorrPublicKey(randomScalar());
+    const s = new SqliteStore(file);
+    await s.putMeter({ meterId: 'OLD', publicKey, meterClass: HOUSEHOLD, feeder: 'F1', keyEpoch: 0 });
+    await s.close();
+    const db = new Database(file);
+    db.exec('DROP TABLE bills; DELETE FROM schema_migrations WHERE version > 3');
+    db.close();
+    const again = new SqliteStore(file);
+    expect(SCHEMA_VERSION).toBe(4);
+    expect(again.schemaVersion()).toBe(4);
+    expect((await again.getMeter('OLD'))?.publicKey).toEqual(publicKey);
+    expect(await again.getBill('00'.repeat(32))).toBeUndefined();
+    expect(await again.putBill('00'.repeat(32), '{"id":"x"}')).toBe('{"id":"x"}');
     await again.close();
   });
 });

@@ -12,12 +12,14 @@ import * as eg from '../lib/crypto/elgamal.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import {
   combineDecryptionShares,
-  distributedKeyGeneration,
-  lagrangeAtZero,
+  dangerouslyGenerateAllShares,
+  lagrangeAt,
   partialDecrypt,
   thresholdDecrypt,
+  validateSharedKey,
   verifyDecryptionShare,
 } from '../lib/crypto/threshold.js';
+import { sharedKeyFromJson, sharedKeyToJson } from '../lib/protocol/json.js';
 import { TestRng, testSeed } from './support/rng.js';
 import { errorCode, rejects } from './support/errors.js';
 
@@ -68,7 +70,7 @@ describe(`DLEQ (${g.name})`, () => {
 });
 
 describe(`threshold decryption (${g.name})`, () => {
-  const { key, shares } = distributedKeyGeneration(['center', 'authority', 'regulator'], 2);
+  const { key, shares } = dangerouslyGenerateAllShares(['center', 'authority', 'regulator'], 2);
   const center = shares.get('center')!;
   const authority = shares.get('authority')!;
   const regulator = shares.get('regulator')!;
@@ -78,7 +80,7 @@ describe(`threshold decryption (${g.name})`, () => {
 
   it('the DKG shares reconstruct the x behind Y (any two of three), and no party was given x', () => {
     const ids = [center.id, regulator.id];
-    const l = lagrangeAtZero(ids);
+    const l = lagrangeAt(ids, 0n);
     const x = (l[0]! * center.secret + l[1]! * regulator.secret) % CURVE_ORDER;
     expect(mulG(x)).toEqual(key.publicKey);
     // Cross-check with noble's own reconstruction (RFC 9591 Appendix C).
@@ -128,10 +130,47 @@ describe(`threshold decryption (${g.name})`, () => {
   });
 
   it('refuses bad parameters', () => {
-    expect(errorCode(() => distributedKeyGeneration(['a'], 1))).toBe('INVALID_ARGUMENT');
-    expect(errorCode(() => distributedKeyGeneration(['a', 'b'], 1))).toBe('INVALID_ARGUMENT');
-    expect(errorCode(() => distributedKeyGeneration(['a', 'b'], 3))).toBe('INVALID_ARGUMENT');
-    expect(errorCode(() => distributedKeyGeneration(['a', 'a'], 2))).toBe('INVALID_ARGUMENT');
-    expect(errorCode(() => distributedKeyGeneration(['a', 'b c'], 2))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => dangerouslyGenerateAllShares(['a'], 1))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => dangerouslyGenerateAllShares(['a', 'b'], 1))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => dangerouslyGenerateAllShares(['a', 'b'], 3))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => dangerouslyGenerateAllShares(['a', 'a'], 2))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(() => dangerouslyGenerateAllShares(['a', 'b c'], 2))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe(`shared key consistency (${g.name})`, () => {
+  const { key } = dangerouslyGenerateAllShares(['center', 'authority', 'regulator'], 2);
+  const { key: two } = dangerouslyGenerateAllShares(['center', 'authority'], 2);
+  const withShare = (k: typeof key, party: string, verifyingShare: Uint8Array) =>
+    ({ ...k, parties: new Map([...k.parties].map(([p, v]) => [p, p === party ? { ...v, verifyingShare } : v])) });
+
+  it('accepts the keys the DKG makes, and their JSON round trip', () => {
+    expect(validateSharedKey(key)).toBe(key);
+    expect(validateSharedKey(two)).toBe(two);
+    expect(sharedKeyFromJson(sharedKeyToJson(key))).toEqual(key);
+  });
+
+  it('refuses verifying shares that do not interpolate to the public key, in any position', () => {
+    // A center that substitutes the authority's verifying share with one it knows the secret of
+    // could otherwise have its own two shares pass every DLEQ check and "decrypt" any amount.
+    for (const k of [key, two]) {
+      for (const party of k.parties.keys()) {
+        const forged = withShare(k, party, mulG(randomScalar(rand)));
+        expect(errorCode(() => validateSharedKey(forged)), party).toBe('INVALID_ARGUMENT');
+        expect(errorCode(() => sharedKeyFromJson(sharedKeyToJson(forged))), party).toBe('INVALID_ARGUMENT');
+      }
+      expect(errorCode(() => validateSharedKey({ ...k, publicKey: mulG(randomScalar(rand)) }))).toBe('INVALID_ARGUMENT');
+    }
+    // Duplicate ids and names.
+    const [a, b] = [...two.parties.entries()];
+    expect(errorCode(() => validateSharedKey({ ...two, parties: new Map([a!, [b![0], { ...b![1], id: a![1].id }]]) }))).toBe('INVALID_ARGUMENT');
+    const json = sharedKeyToJson(two) as { parties: Record<string, unknown>[] };
+    expect(errorCode(() => sharedKeyFromJson({ ...json, parties: [json.parties[0], { ...json.parties[1], party: json.parties[0]!.party }] }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('interpolates at any point: the third share from the first two', () => {
+    const [c, a, r] = [...key.parties.values()];
+    const l = lagrangeAt([c!.id, a!.id], r!.id);
+    expect(g.msm({ points: concatBytes(c!.verifyingShare, a!.verifyingShare), scalars: concatBytes(...l.map((x) => scalarToBytes(x))) })).toEqual(r!.verifyingShare);
   });
 });

@@ -18,7 +18,7 @@ import { prepareRangeChecks, verifyRange } from '../lib/crypto/bulletproofs/rang
 import { MsmAccumulator } from '../lib/crypto/msm-accumulator.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { schnorrPublicKey, signSchnorr, verifySchnorr } from '../lib/crypto/schnorr.js';
-import { distributedKeyGeneration } from '../lib/crypto/threshold.js';
+import { dangerouslyGenerateAllShares } from '../lib/crypto/threshold.js';
 import { prepareAggregateEquivalenceChecks, verifyAggregateEquivalence } from '../lib/crypto/zkpe.js';
 import { PrivacyAuthority } from '../lib/protocol/authority.js';
 import { issueBill, releaseFeederGrid } from '../lib/protocol/billing.js';
@@ -72,7 +72,7 @@ afterEach(() => {
 
 /** The smallest policy the authority allows: bills of 3 readings, grids of 3 meters. */
 function setup(minIntervals = 3) {
-  const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
+  const { key, shares } = dangerouslyGenerateAllShares(['control-center', 'privacy-authority'], 2);
   const provisioningSecret = randomScalar(rand);
   const center = new ControlCenter({ utilityKey: key.publicKey, tariffVersions: [FLAT.version] });
   const authority = new PrivacyAuthority({

@@ -3,17 +3,25 @@
  * metafiles show that neither bundle takes in a Node built-in or the native backend,
  * and the library bundle runs, on its own, the pure-TypeScript backend. The page's
  * bundle runs here too, without a DOM: its checks and the text it renders from them
- * (`report`), for bills a page must still give a verdict on.
+ * (`report`), for bills a page must still give a verdict on. The page trusts only the
+ * meter export (v2: the shared key and the privacy authority's identity key the meter was
+ * provisioned with): a bill's prices must be its tariff signed by that authority, so a bill
+ * without the signature, signed by another key, or whose tariff was altered after signing
+ * fails, however consistent it is otherwise; an export whose shared key has forged verifying
+ * shares is refused by the decoder the page reads it with.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { distributedKeyGeneration, partialDecrypt, type SharedKey } from '../lib/crypto/threshold.js';
-import { billContext, encryptedEnergyCharge, type Bill } from '../lib/protocol/billing.js';
+import { getGroup } from '../lib/backend/index.js';
+import { scalarToBytes } from '../lib/backend/bytes.js';
+import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
+import { dangerouslyGenerateAllShares, partialDecrypt, type KeyShare, type SharedKey } from '../lib/crypto/threshold.js';
+import { billContext, billId, encryptedEnergyCharge, type Bill } from '../lib/protocol/billing.js';
 import type { BillCheck } from '../lib/protocol/customer.js';
-import type { MeterExport } from '../lib/protocol/json.js';
+import { billFromJson, billToJson, meterExportFromJson, meterExportToJson, sharedKeyFromJson, sharedKeyToJson, type MeterExport } from '../lib/protocol/json.js';
 import { Meter } from '../lib/protocol/meter.js';
-import { DEFAULT_TARIFF, priceAt, standingCharge, type Tariff } from '../lib/protocol/tariff.js';
+import { DEFAULT_TARIFF, priceAt, signTariff, standingCharge, type Tariff } from '../lib/protocol/tariff.js';
 import { verifyRecords } from '../lib/protocol/verify.js';
 
 const root = join(import.meta.dirname, '..');
@@ -55,67 +63,102 @@ describe('browser bundles', () => {
 });
 
 /** What web/src/check.ts exports, as its bundle (dist/web/check.js) does. */
+interface Outcome {
+  check: BillCheck;
+  tariff: Tariff | undefined;
+  invalidRecords: unknown[];
+  ok: boolean;
+}
 interface Page {
   formatTime(t: number, timeZone?: string, dayOnly?: boolean): string;
   formatMoney(minor: bigint, currency: string, minorPerMajor: bigint): string;
-  runCheck(meter: MeterExport, bill: Bill, config: { key: SharedKey; tariff: Tariff }): Promise<{ check: BillCheck; invalidRecords: unknown[]; ok: boolean }>;
+  runCheck(meter: MeterExport, bill: Bill): Promise<Outcome>;
+  shownTariff(outcome: Outcome, bill: Bill): Tariff;
   report(
-    outcome: Awaited<ReturnType<Page['runCheck']>>,
+    outcome: Outcome,
     bill: Bill,
     tariff: Tariff,
     records: number,
   ): { ok: boolean; verdict: string; summary: string; problems: string[]; disagreements: { intervalStart: number; cells: string[] }[]; days: { label: string; intervals: number; costText: string }[]; timeZone: string };
 }
 
+const NO_SIGNATURE = 'the bill carries no tariff signed by the privacy authority: its prices cannot be checked';
+const NOT_THE_AUTHORITY = "the bill's tariff is not signed by the privacy authority your meter trusts";
+
 describe('the bill-check page, without a browser', () => {
   const DAY = Date.parse('2026-11-25T00:00:00Z') / 1000;
   const tariff = DEFAULT_TARIFF;
+  /** The privacy authority's identity key (the meter export names its public key), and another. */
+  const AUTHORITY = 11n ** 60n;
+  const STRANGER = 13n ** 55n;
   let page: Page;
   let key: SharedKey;
+  let shares: Map<string, KeyShare>;
   let meter: MeterExport;
-  /** A bill as a utility could send it: any intervals, with real decryption shares of the charge of the one real record. */
-  let billFor: (o: { intervals: number[]; from?: number; to?: number; currency?: string }) => Bill;
+  /**
+   * A bill as a utility could send it: any intervals, its charge computed with any tariff and
+   * really decrypted (two decryption shares under `under`, by default the real key and shares),
+   * carrying any signed tariff (by default `tariff` itself signed by the authority).
+   */
+  let billFor: (o: {
+    intervals: number[];
+    from?: number;
+    to?: number;
+    currency?: string;
+    tariff?: Tariff;
+    signedTariff?: Bill['signedTariff'] | null;
+    under?: { key: SharedKey; shares: KeyShare[] };
+  }) => Bill;
 
   beforeAll(async () => {
     page = (await import(join(root, 'dist', 'web', 'check.js'))) as Page;
-    const { key: k, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
-    key = k;
+    const generated = dangerouslyGenerateAllShares(['control-center', 'privacy-authority'], 2);
+    key = generated.key;
+    shares = generated.shares;
     const m = new Meter({ meterId: 'MTR-page', signingKey: 7n ** 40n, utilityKey: key.publicKey });
     const record = m.reading(DAY + 3600, 250n);
-    meter = { meterId: m.meterId, meterPublicKey: m.publicKey, openings: m.export(), records: [record.bytes] };
+    meter = { meterId: m.meterId, meterPublicKey: m.publicKey, openings: m.export(), records: [record.bytes], sharedKey: key, authorityKey: schnorrPublicKey(AUTHORITY) };
     const recordId = verifyRecords([{ record, meterKey: m.publicKey }], key.publicKey)[0]!.recordId;
-    const encrypted = encryptedEnergyCharge([{ intervalStart: DAY + 3600, ciphertext: record.ciphertexts[0]! }], tariff);
-    const energyCharge = priceAt(tariff, DAY + 3600) * 250n;
-    billFor = ({ intervals, from = DAY, to = DAY + 86_400, currency = tariff.currency }) => {
-      const context = billContext(m.meterId, from, to, tariff.version);
-      const standing = standingCharge(tariff, intervals);
+    billFor = ({ intervals, from = DAY, to = DAY + 86_400, currency, tariff: t = tariff, signedTariff, under = { key, shares: [...shares.values()] } }) => {
+      const encrypted = encryptedEnergyCharge([{ intervalStart: DAY + 3600, ciphertext: record.ciphertexts[0]! }], t);
+      const energyCharge = priceAt(t, DAY + 3600) * 250n;
+      const context = billContext(m.meterId, from, to, t.version);
+      const standing = standingCharge(t, intervals);
+      const signed = signedTariff === undefined ? { tariff: t, signature: signTariff(t, AUTHORITY) } : signedTariff;
       return {
         meterId: m.meterId,
         from,
         to,
-        tariffVersion: tariff.version,
-        currency,
-        minorPerMajor: tariff.minorPerMajor,
+        tariffVersion: t.version,
+        currency: currency ?? t.currency,
+        minorPerMajor: t.minorPerMajor,
         intervals,
         recordIds: intervals.map(() => recordId),
         encryptedEnergyCharge: encrypted,
         energyCharge,
         standingCharge: standing,
         total: energyCharge + standing,
-        decryptionShares: [...shares.values()].map((s) => partialDecrypt(key, s, encrypted, context)),
+        decryptionShares: under.shares.map((s) => partialDecrypt(under.key, s, encrypted, context)),
+        ...(signed !== null ? { signedTariff: signed } : {}),
       };
     };
   });
 
-  /** The page's check and report, on its own (pure-TypeScript) backend as in a browser. */
-  async function check(bill: Bill) {
+  /** The page's check on its own (pure-TypeScript) backend, as in a browser. */
+  async function run(bill: Bill, m: MeterExport = meter): Promise<Outcome> {
     const requested = process.env.ZKMETER_BACKEND;
     delete process.env.ZKMETER_BACKEND;
     try {
-      return page.report(await page.runCheck(meter, bill, { key, tariff }), bill, tariff, meter.records.length);
+      return await page.runCheck(m, bill);
     } finally {
       if (requested !== undefined) process.env.ZKMETER_BACKEND = requested;
     }
+  }
+
+  /** The page's check and report, in the tariff the page shows it in. */
+  async function check(bill: Bill) {
+    const outcome = await run(bill);
+    return page.report(outcome, bill, page.shownTariff(outcome, bill), meter.records.length);
   }
 
   it('formats times in the tariff zone, and falls back to Unix seconds past what a Date holds', () => {
@@ -134,14 +177,95 @@ describe('the bill-check page, without a browser', () => {
     expect(page.formatMoney(7n, 'XTS', 3n)).toBe('7/3 XTS');
   });
 
-  it('says a right bill is right, per day of the tariff', async () => {
-    const r = await check(billFor({ intervals: [DAY + 3600] }));
+  it('says a right bill is right, per day of the tariff, under the tariff the authority signed', async () => {
+    const bill = billFor({ intervals: [DAY + 3600] });
+    const outcome = await run(bill);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.tariff).toEqual(tariff);
+    expect(page.shownTariff(outcome, bill)).toEqual(tariff);
+    const r = page.report(outcome, bill, page.shownTariff(outcome, bill), meter.records.length);
     expect(r.verdict).toBe(`Your bill is right: ${page.formatMoney(15n * 250n + 60_000n, 'GBP', 100_000n)}`);
     expect(r.ok).toBe(true);
     expect(r.problems).toEqual([]);
     expect(r.days.map((d) => [d.label, d.intervals])).toEqual([['2026-11-25', 1]]);
     expect(r.summary).toMatch(/^Period 2026-11-25 00:00 to 2026-11-26 00:00 \(UTC\): 1 billed intervals, 0 disagreeing/);
+    // As the service sends it (JSON, with its id): the page's decoder gives back the same bill, and it passes.
+    const json = { id: billId(bill.meterId, bill.from, bill.to, bill.tariffVersion), ...billToJson(bill) };
+    const decoded = billFromJson(json);
+    expect(billToJson(decoded)).toEqual(billToJson(bill));
+    expect((await run(decoded)).ok).toBe(true);
+    expect(() => billFromJson({ ...json, id: billId(bill.meterId, bill.from, bill.to + 86_400, bill.tariffVersion) })).toThrow('bill "id" is not the id of its meter, period and tariff version');
   }, 120_000);
+
+  it('fails a bill that carries no signed tariff, and still gives a verdict in its own currency', async () => {
+    const bill = billFor({ intervals: [DAY + 3600], signedTariff: null });
+    const outcome = await run(bill);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.tariff).toBeUndefined();
+    expect(outcome.check.problems).toEqual([NO_SIGNATURE]);
+    const shown = page.shownTariff(outcome, bill);
+    expect([shown.currency, shown.minorPerMajor, shown.version]).toEqual([bill.currency, bill.minorPerMajor, bill.tariffVersion]);
+    const r = page.report(outcome, bill, shown, meter.records.length);
+    expect(r.ok).toBe(false);
+    // No amount "your readings give": without a signed tariff there are no prices to check against.
+    expect(r.verdict).toBe(`Your bill is wrong: billed 0.63750 GBP, and ${NO_SIGNATURE}`);
+    expect(r.problems).toEqual([NO_SIGNATURE]);
+  }, 120_000);
+
+  it('fails a bill whose tariff is signed by another key than the authority the export names', async () => {
+    const r = await check(billFor({ intervals: [DAY + 3600], signedTariff: { tariff, signature: signTariff(tariff, STRANGER) } }));
+    expect(r.ok).toBe(false);
+    // Everything else about the bill is right: the signature alone fails it.
+    expect(r.problems).toEqual([NOT_THE_AUTHORITY]);
+    expect(r.verdict).toBe('Your bill is wrong: it bills 0.63750 GBP, what your readings give, but fails the checks below');
+  }, 120_000);
+
+  it('fails a bill whose tariff was altered after the authority signed it, though its charge is consistent with the altered prices', async () => {
+    const dearer: Tariff = { ...tariff, bands: tariff.bands.map((b) => ({ ...b, pricePerWh: b.pricePerWh + 5n })) };
+    // The utility computes and decrypts the charge with its dearer prices, and sends them with the signature of the real ones.
+    const bill = billFor({ intervals: [DAY + 3600], tariff: dearer, signedTariff: { tariff: dearer, signature: signTariff(tariff, AUTHORITY) } });
+    expect(bill.energyCharge).toBe(20n * 250n);
+    const outcome = await run(bill);
+    expect(outcome.ok).toBe(false);
+    // Under the dearer prices the bill adds up: only the signature says they are not the authority's.
+    expect(outcome.check.problems).toEqual([NOT_THE_AUTHORITY]);
+    expect(outcome.check.disagreements).toEqual([]);
+    expect(outcome.check.expectedTotal).toBe(bill.total);
+    // The same bill with the dearer tariff signed by the authority would pass: the signature is what catches it.
+    expect((await run({ ...bill, signedTariff: { tariff: dearer, signature: signTariff(dearer, AUTHORITY) } })).ok).toBe(true);
+  }, 120_000);
+
+  it("refuses a meter export whose shared key has a forged verifying share, and fails the forged bill under the meter's real key", async () => {
+    // A center that makes the customer's export substitutes the authority's verifying share
+    // with one of a secret it knows, so that it can make both decryption shares itself.
+    const forgedSecret = 17n ** 50n;
+    const authority = key.parties.get('privacy-authority')!;
+    const forged: SharedKey = {
+      ...key,
+      parties: new Map([...key.parties].map(([p, v]) => [p, p === 'privacy-authority' ? { ...v, verifyingShare: getGroup().mulGen(scalarToBytes(forgedSecret)) } : v])),
+    };
+    const forgedShares = [shares.get('control-center')!, { party: 'privacy-authority', id: authority.id, secret: forgedSecret }];
+    // The decoders the page reads the export with refuse such a key, naming why.
+    const inconsistent = 'the shared key is inconsistent: its verifying shares do not interpolate to its public key';
+    expect(() => sharedKeyFromJson(sharedKeyToJson(forged))).toThrow(inconsistent);
+    expect(() => meterExportFromJson(meterExportToJson({ ...meter, sharedKey: forged }))).toThrow(inconsistent);
+    expect(meterExportFromJson(meterExportToJson(meter))).toEqual(meter);
+    // A bill whose shares were made under the forged key, without the authority: its decryption fails under the meter's key.
+    const outcome = await run(billFor({ intervals: [DAY + 3600], under: { key: forged, shares: forgedShares } }));
+    expect(outcome.ok).toBe(false);
+    expect(outcome.check.problems).toEqual([expect.stringMatching(/^the bill's decryption is not valid: .*privacy-authority/)]);
+  }, 120_000);
+
+  it('the page decodes only v2 meter exports: a v1 export is refused, saying what it lacks', () => {
+    const { sharedKey: _k, authorityKey: _a, ...rest } = meterExportToJson(meter);
+    const v1 = { ...rest, format: 'zkmeter/meter-export v1' };
+    expect(() => meterExportFromJson(v1)).toThrow(
+      'meter export v1 carries neither the utility key nor the authority key the meter was provisioned with, which the bill check trusts: make a v2 export (zkmeter meter export --key … --authority-key …)',
+    );
+    // A v2 export must hold both.
+    const { authorityKey: _b, ...noAuthority } = meterExportToJson(meter);
+    expect(() => meterExportFromJson(noAuthority)).toThrow(/authorityKey/);
+  });
 
   it('gives a verdict on a bill with an interval of 10^15 seconds, naming it in Unix seconds', async () => {
     const r = await check(billFor({ intervals: [DAY + 3600, 1e15], to: 1e15 + 900 }));

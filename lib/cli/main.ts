@@ -98,17 +98,51 @@ export function buildProgram(): Command {
   const keys = program.command('keys').description('key management');
   keys
     .command('dkg')
-    .description('distributed key generation of the utility key: writes shared-key.json and one <party>.share.json per party')
-    .requiredOption('--out <dir>', 'directory for the key files')
-    .option('--parties <names>', 'comma-separated party names (default control-center,privacy-authority)')
-    .option('--threshold <t>', 'shares needed to decrypt (default 2)')
-    .option('--force', 'replace existing key files in --out (without it, existing key files are never overwritten)')
-    .action(async (o) => print((await import('./protocol.js')).keysDkgCommand(o)));
+    .description(
+      'one party of the key ceremony of the utility key (2-of-2, control center and privacy authority, each on its own host): ' +
+        'writes only this party\'s files in --out: shared-key.json, <party>.share.json (0600) and parties.json; prints {"party","publicKey","files","peer","ceremony"}',
+    )
+    .option('--party <name>', 'this party: control-center or privacy-authority')
+    .option('--out <dir>', "this party's key directory: holds its identity.key.json (from `keys identity`), gets the key files")
+    .option('--peer-key <hex>', "the other party's identity public key (32 bytes x-only, hex), told out of band")
+    .option('--listen <host:port>', 'over HTTP(S): wait for the peer here (port 0: any free one); prints {"listening":URL} first, stops after one ceremony')
+    .option('--peer <url>', 'over HTTP(S): start the ceremony with the peer listening at URL')
+    .option('--timeout <seconds>', 'over HTTP(S): give up after this long (default 600)')
+    .option('--tls-cert <file>', 'with --listen: serve HTTPS with this PEM certificate (and --tls-key)')
+    .option('--tls-key <file>', "with --listen: the certificate's PEM private key")
+    .option('--ca <file>', 'with --peer https://…: the PEM CA certificate to trust')
+    .option('--round <n>', 'by files (air-gapped): run round 1, 2 or 3, writing this party\'s message to --write')
+    .option('--finish', "by files: check the peer's round 3 file (--read) and write the key files")
+    .option('--read <file>', "by files: the peer's file of the round before (at round 1: the starter's round 1 file, for its ceremony id)")
+    .option('--write <file>', "by files: this party's message for the peer")
+    .option('--force', 'replace existing key files in --out, and a ceremony in progress there (without it, nothing is overwritten)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Over HTTP(S): B: zkmeter keys dkg --party privacy-authority --out B --peer-key KA --listen 0.0.0.0:7443',
+        '              A: zkmeter keys dkg --party control-center --out A --peer-key KB --peer http://HOST:7443',
+        'By files, in this order, carrying each file to the other host (between steps a party\'s secrets',
+        'wait in DIR/ceremony.state.json, mode 0600, deleted by --finish):',
+        '  A: --round 1 --write a1',
+        '  B: --round 1 --read a1 --write b1;   B: --round 2 --read a1 --write b2',
+        '  A: --round 2 --read b1 --write a2;   A: --round 3 --read b2 --write a3',
+        '  B: --round 3 --read a2 --write b3;   B: --finish --read a3',
+        '  A: --finish --read b3',
+        '(each with --party P --out DIR; --peer-key at round 1). For a one-machine trial: zkmeter serve --single-operator --init.',
+      ].join('\n'),
+    )
+    .action(async (o) => print(await (await import('./keys.js')).keysDkgCommand(o, (url) => print({ listening: url }))));
+  keys
+    .command('identity')
+    .description("make this party's identity key (BIP340), which signs its key-ceremony messages: writes <dir>/identity.key.json (mode 0600, never overwritten), prints {\"publicKey\",\"file\"}: give publicKey to the peer")
+    .requiredOption('--out <dir>', "the party's key directory")
+    .action(async (o) => print((await import('./keys.js')).keysIdentityCommand(o)));
   keys
     .command('provisioning')
     .description('make a provisioning key (BIP340), which certifies meters: writes {"secretKey","publicKey"} (mode 0600), prints {"publicKey","out"}')
     .requiredOption('--out <file>', 'the key file to create (never overwritten)')
-    .action(async (o) => print((await import('./protocol.js')).keysProvisioningCommand(o)));
+    .action(async (o) => print((await import('./keys.js')).keysProvisioningCommand(o)));
   const meter = program.command('meter').description('meter side');
   meter
     .command('keygen')
@@ -148,7 +182,9 @@ export function buildProgram(): Command {
     .requiredOption('--meter-key <hex>', "the meter's 32-byte public key (x-only), hex")
     .requiredOption('--records <file>', 'the meter\'s records (JSON lines, from `meter seal --out`)')
     .requiredOption('--export <file>', 'its readings and blindings (JSON lines, from `meter seal --export`)')
-    .requiredOption('--out <file>', 'the meter export to write (JSON)')
+    .requiredOption('--key <file>', "the utility's shared-key.json the meter was provisioned with")
+    .requiredOption('--authority-key <hex>', "the privacy authority's identity key the meter was provisioned with (x-only, hex; parties.json)")
+    .requiredOption('--out <file>', 'the meter export to write (JSON, mode 0600)')
     .action(async (o) => print((await import('./protocol.js')).meterExportCommand(o)));
   const center = program.command('center').description('control-center side');
   center
@@ -168,30 +204,29 @@ export function buildProgram(): Command {
     });
   center
     .command('bill')
-    .description("verify a meter's records and issue its bill with threshold decryption (both shares' files)")
-    .requiredOption('--key <file>', 'shared-key.json')
-    .requiredOption('--center-share <file>', "the control center's share file")
-    .requiredOption('--authority-share <file>', "the privacy authority's share file")
+    .description(
+      "verify a meter's records and issue its bill: the center's decryption share with the privacy authority's, from its service (--authority URL --keys DIR) or, on one machine, from the authority run in this process (--single-operator --keys DIR)",
+    )
+    .option('--authority <url>', "the privacy authority's service (zkmeter authority serve)")
+    .option('--authority-ca <pemfile>', "the CA the https authority's certificate must chain to")
+    .requiredOption('--keys <dir>', "with --authority: the center's key directory (shared key, its share, its identity key); with --single-operator: a single-operator key directory (serve --single-operator --init), whose authority store remembers every release")
+    .option('--single-operator', 'both shares in this process (one machine: whoever runs it can decrypt any reading)')
     .requiredOption('--certificates <file>', 'meter certificates (JSON lines, from `meter certify --out`): the registry of both sides')
-    .option('--provisioning-key-public <hex>', 'the x-only public key(s) of the provisioning keys the authority trusts, comma-separated')
+    .option('--provisioning-key-public <hex>', 'the x-only public key(s) of the provisioning keys the center trusts, comma-separated')
     .option('--provisioning-key <file>', 'or: the provisioning key file, for its public key')
     .requiredOption('--records <file>', 'records (JSON lines)')
     .requiredOption('--meter <id>', 'the meter to bill')
     .requiredOption('--from <time>', 'start of the period: Unix seconds or ISO 8601 UTC')
     .requiredOption('--to <time>', 'end of the period (exclusive)')
     .option('--tariff <file>', 'tariff JSON (default: the built-in three-rate tariff)')
-    .option('--min-intervals <n>', "the authority's policy: fewest readings in a bill, at least 3 (default 48)")
+    .option('--min-intervals <n>', "with --single-operator, the in-process authority's policy: fewest readings in a bill, at least 3 (default 48)")
     .option('--out <file>', 'also write the bill JSON here')
     .action(async (o) => print(await (await import('./protocol.js')).centerBillCommand(o)));
   program
     .command('check-bill')
-    .description("the customer's check of a bill against their meter's export; exit 1 if it is wrong")
+    .description("the customer's check of a bill against their meter's export alone (its records, readings, utility key and the authority's key; the bill's tariff must be signed by that authority); exit 1 if it is wrong")
     .requiredOption('--bill <file>', 'the bill JSON')
-    .requiredOption('--records <file>', 'the signed records (JSON lines)')
-    .requiredOption('--export <file>', "the meter's export (JSON lines)")
-    .requiredOption('--key <file>', 'shared-key.json')
-    .requiredOption('--meter-key <hex>', "the meter's 32-byte public key, hex")
-    .option('--tariff <file>', 'tariff JSON (default: the built-in tariff)')
+    .requiredOption('--export <file>', "the meter's export (JSON, from `meter export`)")
     .option('--earlier-bills <file>', "the meter's earlier bills (JSON lines): a period overlapping one is flagged")
     .action(async (o) => {
       const r = (await import('./protocol.js')).customerCheckCommand(o);
@@ -201,18 +236,27 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('run the control-center service; prints {"listening":"http://HOST:PORT"} once ready (admin token: ZKMETER_ADMIN_TOKEN)')
+    .description(
+      'run the control-center service; prints {"listening":"http(s)://HOST:PORT"} once ready (admin token: ZKMETER_ADMIN_TOKEN). ' +
+        'Say how the privacy authority is reached: --authority URL (its own service, zkmeter authority serve), or --single-operator (in this process, which then holds both key shares and can decrypt any reading: for trials)',
+    )
+    .option('--authority <url>', "the privacy authority's service (zkmeter authority serve), http(s)://HOST:PORT; --keys then holds only the center's share and identity key")
+    .option('--authority-ca <pemfile>', "the CA the https authority's certificate must chain to (default: the system's CAs)")
+    .option('--single-operator', "run the privacy authority in this process from the second share in --keys: this process and its operator can decrypt any reading (trials, one machine)")
+    .option('--init', 'with --single-operator: first make the keys (both shares, a provisioning key) in --keys DIR if it holds none; never replaces any')
     .option('--port <n>', 'TCP port, 0 for any free one (default 8080)')
     .option('--host <h>', 'address to listen on (default 127.0.0.1)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (chain), PEM; with --tls-key')
+    .option('--tls-key <file>', "the certificate's private key, PEM")
     .option('--db <path|url>', 'SQLite file (default ./zkmeter.db) or a postgres:// URL')
-    .option('--keys <dir>', 'key directory from `zkmeter keys dkg` (default: <db>.keys, made on first start)')
+    .option('--keys <dir>', 'key directory (default: <db>.keys, only ever read: keys are made by the key ceremony, or by --init)')
     .option('--workers <n>', 'verification worker threads (default: the number of cores)')
     .option('--tariff <file>', 'tariff JSON (default: the built-in three-rate tariff)')
-    .option('--min-intervals <n>', "the privacy authority's policy: fewest intervals in a bill (default 48)")
+    .option('--min-intervals <n>', "with --single-operator, the in-process authority's policy: fewest intervals in a bill (default 48)")
     .option('--body-limit <bytes>', 'largest request body (default 33554432)')
     .option('--max-records <n>', 'most records per submission (default 1000)')
-    .option('--provisioning-keys <hexes>', "comma-separated x-only public keys of the provisioning keys whose meter certificates are trusted (default: one made in the keys directory on first start)")
-    .action(async (o: Record<string, string | undefined>) => {
+    .option('--provisioning-keys <hexes>', "comma-separated x-only public keys of the provisioning keys whose meter certificates are trusted (default with --single-operator: provisioning.key.json in the key directory, made by --init)")
+    .action(async (o: Record<string, string | boolean | undefined>) => {
       const { serveCommand } = await import('./serve.js');
       await serveCommand(o);
     });
@@ -237,6 +281,29 @@ export function buildProgram(): Command {
       const { ok, summary } = await simulateCommand(o);
       print(summary as unknown as Result);
       if (!ok) process.exitCode = 1;
+    });
+
+  const authority = program.command('authority').description("the privacy authority's side");
+  authority
+    .command('serve')
+    .description("run the privacy authority's service with its own share and store; prints {\"listening\":URL} once ready")
+    .requiredOption('--keys <dir>', 'its key directory from the ceremony (zkmeter keys dkg --party privacy-authority …): shared key, its share, identity key, parties.json')
+    .requiredOption('--provisioning-keys <hexes>', 'comma-separated x-only public keys of the provisioning keys whose meter certificates it trusts')
+    .option('--db <path|url>', 'its store: a SQLite file (default ./authority.db) or a postgres:// URL')
+    .option('--init', 'the first start: accept an empty store (without it, an empty store refuses to start)')
+    .option('--center-key <hex>', "the control center's identity key (default: from parties.json)")
+    .option('--tariff <files>', 'its tariffs, comma-separated JSON files (default: the built-in three-rate tariff)')
+    .option('--min-intervals <n>', 'policy: fewest readings in a bill (default 48)')
+    .option('--min-intervals-per-price <n>', 'policy: fewest readings at each price a bill charges (default 12, or --min-intervals if smaller)')
+    .option('--min-meters <n>', 'policy: fewest meters in a grid (default 5)')
+    .option('--port <n>', 'TCP port, 0 for any free one (default 8090)')
+    .option('--host <h>', 'address to listen on (default 127.0.0.1)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', "and this certificate's key (PEM)")
+    .option('--body-limit <bytes>', 'largest request body (default 134217728)')
+    .action(async (o: Record<string, string | undefined>) => {
+      const { authorityServeCommand } = await import('./authority.js');
+      await authorityServeCommand(o);
     });
 
   program

@@ -3,8 +3,12 @@
  * failure a one-line {@link UsageError} (exit code 2).
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { ZkmeterError } from '../errors.js';
 import { hexToBytes } from '../crypto/codec.js';
+import { tariffFromJson } from '../protocol/json.js';
+import type { Tariff } from '../protocol/tariff.js';
+import { validateMeterKey } from '../protocol/verify.js';
 
 /** A user error: printed as one `error:` line, exit code 2. */
 export class UsageError extends Error {}
@@ -31,5 +35,39 @@ export function parseHex(text: string | undefined, flag: string, length?: number
   } catch (e) {
     if (e instanceof ZkmeterError) throw new UsageError(e.message.replace(`"${flag}"`, flag));
     throw e;
+  }
+}
+
+/** Comma-separated 32-byte x-only secp256k1 keys, hex (provisioning keys, identity keys). */
+export function parseXOnlyKeys(text: string | undefined, flag: string): Uint8Array[] {
+  const keys = (text ?? '').split(',').map((h, i) => {
+    const key = parseHex(h.trim(), `${flag} (key ${i + 1})`, 32);
+    try {
+      return validateMeterKey('key', key);
+    } catch (e) {
+      if (e instanceof ZkmeterError) throw new UsageError(`${flag}: key ${i + 1} is not an x-only secp256k1 key: ${e.message}`);
+      throw e;
+    }
+  });
+  if (keys.length === 0) throw new UsageError(`${flag} expected at least one key`);
+  return keys;
+}
+
+/** A file's text, or a one-line UsageError naming the flag. */
+export function readTextFile(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** A tariff JSON file (the README's "Tariff files"), checked. */
+export function readTariffFile(file: string, flag: string): Tariff {
+  try {
+    return tariffFromJson(JSON.parse(readTextFile(file, flag)));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${flag}: ${file}: ${(e as Error).message}`);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * CLI commands that run the protocol across processes with files:
- *   keys dkg · keys provisioning · meter keygen · meter certify · meter seal ·
+ *   meter keygen · meter certify · meter seal ·  (the keys commands: keys.ts)
  *   center verify · center bill · customer check
  * Files are JSON (keys, bills, tariffs) or JSON lines (records, registries,
  * certificates, exports, earlier bills). Each command prints one JSON object;
@@ -11,19 +11,18 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { ZkmeterError } from '../errors.js';
 import { scalarToBytes } from '../backend/bytes.js';
-import { bytesToHex, encodePoints, hexToBytes } from '../crypto/codec.js';
+import { bytesToHex, hexToBytes } from '../crypto/codec.js';
 import { randomScalar } from '../crypto/random.js';
 import { schnorrPublicKey } from '../crypto/schnorr.js';
-import { distributedKeyGeneration } from '../crypto/threshold.js';
-import { PrivacyAuthority } from '../protocol/authority.js';
 import { issueBill, type Bill } from '../protocol/billing.js';
 import { certifyMeter, checkCertificate, type MeterCertificate } from '../protocol/certificate.js';
 import { ControlCenter } from '../protocol/center.js';
-import { checkBill } from '../protocol/customer.js';
+import { checkBillWithExport } from '../protocol/customer.js';
 import {
   billFromJson,
   billToJson,
   keyShareFromJson,
+  meterExportFromJson,
   meterExportToJson,
   openingFromJson,
   openingToJson,
@@ -34,9 +33,12 @@ import {
 import { HOUSEHOLD, Meter } from '../protocol/meter.js';
 import { recordFromJson, recordToJson } from '../protocol/records.js';
 import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
-import { readProvisioningKey, writeKeyFiles, writeProvisioningKey, writeSecretFile, type ProvisioningKey } from '../server/keys.js';
+import { readSigningKeyFile, writeSecretFile, type ProvisioningKey } from '../server/keys.js';
 import { decodeHexPoint } from '../server/wire.js';
-import { parseHex, parseInteger, parseSmallInt, UsageError } from './parse.js';
+import { AuthorityClient } from '../server/authority-client.js';
+import { AUTHORITY_PARTY, CENTER_PARTY, loadPartyKeys, loadSingleOperatorKeys, type SingleOperatorKeys } from '../server/keys.js';
+import { SINGLE_OPERATOR_WARNING, startInProcessAuthority, type InProcessAuthority } from '../server/single-operator.js';
+import { parseHex, parseInteger, parseSmallInt, parseXOnlyKeys, UsageError } from './parse.js';
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -51,6 +53,16 @@ function readText(file: string, flag: string): string {
     return readFileSync(file, 'utf8');
   } catch (e) {
     throw new UsageError(`${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** A decoder's error about a file, naming the flag and the file. */
+function named<T>(flag: string, file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ZkmeterError) throw new UsageError(`${flag}: ${file}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -112,7 +124,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** A provisioning key file (`keys provisioning`, or `provisioning.key.json` in a `serve` key directory). */
 function provisioningKeyFile(file: string, flag: string): ProvisioningKey {
   try {
-    return readProvisioningKey(file);
+    return readSigningKeyFile(file);
   } catch (e) {
     if (e instanceof ZkmeterError) throw new UsageError(`${flag}: ${e.message}`);
     throw e;
@@ -166,23 +178,6 @@ function billFromFile(v: unknown): Bill {
 function optionalInt(o: Options, name: string, flag: string, fallback: number, max = 2 ** 32 - 1): number {
   const v = o[name];
   return typeof v === 'string' ? parseSmallInt(v, flag, 0, max) : fallback;
-}
-
-export function keysDkgCommand(o: Options): Record<string, unknown> {
-  const dir = need(o, 'out', '--out');
-  const parties = (typeof o.parties === 'string' ? o.parties : 'control-center,privacy-authority').split(',').map((p) => p.trim());
-  const threshold = parseSmallInt(typeof o.threshold === 'string' ? o.threshold : '2', '--threshold', 2, 255);
-  const { key, shares } = distributedKeyGeneration(parties, threshold);
-  const files = writeKeyFiles(dir, key, shares, { replace: o.force === true });
-  return { publicKey: bytesToHex(encodePoints(key.publicKey)), threshold, parties, files };
-}
-
-/** A provisioning key pair (BIP340), written to a new file {"secretKey","publicKey"} of mode 0600; prints its public key. */
-export function keysProvisioningCommand(o: Options): Record<string, unknown> {
-  const out = need(o, 'out', '--out');
-  // Never overwrites a key file: that would orphan every certificate the old key made.
-  const { publicKey } = writeProvisioningKey(out, randomScalar());
-  return { publicKey: bytesToHex(publicKey), out };
 }
 
 export function meterKeygenCommand(o: Options): Record<string, unknown> {
@@ -242,7 +237,11 @@ export function meterExportCommand(o: Options): Record<string, unknown> {
   const records = readRecords(need(o, 'records', '--records')).filter((r) => r.header.meterId === meterId);
   const openings = readJsonLines(need(o, 'export', '--export'), '--export', (v, n) => openingFromJson(v, `opening on line ${n}`));
   const out = need(o, 'out', '--out');
-  const bundle = { meterId, meterPublicKey: parseHex(need(o, 'meterKey', '--meter-key'), '--meter-key', 32), openings, records: records.map((r) => r.bytes) };
+  // What the meter was provisioned with, and the customer's check trusts: the utility's shared key and the authority's identity key.
+  const keyFile = need(o, 'key', '--key');
+  const sharedKey = named('--key', keyFile, () => sharedKeyFromJson(readJson(keyFile, '--key')));
+  const authorityKey = parseXOnlyKeys(need(o, 'authorityKey', '--authority-key'), '--authority-key')[0]!;
+  const bundle = { meterId, meterPublicKey: parseHex(need(o, 'meterKey', '--meter-key'), '--meter-key', 32), openings, records: records.map((r) => r.bytes), sharedKey, authorityKey };
   writeSecretFile(out, JSON.stringify(meterExportToJson(bundle)) + '\n'); // a customer's readings and blindings
   return { meterId, records: records.length, readings: openings.length, out };
 }
@@ -289,65 +288,102 @@ export async function centerVerifyCommand(o: Options): Promise<{ result: Record<
   };
 }
 
+/**
+ * `center bill`: the center's side of a bill from files, its decryption share, with
+ * the privacy authority's share from its service (`--authority URL --keys DIR`: the
+ * center's key directory, whose identity key signs the requests), or, on one machine
+ * only, from a second share in this process (`--single-operator`, said so on stderr with the bill).
+ */
 export async function centerBillCommand(o: Options): Promise<Record<string, unknown>> {
-  const key = sharedKeyFromJson(readJson(need(o, 'key', '--key'), '--key'));
-  const centerShare = keyShareFromJson(readJson(need(o, 'centerShare', '--center-share'), '--center-share'));
-  const authorityShare = keyShareFromJson(readJson(need(o, 'authorityShare', '--authority-share'), '--authority-share'));
+  const single = o.singleOperator === true;
+  const url = typeof o.authority === 'string' ? o.authority : undefined;
+  if (single && url !== undefined) throw new UsageError('give --authority URL or --single-operator, not both');
+  if (!single && url === undefined) {
+    throw new UsageError("center bill needs the privacy authority: --authority URL --keys DIR (its service, zkmeter authority serve; DIR the center's key directory), or --single-operator with both shares on one machine");
+  }
   const tariff = readTariff(o);
-  // Both sides' registries come from the same certificates; the authority checks them itself.
-  const provisioningKeys = trustedProvisioningKeys(o);
-  const certs = readCertificates(need(o, 'certificates', '--certificates'), provisioningKeys);
-  const center = new ControlCenter({ utilityKey: key.publicKey, provisioningKeys });
-  await center.registerCertificates(certs.map((c) => c.bytes));
-  // The authority's side runs here from its own share file; in a deployment it is a separate service.
   const minIntervals = typeof o.minIntervals === 'string' ? parseSmallInt(o.minIntervals, '--min-intervals', 3, 1_000_000) : undefined;
-  const authority = new PrivacyAuthority({
-    key,
-    share: authorityShare,
-    provisioningKeys,
-    tariffs: [tariff],
-    ...(minIntervals ? { policy: { minIntervals } } : {}),
-  });
-  for (const c of certs) authority.register(c.bytes);
-  const records = readRecords(need(o, 'records', '--records'));
-  const rejected = (await center.submit(records.map((r) => r.bytes))).filter((x) => x.status === 'invalid').length;
-  const bill = await issueBill({
-    center,
-    centerShare,
-    key,
-    authority,
-    tariff,
-    meterId: need(o, 'meter', '--meter'),
-    from: parseTime(need(o, 'from', '--from'), '--from'),
-    to: parseTime(need(o, 'to', '--to'), '--to'),
-  });
-  const json = billToJson(bill);
-  if (typeof o.out === 'string') writeFileSync(o.out, JSON.stringify(json, null, 2) + '\n');
-  return { ...json, display: `${formatAmount(tariff, bill.total)} ${tariff.currency}`, recordsRejected: rejected };
+  let key: ReturnType<typeof sharedKeyFromJson>;
+  let centerShare: ReturnType<typeof keyShareFromJson>;
+  let client: AuthorityClient | undefined;
+  let single_: SingleOperatorKeys | undefined;
+  const dir = need(o, 'keys', '--keys');
+  if (single) {
+    // One machine: both shares here, from a single-operator key directory (serve --single-operator --init),
+    // whose authority store remembers every release, as a separate authority would.
+    single_ = loadSingleOperatorKeys(dir);
+    ({ key, centerShare } = single_);
+  } else {
+    // The authority's share never comes here: only the center's, and the identity key its requests are signed with.
+    if (o.minIntervals !== undefined) throw new UsageError("--min-intervals does not go with --authority: the policy is the authority's own");
+    const keys = loadPartyKeys(dir, CENTER_PARTY);
+    if (keys.identity === undefined) throw new UsageError(`no identity.key.json in ${dir}: the center signs its requests to the authority with its identity key (zkmeter keys identity --out ${dir})`);
+    ({ key } = keys);
+    centerShare = keys.share;
+    const ca = typeof o.authorityCa === 'string' ? readText(o.authorityCa, '--authority-ca') : undefined;
+    client = new AuthorityClient({
+      url: url!,
+      key,
+      identity: keys.identity,
+      ...(keys.peers.has(AUTHORITY_PARTY) ? { authorityKey: keys.peers.get(AUTHORITY_PARTY)! } : {}),
+      ...(ca !== undefined ? { ca } : {}),
+    });
+  }
+  let inProcess: InProcessAuthority | undefined;
+  try {
+    // Both sides' registries come from the same certificates; the authority checks them itself.
+    const provisioningKeys = trustedProvisioningKeys(o);
+    const certs = readCertificates(need(o, 'certificates', '--certificates'), provisioningKeys);
+    const center = new ControlCenter({ utilityKey: key.publicKey, provisioningKeys });
+    await center.registerCertificates(certs.map((c) => c.bytes));
+    if (single_ !== undefined) {
+      inProcess = await startInProcessAuthority(dir, single_, { provisioningKeys, tariffs: [tariff], ...(minIntervals ? { policy: { minIntervals } } : {}) });
+      client = inProcess.client;
+    }
+    const authority = client!;
+    // All or nothing, and a certificate the authority already holds changes nothing there.
+    await authority.registerCertificates(certs.map((c) => c.bytes));
+    const records = readRecords(need(o, 'records', '--records'));
+    const rejected = (await center.submit(records.map((r) => r.bytes))).filter((x) => x.status === 'invalid').length;
+    const bill = await issueBill({
+      center,
+      centerShare,
+      key,
+      authority,
+      tariff,
+      meterId: need(o, 'meter', '--meter'),
+      from: parseTime(need(o, 'from', '--from'), '--from'),
+      to: parseTime(need(o, 'to', '--to'), '--to'),
+    });
+    const json = billToJson(bill);
+    if (typeof o.out === 'string') writeFileSync(o.out, JSON.stringify(json, null, 2) + '\n');
+    // Said with the bill it decrypted (stdout stays the bill, which check-bill reads back; a refusal stays one error line).
+    if (single) process.stderr.write(`zkmeter center bill: WARNING: ${SINGLE_OPERATOR_WARNING}\n`);
+    return { ...json, display: `${formatAmount(tariff, bill.total)} ${tariff.currency}`, recordsRejected: rejected };
+  } finally {
+    if (inProcess !== undefined) await inProcess.close();
+    else client?.close();
+  }
 }
 
 export function customerCheckCommand(o: Options): { result: Record<string, unknown>; ok: boolean } {
   const bill = billFromFile(readJson(need(o, 'bill', '--bill'), '--bill'));
-  const key = sharedKeyFromJson(readJson(need(o, 'key', '--key'), '--key'));
-  const tariff = readTariff(o);
-  const records = readRecords(need(o, 'records', '--records'));
-  const openings = readJsonLines(need(o, 'export', '--export'), '--export', (v, n) => openingFromJson(v, `opening on line ${n}`));
-  const c = checkBill({
+  const exportFile = need(o, 'export', '--export');
+  const meterExport = named('--export', exportFile, () => meterExportFromJson(readJson(exportFile, '--export')));
+  const c = checkBillWithExport({
     bill,
-    records: records.map((r) => r.bytes),
-    openings,
-    tariff,
-    key,
-    meterPublicKey: parseHex(need(o, 'meterKey', '--meter-key'), '--meter-key', 32),
+    meterExport,
     ...(typeof o.earlierBills === 'string' ? { earlierBills: readJsonLines(o.earlierBills, '--earlier-bills', (v) => billFromFile(v)) } : {}),
   });
+  const amount = (v: bigint) => (c.tariff !== undefined ? `${formatAmount(c.tariff, v)} ${c.tariff.currency}` : `${v} minor units`);
+  const display = c.tariff !== undefined ? `${amount(c.billedTotal)} billed, ${amount(c.expectedTotal)} expected` : `${amount(c.billedTotal)} billed, not checkable: ${c.problems[0]}`;
   return {
     ok: c.ok,
     result: {
       ok: c.ok,
       billedTotal: c.billedTotal.toString(),
       expectedTotal: c.expectedTotal.toString(),
-      display: `${formatAmount(tariff, c.billedTotal)} ${tariff.currency} billed, ${formatAmount(tariff, c.expectedTotal)} ${tariff.currency} expected`,
+      display,
       problems: c.problems,
       disagreements: c.disagreements.map((d) => ({ ...d, ...(d.reading !== undefined ? { reading: d.reading.toString() } : {}) })),
     },

@@ -84,8 +84,8 @@ export {
 } from './schnorr.js';
 export {
   combineDecryptionShares,
-  distributedKeyGeneration,
-  lagrangeAtZero,
+  lagrangeAt,
+  validateSharedKey,
   partialDecrypt,
   thresholdDecrypt,
   verifyDecryptionShare,

@@ -21,7 +21,7 @@
  */
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
-import { AFFINE_BYTES, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { DEFAULT_TABLE_BITS, discreteLog } from './bsgs.js';
 import { DkgParticipant, validateDkgParties } from './dkg.js';
 import { proveDleq, verifyDleq } from './dleq.js';
@@ -58,15 +58,17 @@ export interface DecryptionShare {
 }
 
 /**
- * Runs the distributed key generation for `parties` (names of 1–64 printable
- * ASCII characters) with a `threshold`-of-n access structure, 2 ≤ threshold ≤ n,
- * every party in this one process (`DkgParticipant` in dkg.ts is one party on its
- * own; this passes their packages between them). Whoever calls this holds every
- * share: for tests and single-operator mode only. Returns the public key, every
+ * DANGER: whoever calls this holds every party's secret share, so it alone can
+ * decrypt any single reading. It runs the distributed key generation for
+ * `parties` (names of 1–64 printable ASCII characters) with a `threshold`-of-n
+ * access structure, 2 ≤ threshold ≤ n, every party in this one process
+ * (`DkgParticipant` in dkg.ts is one party on its own; this passes their
+ * packages between them). For tests and `serve --single-operator --init` only;
+ * not exported from the package (a deployment runs the ceremony between hosts). Returns the public key, every
  * party's verifying share and every party's secret share, each checked against
  * the VSS commitments.
  */
-export function distributedKeyGeneration(parties: readonly string[], threshold: number, rng: RandomSource = cryptoRandom): { key: SharedKey; shares: Map<string, KeyShare> } {
+export function dangerouslyGenerateAllShares(parties: readonly string[], threshold: number, rng: RandomSource = cryptoRandom): { key: SharedKey; shares: Map<string, KeyShare> } {
   validateDkgParties(parties, threshold);
   const participants = parties.map((p) => new DkgParticipant(p, parties, threshold, rng));
   const round1 = participants.map((p) => p.round1());
@@ -127,7 +129,7 @@ export function combineDecryptionShares(key: SharedKey, ct: Ciphertext, shares: 
     throw new ZkmeterError('INVALID_ARGUMENT', `"shares" expected ${key.threshold} distinct parties, got ${used.length}`);
   }
   const ids = used.map((ds) => key.parties.get(ds.party)!.id);
-  const lambdas = lagrangeAtZero(ids);
+  const lambdas = lagrangeAt(ids, 0n);
   return getGroup().msm({ points: concatBytes(...used.map((ds) => ds.share)), scalars: scalarsToBytes(lambdas) });
 }
 
@@ -146,8 +148,8 @@ export function thresholdDecrypt(
   return discreteLog(M, options.max ?? DEFAULT_MAX, options.tableBits ?? DEFAULT_TABLE_BITS);
 }
 
-/** λ_i = Π_{j≠i} id_j / (id_j − id_i) mod n, for distinct non-zero ids. */
-export function lagrangeAtZero(ids: readonly bigint[]): bigint[] {
+/** λ_i(x) = Π_{j≠i} (x − id_j) / (id_i − id_j) mod n: f(x) = Σ λ_i(x)·f(id_i) for f of degree < ids.length. */
+export function lagrangeAt(ids: readonly bigint[], x: bigint): bigint[] {
   const nums: bigint[] = [];
   const dens: bigint[] = [];
   ids.forEach((xi, i) => {
@@ -155,14 +157,39 @@ export function lagrangeAtZero(ids: readonly bigint[]): bigint[] {
     let den = 1n;
     ids.forEach((xj, j) => {
       if (i === j) return;
-      num = modN(num * xj);
-      den = modN(den * (xj - xi));
+      num = modN(num * (x - xj));
+      den = modN(den * (xi - xj));
     });
     nums.push(num);
     dens.push(den);
   });
   const inv = invertPublic(dens);
   return nums.map((num, i) => modN(num * inv[i]!));
+}
+
+/**
+ * Checks that a shared key is consistent: distinct non-zero party ids, a threshold
+ * 2 ≤ t ≤ n, and verifying shares Y_i on one polynomial of degree t − 1 whose value at 0
+ * is the public key Y (Σ λ_i·Y_i = Y for the first t parties, and every other party's Y_j
+ * is that polynomial at id_j). Without this, DLEQ-verified decryption shares could combine
+ * to something other than x·C1, and a wrong amount would pass as decrypted. INVALID_ARGUMENT
+ * otherwise; returns the key.
+ */
+export function validateSharedKey(key: SharedKey): SharedKey {
+  const bad = (why: string): never => {
+    throw new ZkmeterError('INVALID_ARGUMENT', `the shared key is inconsistent: ${why}`);
+  };
+  const parties = [...key.parties.values()];
+  const ids = parties.map((p) => p.id);
+  if (ids.some((id) => typeof id !== 'bigint' || id <= 0n || id >= CURVE_ORDER)) bad('a party id is not a non-zero scalar');
+  if (new Set(ids).size !== ids.length) bad('two parties have the same id');
+  if (!Number.isSafeInteger(key.threshold) || key.threshold < 2 || key.threshold > parties.length) bad(`threshold ${key.threshold} of ${parties.length} parties`);
+  const base = parties.slice(0, key.threshold);
+  const points = concatBytes(...base.map((p) => p.verifyingShare));
+  const at = (x: bigint) => getGroup().msm({ points, scalars: scalarsToBytes(lagrangeAt(base.map((p) => p.id), x)) });
+  if (!equalBytes(at(0n), key.publicKey)) bad('its verifying shares do not interpolate to its public key');
+  for (const p of parties.slice(key.threshold)) if (!equalBytes(at(p.id), p.verifyingShare)) bad('a verifying share is off the polynomial of the others');
+  return key;
 }
 
 let G64: Uint8Array | undefined;

@@ -24,13 +24,15 @@ import { ZkmeterError } from '../errors.js';
 import { encodeCiphertext, weightedSum, type Ciphertext } from '../crypto/elgamal.js';
 import { bytesToHex, hexToBytes } from '../crypto/codec.js';
 import { partialDecrypt, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
+import { decryptionShareFromJson, decryptionShareToJson } from './json.js';
 import { cryptoRandom, type RandomSource } from '../crypto/random.js';
+import { schnorrPublicKey } from '../crypto/schnorr.js';
 import { billContext, encryptedEnergyCharge, gridContext, maxEnergyCharge } from './billing.js';
 import { certificateChange, checkCertificate, decodeCertificate, type MeterCertificate, type RegistrationChange } from './certificate.js';
 import { equalBytes } from '../backend/bytes.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
 import { decodeRecord, recordIntervals, type MeterRecord } from './records.js';
-import { isLocalMidnight, localDay, priceAt, priceSpreadProblem, tariffDigest, validateTariff, type Tariff } from './tariff.js';
+import { isLocalMidnight, localDay, priceAt, priceSpreadProblem, signTariff, tariffDigest, validateTariff, type Tariff } from './tariff.js';
 import { verifyRecords, type RecordToVerify } from './verify.js';
 
 export interface AuthorityPolicy {
@@ -91,6 +93,15 @@ export interface BillEntry {
   readonly charge: string;
   /** `readingsDigest` of the billed readings: an identical request is recognised by it. */
   readonly readings: string;
+  /** The decryption share released (`decryptionShareToJson`): the identical request gets this same share back. */
+  readonly share: ShareJson;
+}
+
+/** A decryption share in its JSON form (json.ts, `decryptionShareToJson`). */
+export interface ShareJson {
+  readonly party: string;
+  readonly share: string;
+  readonly proof: string;
 }
 
 /** A grid the authority released: every interval total of [from, to) over `members`. */
@@ -107,6 +118,8 @@ export interface GridEntry {
    * different record of one interval would otherwise make Σ totals − Σ bills its difference).
    */
   readonly readings: readonly string[];
+  /** The decryption share released for each interval of the period, in order: the grid asked again gets these same shares. */
+  readonly shares: readonly ShareJson[];
 }
 
 /** One entry of the authority's ledger: what it registered, configured and released. */
@@ -119,11 +132,32 @@ export type LedgerEntry =
 /**
  * Where the authority keeps its registry, its tariff versions and every release, so
  * that all of it survives a restart. `append` must be durable when it returns: the
- * authority appends a release before its share leaves.
+ * authority appends a release before its share leaves. (A store that commits
+ * asynchronously uses `prepareBill`/`prepareGrid`, commits the entry, then `commit`.)
  */
 export interface AuthorityLedger {
   readonly entries: Iterable<LedgerEntry>;
   append(entry: LedgerEntry): void;
+}
+
+/** What the center sends for a bill: the period, the tariff version and every signed record of the meter in it. */
+export interface BillShareRequest {
+  readonly meterId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly tariffVersion: number;
+  readonly records: readonly Uint8Array[];
+}
+
+/** What the center sends for a grid: the period, the tariff version and the signed records of the feeder's meters in it. */
+export interface GridShareRequest {
+  readonly feeder: string;
+  readonly from: number;
+  readonly to: number;
+  readonly tariffVersion: number;
+  /** The grid's interval (default: the one the records share). */
+  readonly intervalSeconds?: number;
+  readonly records: readonly Uint8Array[];
 }
 
 /** The answer to a bill request. */
@@ -133,6 +167,11 @@ export interface BillRelease {
   readonly share: DecryptionShare;
   /** Σ price_t·max_t over the bounds the records prove: the decryption search bound. */
   readonly maxCharge: bigint;
+  /**
+   * The authority's signature of the bill's tariff (`signTariff`, by its identity key), when it
+   * has one: what lets the customer trust the prices without trusting the utility that bills.
+   */
+  readonly tariffSignature?: Uint8Array;
 }
 
 /** The answer to a grid request: one total per interval of the period, over `members`. */
@@ -167,9 +206,18 @@ interface Reading {
 const DAY = 86_400;
 const FAR_FUTURE = 2 ** 40;
 
-/** In-memory ledger: for tests and embedding (lost with the process). */
+/** A release decided but not yet recorded: record `entry` (if any: a repeat has none) durably, `commit` it, then hand out `release`. */
+export interface PreparedRelease<R> {
+  readonly release: R;
+  readonly entry: LedgerEntry | undefined;
+}
+
+/** In-memory ledger: for tests and embedding (lost with the process), or a store's entries read back at start. */
 export class MemoryLedger implements AuthorityLedger {
-  readonly entries: LedgerEntry[] = [];
+  readonly entries: LedgerEntry[];
+  constructor(entries: readonly LedgerEntry[] = []) {
+    this.entries = [...entries];
+  }
   append(entry: LedgerEntry): void {
     this.entries.push(entry);
   }
@@ -181,6 +229,9 @@ export class PrivacyAuthority {
   private readonly share: KeyShare;
   private readonly trustedIssuers: readonly Uint8Array[];
   private readonly tariffs = new Map<number, Tariff>();
+  private readonly tariffSignatures = new Map<number, Uint8Array>();
+  /** Its identity key (x-only), when it was given one: what its tariff signatures verify under. */
+  readonly identityKey: Uint8Array | undefined;
   private readonly meters = new Map<string, Epoch[]>();
   private readonly bills = new Map<string, BillEntry[]>();
   /** Grids by member meter. */
@@ -201,9 +252,12 @@ export class PrivacyAuthority {
     policy?: Partial<AuthorityPolicy>;
     meterClasses?: readonly MeterClass[];
     ledger?: AuthorityLedger;
+    /** Its identity secret key (BIP340): signs the tariff of every bill it releases. */
+    identityKey?: bigint;
   }) {
     this.key = o.key;
     this.share = o.share;
+    this.identityKey = o.identityKey !== undefined ? schnorrPublicKey(o.identityKey) : undefined;
     // Unless given, the per-price minimum follows a smaller minIntervals down.
     const minIntervals = o.policy?.minIntervals ?? DEFAULT_POLICY.minIntervals;
     const given = Object.fromEntries(Object.entries(o.policy ?? {}).filter(([, v]) => v !== undefined));
@@ -243,6 +297,7 @@ export class PrivacyAuthority {
         refuse('tariff', `tariff version ${t.version} was used with other prices: a version is immutable, give the new prices a new version`);
       }
       this.tariffs.set(t.version, t);
+      if (o.identityKey !== undefined) this.tariffSignatures.set(t.version, signTariff(t, o.identityKey));
       if (!digests.has(t.version)) {
         this.ledger.append({ kind: 'tariff', version: t.version, digest });
         digests.set(t.version, digest);
@@ -282,6 +337,15 @@ export class PrivacyAuthority {
     });
   }
 
+  /**
+   * Registers `certificates` in order, all or nothing: refused (as `checkRegistrations`,
+   * naming the certificate) unless every one is acceptable; otherwise what each changed.
+   */
+  registerCertificates(certificates: readonly Uint8Array[]): RegistrationChange[] {
+    this.checkRegistrations(certificates);
+    return certificates.map((b) => this.register(b));
+  }
+
   /** The certificates it holds for a meter, oldest epoch first (empty if unknown). */
   certificates(meterId: string): MeterCertificate[] {
     return (this.meters.get(meterId) ?? []).map((e) => e.cert);
@@ -291,10 +355,20 @@ export class PrivacyAuthority {
    * Its decryption share of a meter's bill for [from, to) (whole days of the
    * tariff's zone): recomputes the encrypted energy charge Σ price_t·C_t from the
    * signed records and refuses (POLICY_REFUSED, naming the rule) anything its
-   * policy does not allow. The same request again gets a fresh share of the same
-   * charge: it releases nothing new.
+   * policy does not allow. The same request again (same meter, period, tariff and
+   * records) gets the same share back: it releases nothing new, and a share lost
+   * in transit costs nothing. Recorded in the ledger before it is returned.
    */
-  billShare(req: { meterId: string; from: number; to: number; tariffVersion: number; records: readonly Uint8Array[] }, rng: RandomSource = cryptoRandom): BillRelease {
+  billShare(req: BillShareRequest, rng: RandomSource = cryptoRandom): BillRelease {
+    return this.record(this.prepareBill(req, rng));
+  }
+
+  /**
+   * `billShare`'s decision without recording it: the release, and the ledger entry
+   * to make durable and then `commit` before the share leaves (undefined for a repeat).
+   * Changes nothing; decisions must be prepared and committed one at a time.
+   */
+  prepareBill(req: BillShareRequest, rng: RandomSource = cryptoRandom): PreparedRelease<BillRelease> {
     const tariff = this.tariff(req.tariffVersion);
     this.checkPeriod(tariff, req.from, req.to, this.policy.maxBillDays);
     const { records, readings: all } = this.readingsOf(req.records, tariff);
@@ -326,13 +400,33 @@ export class PrivacyAuthority {
       }
     }
     this.verify(records);
+    const signature = this.tariffSignatures.get(req.tariffVersion);
+    const base = { encryptedCharge, intervals, maxCharge: maxEnergyCharge(readings, tariff), ...(signature !== undefined ? { tariffSignature: signature.slice() } : {}) };
+    if (repeat) return { release: { ...base, share: decryptionShareFromJson(earlier[0]!.share) }, entry: undefined };
     const share = partialDecrypt(this.key, this.share, encryptedCharge, billContext(req.meterId, req.from, req.to, req.tariffVersion), rng);
-    if (!repeat) {
-      const entry = { kind: 'bill' as const, meterId: req.meterId, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervals, charge, readings: digest };
-      this.ledger.append(entry); // durable before the share leaves
-      this.noteBill(entry);
+    const entry = { kind: 'bill' as const, meterId: req.meterId, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervals, charge, readings: digest, share: shareJson(share) };
+    return { release: { ...base, share }, entry };
+  }
+
+  /**
+   * Takes a prepared release's entry into the authority's memory (after the caller made
+   * it durable): later decisions count it. The entry of a release must be committed before
+   * the next release is prepared.
+   */
+  commit(entry: LedgerEntry | undefined): void {
+    if (entry === undefined) return;
+    if (entry.kind === 'bill') this.noteBill(entry);
+    else if (entry.kind === 'grid') this.noteGrid(entry);
+    else throw new ZkmeterError('INVALID_ARGUMENT', `commit takes release entries, not a ${entry.kind}`);
+  }
+
+  /** Records a prepared release in the ledger (durable when `append` returns), commits it, returns the release. */
+  private record<R>(p: PreparedRelease<R>): R {
+    if (p.entry !== undefined) {
+      this.ledger.append(p.entry); // durable before the share leaves
+      this.commit(p.entry);
     }
-    return { encryptedCharge, intervals, share, maxCharge: maxEnergyCharge(readings, tariff) };
+    return p.release;
   }
 
   /**
@@ -343,10 +437,12 @@ export class PrivacyAuthority {
    * `minMeters` qualify, counting at most `maxNewMeters` newly certified ones. The
    * same grid asked again is answered over its original members.
    */
-  gridShares(
-    req: { feeder: string; from: number; to: number; tariffVersion: number; intervalSeconds?: number; records: readonly Uint8Array[] },
-    rng: RandomSource = cryptoRandom,
-  ): GridRelease {
+  gridShares(req: GridShareRequest, rng: RandomSource = cryptoRandom): GridRelease {
+    return this.record(this.prepareGrid(req, rng));
+  }
+
+  /** `gridShares`'s decision without recording it, as `prepareBill`. */
+  prepareGrid(req: GridShareRequest, rng: RandomSource = cryptoRandom): PreparedRelease<GridRelease> {
     const tariff = this.checkGridRequest(req);
     const { records, readings: all, skipped } = this.readingsOf(req.records, tariff, true);
     // The grid's interval: as asked, else the one the request's records share.
@@ -355,7 +451,7 @@ export class PrivacyAuthority {
     if (!Number.isSafeInteger(step) || step < 60 || DAY % step !== 0) {
       throw new ZkmeterError('INVALID_ARGUMENT', '"intervalSeconds" expected a divisor of 86,400 of at least 60 (needed when the records do not share one interval)');
     }
-    const grid: GridEntry = { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervalSeconds: step, members: [], readings: [] };
+    const grid: Omit<GridEntry, 'shares'> = { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervalSeconds: step, members: [], readings: [] };
     const intervals = gridIntervals(grid);
     if (intervals.length < this.policy.minIntervals) refuse('grid', `a grid must span at least ${this.policy.minIntervals} intervals`);
     this.checkPerPrice(tariff, intervals, 'grid', 'a grid');
@@ -397,18 +493,17 @@ export class PrivacyAuthority {
     const memberSet = new Set(members);
     const memberRecords = new Set(all.filter((r) => memberSet.has(r.meterId)).map((r) => r.record));
     this.verify(records.filter((_, k) => memberRecords.has(k)));
-    const totals = intervals.map((t) => {
+    const totals = intervals.map((t, k) => {
       const at = members.map((id) => byMeter.get(id)!.get(t)!);
       const encryptedTotal = weightedSum(at.map((r) => r.ciphertext));
-      const share = partialDecrypt(this.key, this.share, encryptedTotal, gridContext(req.feeder, req.from, req.to, t), rng);
+      // The grid asked again gets the shares it was given the first time.
+      const share = same !== undefined ? decryptionShareFromJson(same.shares[k]) : partialDecrypt(this.key, this.share, encryptedTotal, gridContext(req.feeder, req.from, req.to, t), rng);
       return { intervalStart: t, encryptedTotal, share, maxTotal: at.reduce((acc, r) => acc + r.max, 0n) };
     });
-    if (same === undefined) {
-      const entry = { kind: 'grid' as const, ...grid, members, readings: members.map(digestOf) };
-      this.ledger.append(entry); // durable before the shares leave
-      this.noteGrid(entry);
-    }
-    return { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, members, excluded, totals };
+    const release = { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, members, excluded, totals };
+    if (same !== undefined) return { release, entry: undefined };
+    const entry = { kind: 'grid' as const, ...grid, members, readings: members.map(digestOf), shares: totals.map((t) => shareJson(t.share)) };
+    return { release, entry };
   }
 
   /**
@@ -423,7 +518,7 @@ export class PrivacyAuthority {
   }
 
   /** Why a meter whose readings of the grid's period are `readings` cannot be a member, or undefined. */
-  private gridIneligibility(meterId: string, readings: Map<number, Reading>, g: GridEntry, intervals: readonly number[]): string | undefined {
+  private gridIneligibility(meterId: string, readings: Map<number, Reading>, g: Omit<GridEntry, 'shares'>, intervals: readonly number[]): string | undefined {
     const epochs = (this.meters.get(meterId) ?? []).filter((e) => e.cert.validFrom < g.to && g.from < e.validUntil);
     if (epochs.length === 0 || epochs[0]!.cert.validFrom > g.from) return 'not certified for the whole period';
     const elsewhere = epochs.find((e) => e.cert.feeder !== g.feeder);
@@ -562,16 +657,53 @@ export class PrivacyAuthority {
   private noteBill(b: BillEntry): void {
     let list = this.bills.get(b.meterId);
     if (list === undefined) this.bills.set(b.meterId, (list = []));
-    list.push({ meterId: b.meterId, from: b.from, to: b.to, tariffVersion: b.tariffVersion, intervals: [...b.intervals], charge: b.charge, readings: b.readings });
+    list.push({ meterId: b.meterId, from: b.from, to: b.to, tariffVersion: b.tariffVersion, intervals: [...b.intervals], charge: b.charge, readings: b.readings, share: { ...b.share } });
   }
 
   private noteGrid(g: GridEntry): void {
-    const entry: GridEntry = { feeder: g.feeder, from: g.from, to: g.to, tariffVersion: g.tariffVersion, intervalSeconds: g.intervalSeconds, members: [...g.members], readings: [...g.readings] };
+    const entry: GridEntry = { feeder: g.feeder, from: g.from, to: g.to, tariffVersion: g.tariffVersion, intervalSeconds: g.intervalSeconds, members: [...g.members], readings: [...g.readings], shares: g.shares.map((x) => ({ ...x })) };
     for (const id of entry.members) {
       let list = this.grids.get(id);
       if (list === undefined) this.grids.set(id, (list = []));
       list.push(entry);
     }
+  }
+}
+
+function shareJson(s: DecryptionShare): ShareJson {
+  return decryptionShareToJson(s) as unknown as ShareJson;
+}
+
+const isInt = (v: unknown) => Number.isSafeInteger(v);
+const isText = (v: unknown) => typeof v === 'string';
+const isShare = (v: unknown) => {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return Object.keys(o).length === 3 && isText(o.party) && isText(o.share) && isText(o.proof);
+};
+
+/**
+ * Whether a parsed JSON value has the shape of a ledger entry (what a store reads back;
+ * the authority checks the content: certificates' signatures, shares' encodings).
+ */
+export function isLedgerEntry(v: unknown): v is LedgerEntry {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const e = v as Record<string, unknown>;
+  switch (e.kind) {
+    case 'certificate':
+      return isText(e.certificate);
+    case 'tariff':
+      return isInt(e.version) && isText(e.digest);
+    case 'bill':
+      return isText(e.meterId) && isInt(e.from) && isInt(e.to) && isInt(e.tariffVersion) && Array.isArray(e.intervals) && e.intervals.every(isInt) && isText(e.charge) && isText(e.readings) && isShare(e.share);
+    case 'grid':
+      return (
+        isText(e.feeder) && isInt(e.from) && isInt(e.to) && isInt(e.tariffVersion) && isInt(e.intervalSeconds) &&
+        Array.isArray(e.members) && e.members.every(isText) && Array.isArray(e.readings) && e.readings.length === e.members.length && e.readings.every(isText) &&
+        Array.isArray(e.shares) && e.shares.every(isShare)
+      );
+    default:
+      return false;
   }
 }
 

@@ -9,14 +9,17 @@
  * (authority.ts, docs/notes-privacy.md).
  * @module
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { ZkmeterError } from '../errors.js';
+import { bytesToHex } from '../crypto/codec.js';
 import { weightedSum, type Ciphertext } from '../crypto/elgamal.js';
 import { cryptoRandom, type RandomSource } from '../crypto/random.js';
-import { partialDecrypt, thresholdDecrypt, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
+import { partialDecrypt, thresholdDecrypt, verifyDecryptionShare, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { equalBytes } from '../backend/bytes.js';
-import type { PrivacyAuthority } from './authority.js';
+import type { BillRelease, BillShareRequest, GridRelease, GridShareRequest } from './authority.js';
 import type { ControlCenter } from './center.js';
-import { priceAt, standingCharge, type Tariff } from './tariff.js';
+import type { RegistrationChange } from './certificate.js';
+import { priceAt, standingCharge, verifyTariffSignature, type Tariff } from './tariff.js';
 import type { MeterClass } from './meter.js';
 
 export interface Bill {
@@ -46,6 +49,12 @@ export interface Bill {
   readonly total: bigint;
   /** The decryption shares (with DLEQ proofs) that decrypt `encryptedEnergyCharge`. */
   readonly decryptionShares: readonly DecryptionShare[];
+  /**
+   * The tariff, with the privacy authority's signature of it (`verifyTariffSignature`): the
+   * customer checks the prices against the authority's identity key from their meter's export,
+   * never against anything the billing utility serves.
+   */
+  readonly signedTariff?: { readonly tariff: Tariff; readonly signature: Uint8Array };
 }
 
 const encoder = new TextEncoder();
@@ -53,6 +62,11 @@ const encoder = new TextEncoder();
 /** What decryption shares of a bill are bound to. */
 export function billContext(meterId: string, from: number, to: number, tariffVersion: number): Uint8Array {
   return encoder.encode(`zkmeter/bill v1|${meterId}|${from}|${to}|${tariffVersion}`);
+}
+
+/** A bill's id: hex SHA-256 of its context (meter, period, tariff version). The same request has the same id. */
+export function billId(meterId: string, from: number, to: number, tariffVersion: number): string {
+  return bytesToHex(sha256(billContext(meterId, from, to, tariffVersion)));
 }
 
 /** What decryption shares of one interval total of a feeder's grid over [from, to) are bound to. */
@@ -80,6 +94,24 @@ export function maxEnergyCharge(readings: readonly { readonly intervalStart: num
 }
 
 /**
+ * The privacy authority as the center reaches it: in-process (`PrivacyAuthority`)
+ * or over HTTP (server/authority-client.ts). Anything it answers is checked by
+ * the caller (the encrypted sums against its own, every share's DLEQ proof), so a
+ * faulty or impersonated authority can refuse, never mislead. An unreachable one
+ * throws AUTHORITY_UNAVAILABLE.
+ */
+export interface BillingAuthority {
+  billShare(req: BillShareRequest, rng?: RandomSource): BillRelease | Promise<BillRelease>;
+  gridShares(req: GridShareRequest, rng?: RandomSource): GridRelease | Promise<GridRelease>;
+  /** Refuses a grid request that no records could make acceptable (its tariff or period). */
+  checkGridRequest(req: { feeder: string; from: number; to: number; tariffVersion: number }): unknown;
+  /** The authority's identity key (32-byte x-only), when known: the tariff signatures it returns are checked against it. */
+  readonly identityKey?: Uint8Array | undefined;
+  /** Registers meters from provisioning certificates, all or nothing (the authority keeps its own registry). */
+  registerCertificates(certificates: readonly Uint8Array[]): RegistrationChange[] | Promise<RegistrationChange[]>;
+}
+
+/**
  * Issues a meter's bill for [from, to): the center's weighted sum, its own
  * decryption share and the authority's (which recomputes the sum from the
  * signed records and applies its policy), then BSGS on the combination.
@@ -88,7 +120,7 @@ export async function issueBill(o: {
   center: ControlCenter;
   centerShare: KeyShare;
   key: SharedKey;
-  authority: PrivacyAuthority;
+  authority: BillingAuthority;
   tariff: Tariff;
   meterId: string;
   from: number;
@@ -100,15 +132,24 @@ export async function issueBill(o: {
   const encrypted = encryptedEnergyCharge(readings, o.tariff);
   const context = billContext(o.meterId, o.from, o.to, o.tariff.version);
   const own = partialDecrypt(o.key, o.centerShare, encrypted, context, rng);
-  const theirs = o.authority.billShare(
+  const theirs = await o.authority.billShare(
     { meterId: o.meterId, from: o.from, to: o.to, tariffVersion: o.tariff.version, records: await o.center.evidenceFor(readings) },
     rng,
   );
-  if (!equalBytes(theirs.encryptedCharge.c1, encrypted.c1) || !equalBytes(theirs.encryptedCharge.c2, encrypted.c2)) {
-    throw new ZkmeterError('INTERNAL', 'the authority computed a different encrypted charge from the same records');
+  if (!sameCiphertext(theirs.encryptedCharge, encrypted)) {
+    throw new ZkmeterError('AUTHORITY_UNAVAILABLE', 'the authority answered a different encrypted charge than the records add up to');
+  }
+  const intervals = readings.map((r) => r.intervalStart);
+  if (theirs.intervals.length !== intervals.length || theirs.intervals.some((t, i) => t !== intervals[i])) {
+    throw new ZkmeterError('AUTHORITY_UNAVAILABLE', 'the authority answered for other intervals than the records hold');
+  }
+  checkTheirShare(o.key, o.centerShare, theirs.share, encrypted, context);
+  // A bill is stored for good: a tariff signature that does not verify must not reach the customer.
+  const signer = o.authority.identityKey;
+  if (theirs.tariffSignature !== undefined && signer !== undefined && !verifyTariffSignature(o.tariff, theirs.tariffSignature, signer)) {
+    throw new ZkmeterError('AUTHORITY_UNAVAILABLE', `the authority's signature of tariff ${o.tariff.version} does not verify under its identity key: are both sides configured with the same tariff?`);
   }
   const energyCharge = thresholdDecrypt(o.key, encrypted, [own, theirs.share], context, { max: theirs.maxCharge });
-  const intervals = readings.map((r) => r.intervalStart);
   const standing = standingCharge(o.tariff, intervals);
   return {
     meterId: o.meterId,
@@ -124,6 +165,7 @@ export async function issueBill(o: {
     standingCharge: standing,
     total: energyCharge + standing,
     decryptionShares: [own, theirs.share],
+    ...(theirs.tariffSignature !== undefined ? { signedTariff: { tariff: o.tariff, signature: theirs.tariffSignature } } : {}),
   };
 }
 
@@ -149,7 +191,7 @@ export async function releaseFeederGrid(o: {
   center: ControlCenter;
   centerShare: KeyShare;
   key: SharedKey;
-  authority: PrivacyAuthority;
+  authority: BillingAuthority;
   tariff: Tariff;
   feeder: string;
   from: number;
@@ -159,10 +201,10 @@ export async function releaseFeederGrid(o: {
 }): Promise<FeederGrid> {
   const rng = o.rng ?? cryptoRandom;
   // A period the authority refuses whatever the records is refused before they are loaded.
-  o.authority.checkGridRequest({ feeder: o.feeder, from: o.from, to: o.to, tariffVersion: o.tariff.version });
+  await o.authority.checkGridRequest({ feeder: o.feeder, from: o.from, to: o.to, tariffVersion: o.tariff.version });
   const readings = await o.center.feederReadingsIn(o.feeder, o.from, o.to);
   // The authority refuses small or incomplete grids before the center spends any decryption.
-  const theirs = o.authority.gridShares(
+  const theirs = await o.authority.gridShares(
     {
       feeder: o.feeder,
       from: o.from,
@@ -173,10 +215,38 @@ export async function releaseFeederGrid(o: {
     },
     rng,
   );
+  // Each total must be the sum of the members' readings the center holds, over whole intervals of the period.
+  const members = new Set(theirs.members);
+  const byInterval = new Map<number, Ciphertext[]>();
+  for (const r of readings) {
+    if (!members.has(r.meterId)) continue;
+    let list = byInterval.get(r.intervalStart);
+    if (list === undefined) byInterval.set(r.intervalStart, (list = []));
+    list.push(r.ciphertext);
+  }
+  if (members.size !== theirs.members.length || theirs.members.some((id) => !readings.some((r) => r.meterId === id))) {
+    throw new ZkmeterError('AUTHORITY_UNAVAILABLE', "the authority answered members that are not the feeder's meters of these records");
+  }
   const totals = theirs.totals.map((t) => {
     const context = gridContext(o.feeder, o.from, o.to, t.intervalStart);
+    const held = byInterval.get(t.intervalStart);
+    if (held === undefined || held.length !== members.size || !sameCiphertext(weightedSum(held), t.encryptedTotal) || t.intervalStart < o.from || t.intervalStart >= o.to) {
+      throw new ZkmeterError('AUTHORITY_UNAVAILABLE', `the authority answered a total for interval ${t.intervalStart} that is not the members' readings`);
+    }
+    checkTheirShare(o.key, o.centerShare, t.share, t.encryptedTotal, context);
     const own = partialDecrypt(o.key, o.centerShare, t.encryptedTotal, context, rng);
     return { intervalStart: t.intervalStart, totalWh: thresholdDecrypt(o.key, t.encryptedTotal, [own, t.share], context, { max: t.maxTotal }) };
   });
   return { feeder: o.feeder, from: o.from, to: o.to, tariffVersion: o.tariff.version, members: theirs.members, excluded: theirs.excluded, totals };
+}
+
+function sameCiphertext(a: Ciphertext, b: Ciphertext): boolean {
+  return equalBytes(a.c1, b.c1) && equalBytes(a.c2, b.c2);
+}
+
+/** The authority's share must be another party's, with a DLEQ proof that verifies: else it is not the authority answering. */
+function checkTheirShare(key: SharedKey, own: KeyShare, share: DecryptionShare, ct: Ciphertext, context: Uint8Array): void {
+  if (share.party === own.party || !key.parties.has(share.party) || !verifyDecryptionShare(key, ct, share, context)) {
+    throw new ZkmeterError('AUTHORITY_UNAVAILABLE', `the authority's decryption share (party ${JSON.stringify(share.party)}) does not verify`);
+  }
 }

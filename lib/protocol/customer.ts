@@ -28,7 +28,8 @@ import { ZkmeterError } from '../errors.js';
 import { billContext, encryptedEnergyCharge, type Bill } from './billing.js';
 import type { ReadingOpening } from './meter.js';
 import { decodeRecord, recordIntervals, type MeterRecord } from './records.js';
-import { isLocalMidnight, localDay, priceAt, standingCharge, tariffTimeZone, type Tariff } from './tariff.js';
+import type { MeterExport } from './json.js';
+import { isLocalMidnight, localDay, priceAt, standingCharge, tariffTimeZone, verifyTariffSignature, type Tariff } from './tariff.js';
 import { verifyRecords, type RecordCheck } from './verify.js';
 
 export interface IntervalDisagreement {
@@ -185,6 +186,45 @@ export function checkBill(o: {
     verifiedRecords: verdicts.filter((v) => v.ok).length,
     lines,
   };
+}
+
+/**
+ * The customer's check from what they hold alone, trusting nothing the billing utility serves:
+ * their meter's export (readings, blindings and signed records, with the utility's shared key
+ * and the privacy authority's identity key the meter was provisioned with) and the bill. The
+ * prices are the bill's tariff, which must carry the authority's signature by that identity
+ * key; the decryption is checked against that shared key, and the records against its public
+ * key (what the meter encrypted under). A bill without such a signature fails.
+ */
+export function checkBillWithExport(o: { bill: Bill; meterExport: MeterExport; earlierBills?: readonly Bill[] }): BillCheck & { readonly tariff: Tariff | undefined } {
+  const { bill, meterExport: x } = o;
+  const refused = (problem: string) => ({
+    ok: false,
+    expectedEnergyCharge: 0n,
+    expectedTotal: 0n,
+    billedTotal: bill.total,
+    problems: [problem],
+    disagreements: [],
+    invalidRecords: [],
+    verifiedRecords: 0,
+    lines: [],
+    tariff: bill.signedTariff?.tariff,
+  });
+  if (bill.meterId !== x.meterId) return refused(`the bill is for meter ${bill.meterId}, the export is from meter ${x.meterId}`);
+  const signed = bill.signedTariff;
+  if (signed === undefined) return refused('the bill carries no tariff signed by the privacy authority: its prices cannot be checked');
+  if (signed.tariff.version !== bill.tariffVersion) return refused(`the bill uses tariff ${bill.tariffVersion}, but carries tariff ${signed.tariff.version}`);
+  const check = checkBill({
+    bill,
+    records: x.records,
+    openings: x.openings,
+    tariff: signed.tariff,
+    key: x.sharedKey,
+    meterPublicKey: x.meterPublicKey,
+    ...(o.earlierBills !== undefined ? { earlierBills: o.earlierBills } : {}),
+  });
+  if (verifyTariffSignature(signed.tariff, signed.signature, x.authorityKey)) return { ...check, tariff: signed.tariff };
+  return { ...check, ok: false, problems: ["the bill's tariff is not signed by the privacy authority your meter trusts", ...check.problems], tariff: signed.tariff };
 }
 
 /**

@@ -39,16 +39,21 @@ export {
 export { MemoryStore, type CenterStore, type PutOutcome, type RecordToStore, type Rejection, type StoredEpoch, type StoredMeter } from './store.js';
 export {
   DEFAULT_POLICY,
+  isLedgerEntry,
   MemoryLedger,
   PrivacyAuthority,
   type AuthorityLedger,
   type AuthorityPolicy,
   type BillEntry,
   type BillRelease,
+  type BillShareRequest,
   type GridEntry,
   type GridRelease,
+  type GridShareRequest,
   type LedgerEntry,
   type PolicyRule,
+  type PreparedRelease,
+  type ShareJson,
 } from './authority.js';
 export {
   certifyMeter,
@@ -59,8 +64,8 @@ export {
   type MeterCertificate,
   type RegistrationChange,
 } from './certificate.js';
-export { billContext, encryptedEnergyCharge, gridContext, issueBill, maxEnergyCharge, releaseFeederGrid, type Bill, type FeederGrid } from './billing.js';
-export { checkBill, type BillCheck, type IntervalDisagreement } from './customer.js';
+export { billContext, encryptedEnergyCharge, gridContext, issueBill, maxEnergyCharge, releaseFeederGrid, type Bill, type BillingAuthority, type FeederGrid } from './billing.js';
+export { checkBill, checkBillWithExport, type BillCheck, type IntervalDisagreement } from './customer.js';
 export { verifyRecords, type RecordCheck, type RecordToVerify, type RecordVerdict } from './verify.js';
 export {
   DEFAULT_TARIFF,
@@ -71,14 +76,18 @@ export {
   localDay,
   priceAt,
   priceSpreadProblem,
+  signTariff,
   standingCharge,
   tariffDigest,
   validateTariff,
+  verifyTariffSignature,
   type Tariff,
   type TariffBand,
 } from './tariff.js';
 export {
   billFromJson,
+  decryptionShareFromJson,
+  decryptionShareToJson,
   billToJson,
   keyShareFromJson,
   keyShareToJson,
@@ -96,4 +105,4 @@ export {
   type MeterExport,
 } from './json.js';
 export { householdDay, seededUniform } from './simulation.js';
-export { distributedKeyGeneration, partialDecrypt, thresholdDecrypt, verifyDecryptionShare, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
+export { partialDecrypt, thresholdDecrypt, verifyDecryptionShare, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';

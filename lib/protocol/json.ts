@@ -10,8 +10,8 @@ import { ZkmeterError } from '../errors.js';
 import { bytesToBigint, scalarToBytes } from '../backend/bytes.js';
 import { bytesToHex, decodePoint, encodePoints, hexToBytes } from '../crypto/codec.js';
 import { decodeCiphertext, encodeCiphertext } from '../crypto/elgamal.js';
-import type { DecryptionShare, KeyShare, SharedKey } from '../crypto/threshold.js';
-import type { Bill } from './billing.js';
+import { validateSharedKey, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
+import { billId, type Bill } from './billing.js';
 import type { MeterRegistration } from './center.js';
 import type { ReadingOpening } from './meter.js';
 import { validateTariff, type Tariff } from './tariff.js';
@@ -60,12 +60,14 @@ export function sharedKeyFromJson(v: unknown): SharedKey {
   const parties = new Map<string, { id: bigint; verifyingShare: Uint8Array }>();
   o.parties.forEach((p, i) => {
     const e = obj(p, `shared key parties[${i}]`, ['party', 'id', 'verifyingShare']);
-    parties.set(str(e.party, 'party'), {
+    const name = str(e.party, 'party');
+    if (parties.has(name)) throw new ZkmeterError('INVALID_ARGUMENT', `shared key names party ${JSON.stringify(name)} twice`);
+    parties.set(name, {
       id: bytesToBigint(hexToBytes(str(e.id, 'id'), 'id', 32), 0, 32),
       verifyingShare: readPoint(e.verifyingShare, `parties[${i}].verifyingShare`),
     });
   });
-  return { publicKey: readPoint(o.publicKey, 'publicKey'), threshold: int(o.threshold, 'threshold', 2, parties.size), parties };
+  return validateSharedKey({ publicKey: readPoint(o.publicKey, 'publicKey'), threshold: int(o.threshold, 'threshold', 2, parties.size), parties });
 }
 
 export function keyShareToJson(s: KeyShare): Json {
@@ -81,11 +83,11 @@ export function keyShareFromJson(v: unknown): KeyShare {
   };
 }
 
-function shareToJson(d: DecryptionShare): Json {
+export function decryptionShareToJson(d: DecryptionShare): Json {
   return { party: d.party, share: point(d.share), proof: bytesToHex(d.proof) };
 }
 
-function shareFromJson(v: unknown, what: string): DecryptionShare {
+export function decryptionShareFromJson(v: unknown, what = 'decryption share'): DecryptionShare {
   const o = obj(v, what, ['party', 'share', 'proof']);
   return { party: str(o.party, `${what}.party`), share: readPoint(o.share, `${what}.share`), proof: hexToBytes(str(o.proof, `${what}.proof`), `${what}.proof`, 64) };
 }
@@ -104,18 +106,20 @@ export function billToJson(b: Bill): Json {
     energyCharge: b.energyCharge.toString(),
     standingCharge: b.standingCharge.toString(),
     total: b.total.toString(),
-    decryptionShares: b.decryptionShares.map(shareToJson),
+    decryptionShares: b.decryptionShares.map(decryptionShareToJson),
+    ...(b.signedTariff !== undefined ? { tariff: tariffToJson(b.signedTariff.tariff), tariffSignature: bytesToHex(b.signedTariff.signature) } : {}),
   };
 }
 
 export function billFromJson(v: unknown): Bill {
-  const o = obj(v, 'bill', ['meterId', 'from', 'to', 'tariffVersion', 'currency', 'minorPerMajor', 'intervals', 'recordIds', 'encryptedEnergyCharge', 'energyCharge', 'standingCharge', 'total', 'decryptionShares']);
+  const o = obj(v, 'bill', ['meterId', 'from', 'to', 'tariffVersion', 'currency', 'minorPerMajor', 'intervals', 'recordIds', 'encryptedEnergyCharge', 'energyCharge', 'standingCharge', 'total', 'decryptionShares'], ['tariff', 'tariffSignature', 'id']);
+  if ((o.tariff === undefined) !== (o.tariffSignature === undefined)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "tariff" and "tariffSignature" go together');
   if (!Array.isArray(o.intervals)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "intervals" expected an array');
   if (!Array.isArray(o.recordIds) || o.recordIds.length !== o.intervals.length) {
     throw new ZkmeterError('INVALID_ARGUMENT', 'bill "recordIds" expected an array with one record id per interval');
   }
   if (!Array.isArray(o.decryptionShares)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "decryptionShares" expected an array');
-  return {
+  const bill: Bill = {
     meterId: str(o.meterId, 'meterId'),
     from: int(o.from, 'from'),
     to: int(o.to, 'to'),
@@ -128,9 +132,13 @@ export function billFromJson(v: unknown): Bill {
     energyCharge: decimal(o.energyCharge, 'energyCharge'),
     standingCharge: decimal(o.standingCharge, 'standingCharge'),
     total: decimal(o.total, 'total'),
-    decryptionShares: o.decryptionShares.map((s, i) => shareFromJson(s, `decryptionShares[${i}]`)),
+    decryptionShares: o.decryptionShares.map((s, i) => decryptionShareFromJson(s, `decryptionShares[${i}]`)),
+    ...(o.tariff !== undefined ? { signedTariff: { tariff: tariffFromJson(o.tariff), signature: hexToBytes(str(o.tariffSignature, 'tariffSignature'), 'tariffSignature', 64) } } : {}),
   };
-}
+
+  // The service's bills carry their id: it must be this bill's.
+  if (o.id !== undefined && o.id !== billId(bill.meterId, bill.from, bill.to, bill.tariffVersion)) throw new ZkmeterError('INVALID_ARGUMENT', 'bill "id" is not the id of its meter, period and tariff version');
+  return bill;}
 
 export function openingToJson(x: ReadingOpening): Json {
   return { intervalStart: x.intervalStart, reading: x.reading.toString(), blinding: bytesToHex(scalarToBytes(x.blinding)) };
@@ -183,7 +191,7 @@ export function tariffFromJson(v: unknown): Tariff {
 }
 
 /** The format tag of a meter's export for its customer. */
-export const METER_EXPORT_FORMAT = 'zkmeter/meter-export v1';
+export const METER_EXPORT_FORMAT = 'zkmeter/meter-export v2';
 
 /**
  * What a meter gives its customer (its display, or a file from it): its id and 32-byte
@@ -200,10 +208,14 @@ export interface MeterExport {
   readonly meterPublicKey: Uint8Array;
   readonly openings: readonly ReadingOpening[];
   readonly records: readonly Uint8Array[];
+  /** The utility's shared key the meter encrypts under, as it was provisioned: its decryption shares are checked against it. */
+  readonly sharedKey: SharedKey;
+  /** The privacy authority's identity key (32-byte x-only), as provisioned: a bill's tariff must carry its signature. */
+  readonly authorityKey: Uint8Array;
 }
 
 /**
- * `{format, meterId, meterPublicKey (hex), readings: [opening…], records: [hex…]}`, where an
+ * `{format, meterId, meterPublicKey (hex), readings: [opening…], records: [hex…], sharedKey, authorityKey (hex)}`, where an
  * opening is `{intervalStart, reading (decimal), blinding (32-byte hex)}` and an interval may
  * have several (`MeterExport`); `meterExportFromJson` refuses unknown and missing fields.
  */
@@ -214,12 +226,23 @@ export function meterExportToJson(x: MeterExport): Json {
     meterPublicKey: bytesToHex(x.meterPublicKey),
     readings: x.openings.map(openingToJson),
     records: x.records.map(bytesToHex),
+    sharedKey: sharedKeyToJson(x.sharedKey),
+    authorityKey: bytesToHex(x.authorityKey),
   };
 }
 
 export function meterExportFromJson(v: unknown): MeterExport {
-  const o = obj(v, 'meter export', ['format', 'meterId', 'meterPublicKey', 'readings', 'records']);
-  if (o.format !== METER_EXPORT_FORMAT) throw new ZkmeterError('INVALID_ARGUMENT', `meter export "format" expected "${METER_EXPORT_FORMAT}", got ${JSON.stringify(o.format)}`);
+  // The format first, so that an export of another version is named as such.
+  const format = typeof v === 'object' && v !== null ? (v as Json).format : undefined;
+  if (format !== METER_EXPORT_FORMAT) {
+    throw new ZkmeterError(
+      'INVALID_ARGUMENT',
+      format === 'zkmeter/meter-export v1'
+        ? 'meter export v1 carries neither the utility key nor the authority key the meter was provisioned with, which the bill check trusts: make a v2 export (zkmeter meter export --key … --authority-key …)'
+        : `meter export "format" expected "${METER_EXPORT_FORMAT}", got ${JSON.stringify(format)}`,
+    );
+  }
+  const o = obj(v, 'meter export', ['format', 'meterId', 'meterPublicKey', 'readings', 'records', 'sharedKey', 'authorityKey']);
   if (!Array.isArray(o.readings)) throw new ZkmeterError('INVALID_ARGUMENT', 'meter export "readings" expected an array');
   if (!Array.isArray(o.records)) throw new ZkmeterError('INVALID_ARGUMENT', 'meter export "records" expected an array');
   return {
@@ -227,5 +250,7 @@ export function meterExportFromJson(v: unknown): MeterExport {
     meterPublicKey: hexToBytes(str(o.meterPublicKey, 'meterPublicKey'), 'meterPublicKey', 32),
     openings: o.readings.map((r, i) => openingFromJson(r, `readings[${i}]`)),
     records: o.records.map((r, i) => hexToBytes(str(r, `records[${i}]`), `records[${i}]`)),
+    sharedKey: sharedKeyFromJson(o.sharedKey),
+    authorityKey: hexToBytes(str(o.authorityKey, 'authorityKey'), 'authorityKey', 32),
   };
 }

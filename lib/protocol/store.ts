@@ -10,6 +10,10 @@
  * `putRecords` stores each record whole or not at all, decides each record in
  * order (so within one call the first record for an interval wins), and has
  * made everything durable before its promise resolves.
+ *
+ * It also keeps every bill the center issued (`putBill`/`getBill`), under an id
+ * derived from the bill's request, so that a bill is answered again, the same,
+ * rather than decrypted again, and a lost response costs nothing.
  * @module
  */
 import type { Ciphertext } from '../crypto/elgamal.js';
@@ -97,6 +101,14 @@ export interface CenterStore {
   evidence(recordId: string): Promise<Uint8Array | undefined>;
   /** Abnormal readings, oldest first. */
   inspectionQueue(): Promise<StoredReading[]>;
+  /**
+   * Stores an issued bill (its JSON text, as answered) under `id`, durably before the
+   * promise resolves, unless a bill is already stored under `id`: the first one stored
+   * wins, for good. Returns the JSON text stored under `id` (this one or the earlier one).
+   */
+  putBill(id: string, json: string): Promise<string>;
+  /** The JSON text of the bill stored under `id`, if any. */
+  getBill(id: string): Promise<string | undefined>;
   /** Releases connections and files. */
   close(): Promise<void>;
 }
@@ -108,6 +120,7 @@ export class MemoryStore implements CenterStore {
   private readonly rejected = new Map<string, Map<number, Rejection>>();
   private readonly records = new Map<string, Uint8Array>();
   private readonly inspection: StoredReading[] = [];
+  private readonly bills = new Map<string, string>();
 
   async putMeter(m: StoredMeter): Promise<void> {
     this.meters.set(m.meterId, m);
@@ -185,6 +198,15 @@ export class MemoryStore implements CenterStore {
 
   async inspectionQueue(): Promise<StoredReading[]> {
     return this.inspection.slice();
+  }
+
+  async putBill(id: string, json: string): Promise<string> {
+    if (!this.bills.has(id)) this.bills.set(id, json);
+    return this.bills.get(id)!;
+  }
+
+  async getBill(id: string): Promise<string | undefined> {
+    return this.bills.get(id);
   }
 
   async close(): Promise<void> {}

@@ -10,8 +10,9 @@
  * @module
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { ZkmeterError } from '../errors.js';
+import { signSchnorr, taggedHash, verifySchnorr } from '../crypto/schnorr.js';
 import type { MeterClass } from './meter.js';
 
 export interface TariffBand {
@@ -68,6 +69,8 @@ export function validateTariff(t: Tariff): Tariff {
       bad(`"bands[${i}].fromHour" expected increasing hours 0 to 23`);
     }
     if (typeof b.pricePerWh !== 'bigint' || b.pricePerWh < 1n || b.pricePerWh >= 2n ** 32n) bad(`"bands[${i}].pricePerWh" expected a bigint 1 to 2^32 − 1`);
+    // The digest joins fields with ':', ',' and '|': a name holding one could make two tariffs one digest.
+    if (typeof b.name !== 'string' || !/^[A-Za-z0-9 ._-]{1,32}$/.test(b.name)) bad(`"bands[${i}].name" expected 1 to 32 letters, digits, spaces, '.', '_' or '-'`);
   });
   if (t.timeZone !== undefined) {
     if (typeof t.timeZone !== 'string' || t.timeZone.length > 64) bad('"timeZone" expected an IANA time zone name');
@@ -88,6 +91,30 @@ export function tariffDigest(t: Tariff): string {
   const bands = t.bands.map((b) => `${b.fromHour}:${b.pricePerWh}:${b.name}`).join(',');
   const text = `zkmeter/tariff v1|${t.version}|${t.currency}|${t.minorPerMajor}|${t.standingChargePerDay}|${tariffTimeZone(t)}|${bands}`;
   return bytesToHex(sha256(new TextEncoder().encode(text)));
+}
+
+/** The 32-byte message an authority's tariff signature signs: BIP340's tagged hash of the tariff's digest. */
+function tariffMessage(t: Tariff): Uint8Array {
+  return taggedHash('zkmeter/signed-tariff v1', hexToBytes(tariffDigest(t)));
+}
+
+/**
+ * The privacy authority's signature of a tariff (BIP340, by its identity key): what lets a
+ * customer trust the prices of a bill without trusting the utility that bills it.
+ */
+export function signTariff(t: Tariff, secretKey: bigint): Uint8Array {
+  // Deterministic (BIP340 with zero auxiliary randomness, which BIP340 allows): one tariff, one signature, across restarts.
+  return signSchnorr([tariffMessage(t)], secretKey, (n) => new Uint8Array(n));
+}
+
+/** Whether `signature` is `publicKey`'s signature of exactly this tariff (false for a malformed one). */
+export function verifyTariffSignature(t: Tariff, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  try {
+    return verifySchnorr(publicKey, tariffMessage(t), signature);
+  } catch (e) {
+    if (e instanceof ZkmeterError) return false;
+    throw e;
+  }
 }
 
 /** The tariff's time zone. */

@@ -6,6 +6,13 @@
  * read interval status, issue bills with their decryption proofs and release
  * feeder grids (whole days of interval totals, with the privacy authority's consent).
  *
+ * The privacy authority is a `BillingAuthority` the caller gives: a client of its
+ * own service (authority-client.ts), or, in a single-operator deployment, a
+ * `PrivacyAuthority` in this process. When it is unreachable, registration, bills
+ * and grids answer 503 AUTHORITY_UNAVAILABLE with Retry-After; ingest never
+ * depends on it. Every bill issued is stored (`CenterStore.putBill`) before it is
+ * answered, under an id derived from its request, and served again from there.
+ *
  * Every request body and query is checked by JSON Schema (ajv, no type
  * coercion); every error is `{"error":{"code","message"}}` with a 4xx status
  * for the caller's mistakes, never a stack trace. The OpenAPI description is
@@ -15,13 +22,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import os from 'node:os';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import swagger from '@fastify/swagger';
 import { ZkmeterError } from '../errors.js';
 import { backendName } from '../backend/index.js';
 import { bytesToHex, encodePoints, hexToBytes } from '../crypto/codec.js';
 import type { KeyShare, SharedKey } from '../crypto/threshold.js';
-import { PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy } from '../protocol/authority.js';
-import { issueBill, releaseFeederGrid } from '../protocol/billing.js';
+import { PrivacyAuthority } from '../protocol/authority.js';
+import { billId, issueBill, releaseFeederGrid, type BillingAuthority } from '../protocol/billing.js';
 import { ControlCenter, MAX_STATUS_INTERVALS, decodeRejection, type RecordOutcome } from '../protocol/center.js';
 import { billToJson, sharedKeyToJson, tariffToJson } from '../protocol/json.js';
 import { HOUSEHOLD, type MeterClass } from '../protocol/meter.js';
@@ -30,10 +36,12 @@ import type { CenterStore } from '../protocol/store.js';
 import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
 import { VERSION } from '../version.js';
 import { registerCheckPage } from './check-page.js';
+import { createHttpApp, HttpError } from './http.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
 import * as S from './schemas.js';
 import { MicroBatchVerifier } from './verifier.js';
+import { redactUrl } from './pg-store.js';
 import type { WorkerResult, WorkerTask } from './worker.js';
 
 /** Request limits. Defaults fit 1000 daily records (about 10.8 kB each, 21.7 kB as hex) in one request. */
@@ -63,17 +71,23 @@ export interface ServerOptions {
   readonly storeDescription?: string;
   /** The utility's shared key (its public key is what meters encrypt under). */
   readonly key: SharedKey;
-  /** The control center's key share: needed to bill and release aggregates. */
+  /** The control center's key share: needed (with an authority) to bill and release aggregates. */
   readonly centerShare?: KeyShare;
-  /** The privacy authority's share, to run the authority in-process (single-operator deployments). */
-  readonly authorityShare?: KeyShare;
-  readonly authorityPolicy?: Partial<AuthorityPolicy>;
   /**
-   * The in-process authority's ledger: the certificates it registered and what it
-   * released, so its registry and its refusals survive a restart (default: memory, lost on restart).
+   * The privacy authority: a client of its service (authority-client.ts), or a
+   * `PrivacyAuthority` in this process (single-operator deployments, tests), built by
+   * the caller with its own registry, policy and ledger; the caller also closes it.
+   * Without one, billing and grids answer 503 BILLING_UNAVAILABLE.
    */
-  readonly authorityLedger?: AuthorityLedger;
-  /** The 32-byte x-only provisioning keys whose meter certificates the center (and the in-process authority) accept. */
+  readonly authority?: BillingAuthority;
+  /**
+   * How the authority is reached, for /healthz (a URL's password and query are not shown).
+   * Default: "single-operator" for a `PrivacyAuthority`, else "remote".
+   */
+  readonly authorityMode?: { readonly mode: 'remote'; readonly url: string } | { readonly mode: 'single-operator' };
+  /** Serve HTTPS with this certificate (chain) and private key, PEM. Default: plain HTTP. */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** The 32-byte x-only provisioning keys whose meter certificates the center accepts (the authority has its own). */
   readonly provisioningKeys: readonly Uint8Array[];
   readonly tariff?: Tariff;
   /** Bearer token of the admin routes; without one they answer 401. */
@@ -86,28 +100,8 @@ export interface ServerOptions {
   readonly retryAfterSeconds?: number;
 }
 
-/** A caller's error with its HTTP status and machine-readable code. */
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-/** fastify's own error codes for a bad request, and what we call them. */
-const FASTIFY_ERRORS: Record<string, [number, string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'BODY_TOO_LARGE'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_CONTENT_LENGTH'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_JSON'],
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON'],
-};
-
-const ZKMETER_STATUS: Partial<Record<string, number>> = { POLICY_REFUSED: 403, VALUE_OUT_OF_RANGE: 422 };
+// AUTHORITY_UNAVAILABLE is a fault, but not the caller's: 503, and Retry-After says when to ask again.
+const ZKMETER_STATUS: Partial<Record<string, number>> = { POLICY_REFUSED: 403, VALUE_OUT_OF_RANGE: 422, AUTHORITY_UNAVAILABLE: 503 };
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -131,92 +125,39 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
   // Each worker derives the generators of the largest record the class allows before the first request.
   await pool.runOnEach({ type: 'warm', generators: HOUSEHOLD.bits * 2 * MAX_RECORD_READINGS });
   const verifier = new MicroBatchVerifier({ center, pool, utilityKeyHex, tariffVersions: [tariff.version], metrics, ...o.batching });
-  const authority =
-    o.authorityShare === undefined
-      ? undefined
-      : // Its registry is its own, read back from its ledger: never taken from the center's store.
-        new PrivacyAuthority({
-          key: o.key,
-          share: o.authorityShare,
-          provisioningKeys,
-          tariffs: [tariff],
-          ...(o.authorityPolicy ? { policy: o.authorityPolicy } : {}),
-          ...(o.authorityLedger ? { ledger: o.authorityLedger } : {}),
-        });
+  const authority = o.authority;
+  const authorityMode =
+    authority === undefined
+      ? { mode: 'none' }
+      : o.authorityMode?.mode === 'remote'
+        ? { mode: 'remote', url: redactUrl(o.authorityMode.url).replace(/\?.*$/, '') }
+        : (o.authorityMode ?? { mode: authority instanceof PrivacyAuthority ? 'single-operator' : 'remote' });
   /** The registration in progress (registrations run one at a time). */
   let registering: Promise<unknown> = Promise.resolve();
+  /** Bills being issued, by id: the same request twice at once asks the authority once. */
+  const issuing = new Map<string, Promise<string>>();
   const adminDigest = o.adminToken ? digest(o.adminToken) : undefined;
   const retryAfter = String(o.retryAfterSeconds ?? 1);
 
-  const app = Fastify({
-    logger: false,
-    bodyLimit: limits.bodyBytes,
-    // Strict schemas: no coercion, no silent removal of unknown fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    return503OnClosing: true,
-  });
-  app.removeContentTypeParser('text/plain'); // JSON and the binary framing only: anything else is 415
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) => done(null, body));
-
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown; validationContext?: string }, req, reply) => {
-    let status = 500;
-    let code = 'INTERNAL';
-    let message = 'internal error';
-    if (err instanceof HttpError) {
-      [status, code, message] = [err.statusCode, err.code, err.message];
-      reply.headers(err.headers);
-    } else if (err instanceof ZkmeterError) {
-      [status, code, message] = [ZKMETER_STATUS[err.code] ?? 400, err.code, err.message];
-    } else if (err.validation !== undefined) {
-      [status, code, message] = [400, 'INVALID_REQUEST', `${err.validationContext ?? 'request'} ${err.message.replace(/^(body|querystring|params)\s*/, '')}`];
-    } else if (err.code !== undefined && FASTIFY_ERRORS[err.code] !== undefined) {
-      [status, code] = FASTIFY_ERRORS[err.code]!;
-      message = err.message;
-    } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      [status, code, message] = [err.statusCode, 'BAD_REQUEST', err.message];
-    } else {
-      process.stderr.write(`zkmeter serve: internal error on ${req.method} ${req.url}: ${err.stack ?? err.message}\n`);
-    }
-    void reply.code(status).send({ error: { code, message } });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
-  });
-  let inflightBody = 0;
-  const claimed = new WeakMap<FastifyRequest, number>();
-  app.addHook('onRequest', async (req) => {
-    if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return;
-    const declared = Number(req.headers['content-length']);
-    const size = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, limits.bodyBytes + 1) : limits.bodyBytes;
-    if (inflightBody > 0 && inflightBody + size > limits.inflightBodyBytes) {
-      metrics.overloaded.inc();
-      throw new HttpError(503, 'OVERLOADED', 'too many request bodies in flight; retry later', { 'retry-after': retryAfter });
-    }
-    inflightBody += size;
-    claimed.set(req, size);
-  });
-  const release = (req: FastifyRequest) => {
-    inflightBody -= claimed.get(req) ?? 0;
-    claimed.delete(req);
-  };
-  app.addHook('onResponse', async (req, reply) => {
-    release(req);
-    metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
-  });
-  app.addHook('onRequestAbort', async (req) => release(req));
-
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'zkmeter control center',
-        version: VERSION,
-        description:
-          'Privacy-preserving smart-meter billing. Meters submit signed records (EC ElGamal ciphertexts, a Bulletproofs range proof and a proof of equivalence); the center verifies them in micro-batches, stores them durably, and decrypts only totals, with the privacy authority. Errors are {"error":{"code","message"}}.',
-      },
-      components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'the admin token (ZKMETER_ADMIN_TOKEN)' } } },
+  const app = await createHttpApp({
+    bodyBytes: limits.bodyBytes,
+    inflightBodyBytes: limits.inflightBodyBytes,
+    retryAfterSeconds: o.retryAfterSeconds ?? 1,
+    logName: 'zkmeter serve',
+    statusOf: ZKMETER_STATUS,
+    headersOf: { AUTHORITY_UNAVAILABLE: { 'retry-after': retryAfter } },
+    onZkmeterError: (err, req) => {
+      if (err.code === 'AUTHORITY_UNAVAILABLE') process.stderr.write(`zkmeter serve: ${req.method} ${req.url.split('?')[0]}: the privacy authority is unavailable: ${err.message}\n`);
     },
+    requests: metrics.requests,
+    overloaded: metrics.overloaded,
+    title: 'zkmeter control center',
+    description:
+      'Privacy-preserving smart-meter billing. Meters submit signed records (EC ElGamal ciphertexts, a Bulletproofs range proof and a proof of equivalence); the center verifies them in micro-batches, stores them durably, and decrypts only totals, with the privacy authority. Errors are {"error":{"code","message"}}.',
+    securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'the admin token (ZKMETER_ADMIN_TOKEN)' } },
+    ...(o.tls !== undefined ? { https: o.tls } : {}),
   });
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: limits.bodyBytes }, (_req, body, done) => done(null, body));
 
   const requireAdmin = async (req: FastifyRequest) => {
     if (adminDigest === undefined) throw new HttpError(401, 'UNAUTHORIZED', 'admin routes are disabled: start the server with ZKMETER_ADMIN_TOKEN set');
@@ -229,7 +170,6 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
   const admin = { onRequest: requireAdmin };
   const security = [{ admin: [] }];
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerCheckPage(app);
 
@@ -240,6 +180,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     store: o.storeDescription ?? 'custom',
     workers: pool.size,
     queue: verifier.depth,
+    authority: authorityMode,
   }));
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics (text format)', produces: ['text/plain'] } }, async (_req, reply) => {
@@ -252,7 +193,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     tariffVersion: tariff.version,
     meterClass: { ...HOUSEHOLD, normal: bounds(HOUSEHOLD.normal), plausible: bounds(HOUSEHOLD.plausible) },
     limits,
-    billing: o.centerShare !== undefined && authority !== undefined,
+    billing: o.centerShare !== undefined && authority !== undefined, // both halves of a decryption
     provisioningKeys: provisioningKeys.map(bytesToHex),
     sharedKey: sharedKeyToJson(o.key),
     tariff: tariffToJson(tariff),
@@ -265,7 +206,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
       schema: {
         summary: 'Register meters, or new key epochs of them, from certificates signed by a trusted provisioning key',
         description:
-          'All or nothing: every certificate is checked (by the center and the in-process privacy authority) before any is registered. A refused one is a 403 POLICY_REFUSED (rule registry), a malformed one a 400, each naming certificates[i]. Earlier key epochs are kept.',
+          'All or nothing: the privacy authority registers the certificates first (all or nothing there), then the center (all or nothing, in one commit). A refused one is a 403 POLICY_REFUSED (rule registry), a malformed one a 400, each naming certificates[i]; 503 AUTHORITY_UNAVAILABLE with Retry-After when the authority cannot be reached (nothing is registered by the center then). Earlier key epochs are kept.',
         security,
         body: S.registerBody(limits.metersPerRequest),
         response: S.responses({ 200: S.registered }),
@@ -277,10 +218,12 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
       // One registration at a time, so that the center and the authority see the same order of epochs.
       const run = registering.then(async () => {
         try {
-          authority?.checkRegistrations(bytes); // the authority's verdict first, so that nothing is half-applied
-          const changes = await center.registerCertificates(bytes); // all or nothing, in one commit
-          for (const b of bytes) authority?.register(b);
-          return changes;
+          // The authority first: its registry decides what it will co-decrypt, so a meter the center
+          // accepts records of but the authority does not know could never be billed. Should the
+          // center then refuse, the authority knows meters whose records the center never holds
+          // (which releases nothing), and the request sent again is 'unchanged' there.
+          if (authority !== undefined) await authority.registerCertificates(bytes);
+          return await center.registerCertificates(bytes); // all or nothing, in one commit
         } catch (e) {
           if (e instanceof ZkmeterError && e.index !== undefined) throw new ZkmeterError(e.code, `certificates[${e.index}]: ${e.message}`, { index: e.index, cause: e });
           throw e;
@@ -378,10 +321,11 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
 
   const billingParts = () => {
     if (o.centerShare === undefined || authority === undefined) {
-      throw new HttpError(503, 'BILLING_UNAVAILABLE', "billing needs both the control center's and the privacy authority's key shares in the key directory");
+      throw new HttpError(503, 'BILLING_UNAVAILABLE', "billing needs the control center's key share and a privacy authority (zkmeter serve --authority URL, or --single-operator)");
     }
     return { centerShare: o.centerShare, authority };
   };
+  const billIdOf = (meterId: string, from: number, to: number) => billId(meterId, from, to, tariff.version);
 
   app.post(
     '/v1/bills',
@@ -389,6 +333,8 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
       ...admin,
       schema: {
         summary: "Compute a meter's bill for [from, to): the tariff-weighted homomorphic sum, threshold-decrypted with DLEQ proofs of both shares",
+        description:
+          "The bill is stored before it is answered, under its id (hex SHA-256 of the request's meter, period and tariff version): the same request again answers the stored bill, the same JSON, and GET /v1/bills/{id} serves it. 503 AUTHORITY_UNAVAILABLE with Retry-After when the privacy authority cannot be reached.",
         security,
         body: S.billBody,
         response: S.responses({ 200: S.bill }),
@@ -397,11 +343,43 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
     async (req) => {
       const { meterId, from, to } = req.body as { meterId: string; from: number; to: number };
       if (to <= from) throw new HttpError(400, 'INVALID_REQUEST', '"to" must be after "from"');
-      if ((await o.store.getMeter(meterId)) === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${meterId} is not registered`);
-      const { centerShare, authority: a } = billingParts();
-      if ((await center.readingsOf(meterId, from, to)).length === 0) throw new HttpError(404, 'NO_READINGS', `meter ${meterId} has no accepted readings in [${from}, ${to})`);
-      const bill = await issueBill({ center, centerShare, key: o.key, authority: a, tariff, meterId, from, to });
-      return { ...billToJson(bill), display: `${formatAmount(tariff, bill.total)} ${bill.currency}` };
+      const id = billIdOf(meterId, from, to);
+      // Issued before: the stored bill, even while the authority is unreachable (a lost answer costs nothing).
+      const held = await o.store.getBill(id);
+      if (held !== undefined) return JSON.parse(held) as unknown;
+      let pending = issuing.get(id);
+      if (pending === undefined) {
+        pending = (async () => {
+          if ((await o.store.getMeter(meterId)) === undefined) throw new HttpError(404, 'UNKNOWN_METER', `meter ${meterId} is not registered`);
+          const { centerShare, authority: a } = billingParts();
+          if ((await center.readingsOf(meterId, from, to)).length === 0) throw new HttpError(404, 'NO_READINGS', `meter ${meterId} has no accepted readings in [${from}, ${to})`);
+          const bill = await issueBill({ center, centerShare, key: o.key, authority: a, tariff, meterId, from, to });
+          const json = JSON.stringify({ id, ...billToJson(bill), display: `${formatAmount(tariff, bill.total)} ${bill.currency}` });
+          // Durable before it is answered; if another center process stored this bill first, that one is the bill.
+          return o.store.putBill(id, json);
+        })().finally(() => issuing.delete(id));
+        issuing.set(id, pending);
+      }
+      return JSON.parse(await pending) as unknown;
+    },
+  );
+
+  app.get(
+    '/v1/bills/:id',
+    {
+      ...admin,
+      schema: {
+        summary: 'A bill the center issued, as it was answered',
+        security,
+        params: S.billParams,
+        response: S.responses({ 200: S.bill }),
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const held = await o.store.getBill(id);
+      if (held === undefined) throw new HttpError(404, 'UNKNOWN_BILL', `no bill ${id} was issued`);
+      return JSON.parse(held) as unknown;
     },
   );
 
@@ -412,7 +390,7 @@ export async function buildServer(o: ServerOptions): Promise<ZkmeterServer> {
       schema: {
         summary: "A feeder's grid: its total consumption in every interval of whole days [from, to), released at once with the privacy authority's consent",
         description:
-          'The members are the meters of the feeder that reported every interval of the period (and pass the authority’s other rules); the others are listed in excluded. Refused (403 POLICY_REFUSED, naming the rule) when too few qualify or the period is not whole days.',
+          'The members are the meters of the feeder that reported every interval of the period (and pass the authority’s other rules); the others are listed in excluded. Refused (403 POLICY_REFUSED, naming the rule) when too few qualify or the period is not whole days; 503 AUTHORITY_UNAVAILABLE with Retry-After when the privacy authority cannot be reached.',
         security,
         params: S.feederParams,
         querystring: S.periodQuery,

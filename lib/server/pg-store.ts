@@ -19,6 +19,10 @@
  * PostgreSQL aborts one and the store retries that whole batch, which
  * wrote nothing.
  *
+ * Issued bills: one row per bill id, the first one committed wins (INSERT …
+ * ON CONFLICT DO NOTHING waits for a racing insert of the same id, and the
+ * SELECT after it, a new snapshot, then sees whichever was committed).
+ *
  * Migrations are versioned (table schema_migrations) and applied under a
  * transaction-scoped advisory lock, so stores opening a fresh database at once
  * migrate it exactly once.
@@ -89,6 +93,17 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
     // Key epochs are 32-bit unsigned: a certificate may carry any up to 2^32 − 1.
     version: 3,
     sql: `ALTER TABLE meters ALTER COLUMN key_epoch TYPE BIGINT;`,
+  },
+  {
+    // Issued bills, as answered, under the id of their request: asked again, a bill is served, not decrypted again.
+    version: 4,
+    sql: `
+      CREATE TABLE bills (
+        bill_id   TEXT COLLATE "C" PRIMARY KEY,
+        json      TEXT NOT NULL,
+        issued_at BIGINT NOT NULL
+      );
+    `,
   },
 ];
 
@@ -267,21 +282,9 @@ export class PgStore implements CenterStore {
   }
 
   async putMeters(ms: readonly StoredMeter[]): Promise<void> {
-    const client = await this.checkout();
-    try {
-      await client.query(this.begin);
+    await this.transaction(async (client) => {
       for (const m of ms) await client.query(PUT_METER, meterValues(m));
-      await client.query('COMMIT');
-      client.release();
-    } catch (e) {
-      // A connection that cannot even roll back is destroyed rather than returned to the pool.
-      const broken = await client.query('ROLLBACK').then(
-        () => false,
-        () => true,
-      );
-      client.release(broken);
-      throw e;
-    }
+    });
   }
 
   async getMeter(meterId: string): Promise<StoredMeter | undefined> {
@@ -306,25 +309,40 @@ export class PgStore implements CenterStore {
 
   async putRecords(records: readonly RecordToStore[], rejections: readonly Rejection[] = []): Promise<PutOutcome[]> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.checkout();
       try {
-        await client.query(this.begin);
-        await putRejections(client, rejections);
-        const out: PutOutcome[] = [];
-        for (const [i, r] of records.entries()) out.push(await putRecord(client, r, i > 0));
-        await client.query('COMMIT');
-        client.release();
-        return out;
+        return await this.transaction(async (client) => {
+          await putRejections(client, rejections);
+          const out: PutOutcome[] = [];
+          for (const [i, r] of records.entries()) out.push(await putRecord(client, r, i > 0));
+          return out;
+        });
       } catch (e) {
-        // A connection that cannot even roll back is destroyed rather than returned to the pool.
-        const broken = await client.query('ROLLBACK').then(
-          () => false,
-          () => true,
-        );
-        client.release(broken);
         if (attempt < MAX_ATTEMPTS && RETRYABLE.has(String((e as { code?: unknown }).code))) continue;
         throw e;
       }
+    }
+  }
+
+  /**
+   * `fn` in one transaction begun as `this.begin` (synchronous commit on), committed if it
+   * returns; rolled back if it throws, and a connection that cannot even roll back is
+   * destroyed rather than returned to the pool.
+   */
+  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.checkout();
+    try {
+      await client.query(this.begin);
+      const out = await fn(client);
+      await client.query('COMMIT');
+      client.release();
+      return out;
+    } catch (e) {
+      const broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
+      client.release(broken);
+      throw e;
     }
   }
 
@@ -361,6 +379,18 @@ export class PgStore implements CenterStore {
   async inspectionQueue(): Promise<StoredReading[]> {
     const q = `SELECT ${READING_COLUMNS} FROM inspection i JOIN readings r ON r.meter_id = i.meter_id AND r.interval_start = i.interval_start ORDER BY i.seq`;
     return (await this.pool.query<ReadingRow>(q)).rows.map(toReading);
+  }
+
+  async putBill(id: string, json: string): Promise<string> {
+    // The first bill stored under an id is the bill: a concurrent writer gets that one back.
+    return this.transaction(async (client) => {
+      await client.query('INSERT INTO bills (bill_id, json, issued_at) VALUES ($1, $2, $3) ON CONFLICT (bill_id) DO NOTHING', [id, json, Math.floor(Date.now() / 1000)]);
+      return (await client.query<{ json: string }>('SELECT json FROM bills WHERE bill_id = $1', [id])).rows[0]!.json;
+    });
+  }
+
+  async getBill(id: string): Promise<string | undefined> {
+    return (await this.pool.query<{ json: string }>('SELECT json FROM bills WHERE bill_id = $1', [id])).rows[0]?.json;
   }
 }
 

@@ -24,7 +24,12 @@ const errorBody = {
 };
 
 /** Every error: `{"error":{"code","message"}}`. */
-export const errorResponse = { type: 'object', required: ['error'], properties: { error: errorBody }, description: 'an error: 4xx for the caller’s mistakes, 503 when overloaded' };
+export const errorResponse = {
+  type: 'object',
+  required: ['error'],
+  properties: { error: errorBody },
+  description: 'an error: 4xx for the caller’s mistakes, 503 with Retry-After when overloaded or when the privacy authority is unavailable (AUTHORITY_UNAVAILABLE)',
+};
 
 /** A route's responses: `ok` by status, and the error shape for every 4xx and 5xx. */
 export const responses = (ok: Record<number, unknown>) => ({ ...ok, '4xx': errorResponse, '5xx': errorResponse });
@@ -77,6 +82,10 @@ export const recordsBody = (max: number, recordBytes: number) => ({
     },
   },
 });
+
+/** A bill's id: hex SHA-256 of its request's context (meter, period, tariff version). */
+const billId = { type: 'string', pattern: '^[0-9a-f]{64}$', description: "hex SHA-256 of the bill's context `zkmeter/bill v1|meterId|from|to|tariffVersion`: the same request, the same id" };
+export const billParams = { type: 'object', required: ['id'], properties: { id: billId } };
 
 export const billBody = {
   type: 'object',
@@ -182,6 +191,7 @@ export const bill = {
   type: 'object',
   description: 'A bill with its decryption proof: anyone with the signed records can check that the amount is what they encrypt, priced by the tariff.',
   properties: {
+    id: billId,
     meterId: { type: 'string' },
     from: { type: 'integer' },
     to: { type: 'integer' },
@@ -195,6 +205,8 @@ export const bill = {
     standingCharge: decimal,
     total: decimal,
     decryptionShares: { type: 'array', items: share, description: 'each share with its DLEQ (Chaum–Pedersen) proof' },
+    tariff: { type: 'object', additionalProperties: true, description: 'the tariff the bill is priced under, as the privacy authority signed it' },
+    tariffSignature: { type: 'string', description: "the privacy authority's BIP340 signature of the tariff (its identity key; the meter export names it)" },
     display: { type: 'string' },
   },
 };
@@ -269,5 +281,10 @@ export const health = {
     store: { type: 'string' },
     workers: { type: 'integer' },
     queue: { type: 'object', properties: { records: { type: 'integer' }, bytes: { type: 'integer' }, batchesInFlight: { type: 'integer' } } },
+    authority: {
+      type: 'object',
+      description: 'how the privacy authority is reached: "remote" (its URL, without secrets), "single-operator" (in this process, which then holds both key shares) or "none" (billing off)',
+      properties: { mode: { type: 'string', enum: ['remote', 'single-operator', 'none'] }, url: { type: 'string' } },
+    },
   },
 };

@@ -6,6 +6,7 @@
  * each record is stored whole or not at all and, once `putRecords` resolves,
  * survives a crash. better-sqlite3 is synchronous: each call runs to completion
  * on the calling thread, which also serialises writers within a process.
+ * Issued bills are kept in their own table, the first one stored under an id for good.
  * @module
  */
 import Database from 'better-sqlite3';
@@ -69,6 +70,17 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ALTER TABLE meters ADD COLUMN history_json TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    // Issued bills, as answered, under the id of their request: asked again, a bill is served, not decrypted again.
+    version: 4,
+    sql: `
+      CREATE TABLE bills (
+        bill_id   TEXT PRIMARY KEY,
+        json      TEXT NOT NULL,
+        issued_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
@@ -117,6 +129,8 @@ export class SqliteStore implements CenterStore {
       inspection: this.db.prepare(
         'SELECT r.* FROM inspection i JOIN readings r ON r.meter_id = i.meter_id AND r.interval_start = i.interval_start ORDER BY i.seq',
       ),
+      putBill: this.db.prepare('INSERT INTO bills (bill_id, json, issued_at) VALUES (?, ?, ?) ON CONFLICT (bill_id) DO NOTHING'),
+      getBill: this.db.prepare('SELECT json FROM bills WHERE bill_id = ?').pluck(),
     };
   }
 
@@ -228,5 +242,18 @@ export class SqliteStore implements CenterStore {
 
   async inspectionQueue(): Promise<StoredReading[]> {
     return (this.q.inspection!.all() as ReadingRow[]).map(toReading);
+  }
+
+  async putBill(id: string, json: string): Promise<string> {
+    // IMMEDIATE: another process's bill under the same id is either committed before ours is tried, or waits for ours.
+    const put = this.db.transaction((): string => {
+      this.q.putBill!.run(id, json, Math.floor(Date.now() / 1000));
+      return this.q.getBill!.get(id) as string;
+    });
+    return put.immediate();
+  }
+
+  async getBill(id: string): Promise<string | undefined> {
+    return (this.q.getBill!.get(id) as string | undefined) ?? undefined;
   }
 }

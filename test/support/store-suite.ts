@@ -3,8 +3,10 @@
  * (SQLite in test/sqlite-store.test.ts, PostgreSQL in test/pg-store.test.ts):
  * the center's classification on top of it, state that survives a reopen,
  * group commits decided in order, rejections for interval status, racing
- * writers of one record storing it exactly once, and key histories: a re-key
- * keeps the earlier epoch (its key, class and validity) across a reopen.
+ * writers of one record storing it exactly once, key histories: a re-key
+ * keeps the earlier epoch (its key, class and validity) across a reopen, and
+ * issued bills: the first stored under an id wins for good, racing writers
+ * included, and survives a reopen.
  */
 import { describe, expect, it } from 'vitest';
 import { keygen } from '../../lib/crypto/elgamal.js';
@@ -200,6 +202,27 @@ export function describeStore(name: string, o: { open: () => Promise<CenterStore
       const out = await center.submit([old.reading(T - 900, 1n).bytes, old.reading(T, 2n).bytes]);
       expect(out.map((x) => (x.status === 'invalid' ? x.reason : x.status))).toEqual(['accepted', 'key-epoch']);
       await store.close();
+    });
+
+    it('bills: the first stored under an id is kept for good (racing writers too) and survives a reopen', async () => {
+      const store = await o.open();
+      const id = 'ab'.repeat(32);
+      const first = JSON.stringify({ id, meterId: 'MPAN-7', total: '100' });
+      expect(await store.getBill(id)).toBeUndefined();
+      expect(await store.putBill(id, first)).toBe(first);
+      // The same request decrypted again (another decryption share of the center) changes nothing.
+      expect(await store.putBill(id, JSON.stringify({ id, meterId: 'MPAN-7', total: '100', other: true }))).toBe(first);
+      expect(await store.getBill(id)).toBe(first);
+      await store.close();
+      const [a, b, c] = await Promise.all([o.open(), o.open(), o.open()]);
+      expect(await a!.getBill(id)).toBe(first);
+      // Three stores racing for one new id: all answer the one that was stored.
+      const raced = 'cd'.repeat(32);
+      const answers = await Promise.all([a!, b!, c!].map((s, i) => s.putBill(raced, JSON.stringify({ id: raced, writer: i }))));
+      expect(new Set(answers).size).toBe(1);
+      expect(await b!.getBill(raced)).toBe(answers[0]);
+      expect(await c!.getBill('ef'.repeat(32))).toBeUndefined();
+      await Promise.all([a!, b!, c!].map((s) => s.close()));
     });
 
     it('racing writers of the same records store each exactly once', async () => {

@@ -7,7 +7,7 @@
  */
 import { randomScalar, type RandomSource } from '../../lib/crypto/random.js';
 import { schnorrPublicKey } from '../../lib/crypto/schnorr.js';
-import { distributedKeyGeneration, partialDecrypt, thresholdDecrypt, type KeyShare, type SharedKey } from '../../lib/crypto/threshold.js';
+import { dangerouslyGenerateAllShares, partialDecrypt, thresholdDecrypt, type KeyShare, type SharedKey } from '../../lib/crypto/threshold.js';
 import { PrivacyAuthority, type AuthorityLedger, type AuthorityPolicy, type BillRelease, type GridRelease } from '../../lib/protocol/authority.js';
 import { billContext, gridContext } from '../../lib/protocol/billing.js';
 import { certifyMeter } from '../../lib/protocol/certificate.js';
@@ -72,7 +72,7 @@ export class World {
     readonly meterClass: MeterClass = HOURLY,
     readonly tariff: Tariff = TWO_RATE,
   ) {
-    const { key, shares } = distributedKeyGeneration(['control-center', 'privacy-authority'], 2);
+    const { key, shares } = dangerouslyGenerateAllShares(['control-center', 'privacy-authority'], 2);
     this.key = key;
     this.centerShare = shares.get('control-center')!;
     this.authorityShare = shares.get('privacy-authority')!;

@@ -12,8 +12,8 @@ export * as crypto from '../../lib/crypto/index.js';
 export { HOUSEHOLD, Meter, type MeterClass, type MeterOptions, type ReadingOpening } from '../../lib/protocol/meter.js';
 export { decodeRecord, recordFromJson, recordIntervals, recordToJson, type MeterRecord } from '../../lib/protocol/records.js';
 export { verifyRecordBatch, type Verdict, type VerifierRegistration } from '../../lib/protocol/center.js';
-export { checkBill, type BillCheck, type IntervalDisagreement } from '../../lib/protocol/customer.js';
-export { DEFAULT_TARIFF, formatAmount, priceAt, standingCharge, type Tariff } from '../../lib/protocol/tariff.js';
+export { checkBill, checkBillWithExport, type BillCheck, type IntervalDisagreement } from '../../lib/protocol/customer.js';
+export { DEFAULT_TARIFF, formatAmount, priceAt, standingCharge, verifyTariffSignature, type Tariff } from '../../lib/protocol/tariff.js';
 export {
   METER_EXPORT_FORMAT,
   billFromJson,

@@ -1,10 +1,12 @@
 /**
  * The customer's bill-check page (web/index.html, served by `zkmeter serve` at /check).
  *
- * The customer loads their meter's export (readings, blindings, signed records) and their
- * bill; the page fetches the utility's public parameters (/v1/config: the shared key's
- * public side and the tariff) and verifies, in the browser, on the pure-TypeScript backend,
- * with checkBill:
+ * The customer loads their meter's export (readings, blindings, signed records, and the
+ * utility's shared key and the privacy authority's identity key the meter was provisioned
+ * with) and their bill. The page trusts nothing the billing utility serves: the prices are
+ * the bill's tariff, which must carry the authority's signature by the export's authority
+ * key, and the decryption is checked against the export's shared key. It verifies, in the
+ * browser, on the pure-TypeScript backend, with checkBillWithExport:
  *  1. every record: its meter signature, range proof and proof of equivalence
  *     (verifyRecords, as the control center and the privacy authority do);
  *  2. the bill: the billed records' commitments open to the customer's readings, the
@@ -18,8 +20,8 @@
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip } from 'chart.js';
 import { ZkmeterError } from '../../lib/errors.js';
-import { checkBill, type BillCheck } from '../../lib/protocol/customer.js';
-import { billFromJson, meterExportFromJson, sharedKeyFromJson, tariffFromJson, type MeterExport } from '../../lib/protocol/json.js';
+import { checkBillWithExport, type BillCheck } from '../../lib/protocol/customer.js';
+import { billFromJson, meterExportFromJson, type MeterExport } from '../../lib/protocol/json.js';
 import { formatAmount, tariffTimeZone, type Tariff } from '../../lib/protocol/tariff.js';
 import type { Bill } from '../../lib/protocol/billing.js';
 
@@ -117,19 +119,26 @@ function setStatus(text: string, error = false): void {
 
 export interface CheckOutcome {
   readonly check: BillCheck;
+  /** The tariff the bill is checked under: the bill's own, signed by the authority (undefined if it carries none). */
+  readonly tariff: Tariff | undefined;
   readonly invalidRecords: { index: number; reason: string; detail: string; intervals: number[] }[];
   readonly ok: boolean;
 }
 
 /** Runs every verification; exported for the browser tests, which also drive the form. */
-export async function runCheck(meter: MeterExport, bill: Bill, config: { key: ReturnType<typeof sharedKeyFromJson>; tariff: Tariff }): Promise<CheckOutcome> {
+export async function runCheck(meter: MeterExport, bill: Bill): Promise<CheckOutcome> {
   if (bill.meterId !== meter.meterId) throw new CheckError(`the bill is for meter ${bill.meterId}, but the export is from meter ${meter.meterId}`);
-  setStatus(`Verifying ${meter.records.length} signed records (signatures, range proofs and proofs of equivalence), then the bill against your readings and its decryption proofs…`);
+  setStatus(`Verifying ${meter.records.length} signed records (signatures, range proofs and proofs of equivalence), then the bill against your readings, its tariff's signature and its decryption proofs…`);
   await paint();
-  // The customer trusts their own meter's key, whatever key epoch its records carry.
-  const check = checkBill({ bill, records: meter.records, openings: meter.openings, tariff: config.tariff, key: config.key, meterPublicKey: meter.meterPublicKey });
+  // The customer trusts their own meter's key, whatever key epoch its records carry, and what it was provisioned with.
+  const check = checkBillWithExport({ bill, meterExport: meter });
   // A record that fails verification is worth saying even when it was not billed: the meter made it.
-  return { check, invalidRecords: check.invalidRecords, ok: check.ok && check.invalidRecords.length === 0 };
+  return { check, tariff: check.tariff, invalidRecords: check.invalidRecords, ok: check.ok && check.invalidRecords.length === 0 };
+}
+
+/** The tariff a report is shown in: the checked one, else the bill's own currency in UTC (the check has failed). */
+export function shownTariff(outcome: CheckOutcome, bill: Bill): Tariff {
+  return outcome.tariff ?? { version: bill.tariffVersion, currency: bill.currency, minorPerMajor: bill.minorPerMajor, standingChargePerDay: 0n, bands: [{ name: 'unknown', fromHour: 0, pricePerWh: 0n }] };
 }
 
 /** What the page shows for a check: every string and figure, computed without the DOM. */
@@ -158,7 +167,9 @@ export function report(outcome: CheckOutcome, bill: Bill, tariff: Tariff, record
   const expected = formatMoney(check.expectedTotal, tariff.currency, tariff.minorPerMajor);
   const verdict = outcome.ok
     ? `Your bill is right: ${billed}`
-    : billed === expected
+    : outcome.tariff === undefined
+      ? `Your bill is wrong: billed ${billed}, and ${check.problems[0] ?? 'the bill carries no tariff signed by the privacy authority'}`
+      : billed === expected
       ? `Your bill is wrong: it bills ${billed}, what your readings give, but fails the checks below`
       : `Your bill is wrong: billed ${billed}, your readings give ${expected}`;
   const period = `${formatTime(bill.from, zone)} to ${formatTime(bill.to, zone)} (${zone})`;
@@ -286,13 +297,9 @@ async function onSubmit(event: Event): Promise<void> {
     // The service's bill response also carries a human-readable "display" line: not part of the bill.
     const { display: _display, ...billFields } = billJson as Record<string, unknown>;
     const bill = parse('bill', () => billFromJson(billFields));
-    setStatus("Fetching the utility's public key and tariff…");
-    const config = (await fetchJson('/v1/config', "the utility's parameters")) as { sharedKey?: unknown; tariff?: unknown };
-    const key = parse("the utility's key", () => sharedKeyFromJson(config.sharedKey));
-    const tariff = parse('the tariff', () => tariffFromJson(config.tariff));
-    const outcome = await runCheck(meter, bill, { key, tariff });
-    setStatus(outcome.ok ? 'Done: every check passed.' : 'Done: the bill does not match your readings.');
-    render(report(outcome, bill, tariff, meter.records.length));
+    const outcome = await runCheck(meter, bill);
+    setStatus(outcome.ok ? 'Done: every check passed.' : 'Done: the bill does not pass the checks.');
+    render(report(outcome, bill, shownTariff(outcome, bill), meter.records.length));
   } catch (e) {
     $('result').hidden = true;
     if (e instanceof CheckError || e instanceof ZkmeterError) setStatus(e.message, true);
