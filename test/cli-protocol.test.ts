@@ -137,6 +137,17 @@ describe('protocol CLI', () => {
     const seal = zkmeter('meter', 'seal', '--meter-id', 'M1', '--signing-key', m.signingKey, '--utility-key', Y, '--start', '2026-11-25', '--readings', '100,200,5000,300', '--tariff-version', '2', '--out', 'records.jsonl', '--export', 'export.jsonl');
     expect(seal.code).toBe(0);
     expect(seal.json()).toMatchObject({ records: 4, abnormal: 1 });
+    // The openings (readings and blindings) are secret: the export file is 0600, and an existing file
+    // others may read, or a symlink, is refused before anything is written to it.
+    expect(statSync(join(dir, 'export.jsonl')).mode & 0o777).toBe(0o600);
+    const sealTo = (exportFile: string) => zkmeter('meter', 'seal', '--meter-id', 'M1', '--signing-key', m.signingKey, '--utility-key', Y, '--start', '2026-11-30', '--readings', '100', '--tariff-version', '2', '--out', 'scratch.jsonl', '--export', exportFile);
+    writeFileSync(join(dir, 'open.jsonl'), '', { mode: 0o644 });
+    const open = sealTo('open.jsonl');
+    expect([open.code, open.stderr]).toEqual([2, expect.stringMatching(/^error: cannot append to open\.jsonl: others may read or write it/)]);
+    expect(readFileSync(join(dir, 'open.jsonl'), 'utf8')).toBe('');
+    expect(existsSync(join(dir, 'scratch.jsonl'))).toBe(false); // and no record was written whose blindings nobody kept
+    symlinkSync(join(dir, 'export.jsonl'), join(dir, 'export-link.jsonl'));
+    expect(sealTo('export-link.jsonl').stderr).toMatch(/^error: cannot append to export-link\.jsonl: ELOOP/);
     const verify = zkmeter('center', 'verify', '--certificates', 'certs.jsonl', '--provisioning-key-public', prov.publicKey, '--records', 'records.jsonl', '--utility-key', Y);
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.json()).toMatchObject({ records: 4, accepted: 3, abnormal: 1, invalid: 0 });

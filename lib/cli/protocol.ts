@@ -33,7 +33,7 @@ import {
 import { HOUSEHOLD, Meter } from '../protocol/meter.js';
 import { recordFromJson, recordToJson } from '../protocol/records.js';
 import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
-import { readSigningKeyFile, writeSecretFile, type ProvisioningKey } from '../server/keys.js';
+import { appendSecretFile, readSigningKeyFile, writeSecretFile, type ProvisioningKey } from '../server/keys.js';
 import { decodeHexPoint } from '../server/wire.js';
 import { AuthorityClient } from '../server/authority-client.js';
 import { AUTHORITY_PARTY, CENTER_PARTY, loadPartyKeys, loadSingleOperatorKeys, type SingleOperatorKeys } from '../server/keys.js';
@@ -204,8 +204,9 @@ export function meterSealCommand(o: Options): Record<string, unknown> {
   const start = parseTime(need(o, 'start', '--start'), '--start');
   const records = o.daily === true ? [meter.daily(start, readings)] : readings.map((wh, i) => meter.reading(start + i * meter.meterClass.intervalSeconds, wh));
   const out = need(o, 'out', '--out');
+  // The openings first: a refused export file must not leave records whose blindings nobody kept.
+  if (typeof o.export === 'string') appendSecretFile(o.export, meter.export().map((x) => JSON.stringify(openingToJson(x)) + '\n').join(''));
   appendFileSync(out, records.map((r) => JSON.stringify(recordToJson(r)) + '\n').join(''));
-  if (typeof o.export === 'string') appendFileSync(o.export, meter.export().map((x) => JSON.stringify(openingToJson(x)) + '\n').join(''), { mode: 0o600 });
   return { meterId: meter.meterId, records: records.length, readings: readings.length, abnormal: records.filter((r) => r.header.abnormal).length, out };
 }
 

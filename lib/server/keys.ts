@@ -12,7 +12,7 @@
  * (protocol/certificate.ts), which in production the installer or manufacturer holds.
  * @module
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ZkmeterError } from '../errors.js';
 import { equalBytes, scalarToBytes } from '../backend/bytes.js';
@@ -59,6 +59,28 @@ export function writeSecretFile(file: string, text: string, o: { replace?: boole
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ZkmeterError('INVALID_ARGUMENT', `cannot write ${file}: ${code === 'EEXIST' ? 'EEXIST (it exists: never overwritten)' : (code ?? (e as Error).message)}`);
+  }
+}
+
+/**
+ * Appends to a file that holds secrets (a customer's readings and blindings): created with
+ * mode 0600 if missing; refused (INVALID_ARGUMENT naming the file) if it is a symlink
+ * (O_NOFOLLOW) or readable or writable by anyone but its owner, then fsynced.
+ */
+export function appendSecretFile(file: string, text: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ZkmeterError('INVALID_ARGUMENT', `cannot append to ${file}: ${code === 'ELOOP' ? 'ELOOP (a symlink: never followed)' : (code ?? (e as Error).message)}`);
+  }
+  try {
+    if ((fstatSync(fd).mode & 0o077) !== 0) throw new ZkmeterError('INVALID_ARGUMENT', `cannot append to ${file}: others may read or write it (it holds secrets: chmod 600 it, or start a new file)`);
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
