@@ -17,7 +17,7 @@ import { buildAuthorityServer } from '../server/authority-app.js';
 import { isLoopback, listeningUrl } from '../server/http.js';
 import { AUTHORITY_PARTY, CENTER_PARTY, loadPartyKeys } from '../server/keys.js';
 import { DEFAULT_TARIFF } from '../protocol/tariff.js';
-import { parseSmallInt, parseXOnlyKeys, readTariffFile, readTextFile, UsageError } from './parse.js';
+import { parseSmallInt, parseXOnlyKeys, readTariffFile, tlsFiles, UsageError } from './parse.js';
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -92,13 +92,4 @@ export async function authorityServeCommand(o: Options): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-}
-
-/** `--tls-cert FILE --tls-key FILE`: both or neither. */
-export function tlsFiles(o: Options): { cert: string; key: string } | undefined {
-  const cert = typeof o.tlsCert === 'string' ? o.tlsCert : undefined;
-  const key = typeof o.tlsKey === 'string' ? o.tlsKey : undefined;
-  if (cert === undefined && key === undefined) return undefined;
-  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together');
-  return { cert: readTextFile(cert, '--tls-cert'), key: readTextFile(key, '--tls-key') };
 }

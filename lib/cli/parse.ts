@@ -71,3 +71,12 @@ export function readTariffFile(file: string, flag: string): Tariff {
     throw new UsageError(`${flag}: ${file}: ${(e as Error).message}`);
   }
 }
+
+/** `--tls-cert FILE --tls-key FILE`: both or neither. */
+export function tlsFiles(o: Record<string, unknown>): { cert: string; key: string } | undefined {
+  const cert = typeof o.tlsCert === 'string' ? o.tlsCert : undefined;
+  const key = typeof o.tlsKey === 'string' ? o.tlsKey : undefined;
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together');
+  return { cert: readTextFile(cert, '--tls-cert'), key: readTextFile(key, '--tls-key') };
+}

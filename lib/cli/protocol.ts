@@ -28,7 +28,6 @@ import {
   openingToJson,
   registrationFromJson,
   sharedKeyFromJson,
-  tariffFromJson,
 } from '../protocol/json.js';
 import { HOUSEHOLD, Meter } from '../protocol/meter.js';
 import { recordFromJson, recordToJson } from '../protocol/records.js';
@@ -38,7 +37,7 @@ import { decodeHexPoint } from '../server/wire.js';
 import { AuthorityClient } from '../server/authority-client.js';
 import { AUTHORITY_PARTY, CENTER_PARTY, loadPartyKeys, loadSingleOperatorKeys, type SingleOperatorKeys } from '../server/keys.js';
 import { SINGLE_OPERATOR_WARNING, startInProcessAuthority, type InProcessAuthority } from '../server/single-operator.js';
-import { parseHex, parseInteger, parseSmallInt, parseXOnlyKeys, UsageError } from './parse.js';
+import { parseHex, parseInteger, parseSmallInt, parseXOnlyKeys, readTariffFile, UsageError } from './parse.js';
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -106,7 +105,7 @@ function parseTime(text: string | undefined, flag: string): number {
 
 /** --tariff FILE, or the built-in tariff. */
 export function readTariff(o: Options): Tariff {
-  return typeof o.tariff === 'string' ? tariffFromJson(readJson(o.tariff, '--tariff')) : DEFAULT_TARIFF;
+  return typeof o.tariff === 'string' ? readTariffFile(o.tariff, '--tariff') : DEFAULT_TARIFF;
 }
 
 function readRecords(file: string) {

@@ -51,7 +51,7 @@ import {
 import { openStore, redactUrl, storeKind } from '../server/stores.js';
 import type { Tariff } from '../protocol/tariff.js';
 import { DEFAULT_TARIFF } from '../protocol/tariff.js';
-import { parseSmallInt, parseXOnlyKeys, readTariffFile, readTextFile, UsageError } from './parse.js';
+import { parseSmallInt, parseXOnlyKeys, readTariffFile, readTextFile, tlsFiles, UsageError } from './parse.js';
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -85,10 +85,7 @@ export async function serveCommand(o: Options): Promise<void> {
   if (str('authorityCa') !== undefined && authorityUrl === undefined) throw new UsageError('--authority-ca goes with --authority URL');
   if (minIntervals !== undefined && !single) throw new UsageError("--min-intervals is the privacy authority's policy: set it where the authority runs (zkmeter authority serve)");
   if (o.init === true && explicitKeys === undefined) throw new UsageError('--init writes keys: name their directory with --keys DIR (the default, <db>.keys, is only ever read)');
-  const certFile = str('tlsCert');
-  const keyFile = str('tlsKey');
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  const tls = certFile !== undefined && keyFile !== undefined ? { cert: readTextFile(certFile, '--tls-cert'), key: readTextFile(keyFile, '--tls-key') } : undefined;
+  const tls = tlsFiles(o);
   const ca = str('authorityCa') !== undefined ? readTextFile(str('authorityCa')!, '--authority-ca') : undefined;
 
   const log = (line: string) => process.stderr.write(`zkmeter serve: ${line}\n`);
