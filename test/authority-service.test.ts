@@ -100,7 +100,8 @@ async function raw(method: string, path: string, body: string | undefined, autho
   return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } & Record<string, unknown> };
 }
 
-const sign = (method: string, path: string, body: string, identity = centerIdentity) => signRequest(identity, method, path, new TextEncoder().encode(body));
+const sign = (method: string, path: string, body: string, identity = centerIdentity, audience = authorityIdentity.publicKey) =>
+  signRequest(identity, audience, method, path, new TextEncoder().encode(body));
 
 async function releases(): Promise<StoredLedgerEntry[]> {
   const out: StoredLedgerEntry[] = [];
@@ -220,7 +221,9 @@ describe('who may ask', () => {
       ['another key', sign('POST', path, body, stranger)],
       ['the center key claimed, signed by another', sign('POST', path, body, stranger).replace(/key=[0-9a-f]{64}/, `key=${bytesToHex(centerIdentity.publicKey)}`)],
       ['another path', sign('POST', '/v1/meters', body)],
-      ['an old timestamp', signRequest(centerIdentity, 'POST', path, new TextEncoder().encode(body), Math.floor(Date.now() / 1000) - 3600)],
+      ['an old timestamp', signRequest(centerIdentity, authorityIdentity.publicKey, 'POST', path, new TextEncoder().encode(body), Math.floor(Date.now() / 1000) - 3600)],
+      // Signed by the center, for another authority that trusts it: not to be replayed here.
+      ['addressed to another authority', sign('POST', path, body, centerIdentity, stranger.publicKey)],
     ] as const) {
       const r = await raw('POST', path, body, auth);
       expect(r.status, why).toBe(401);
@@ -239,6 +242,13 @@ describe('who may ask', () => {
     const auth = sign('POST', path, body);
     expect((await raw('POST', path, body, auth)).status).toBe(200);
     expect((await raw('POST', path, body, auth)).body.error?.message).toMatch(/replayed/);
+    // And after a restart, which forgets the nonces seen: refused by the store's request mark.
+    const fresh = sign('POST', path, body);
+    expect((await raw('POST', path, body, fresh)).status).toBe(200);
+    await server.close();
+    server = await start();
+    const replayed = await raw('POST', path, body, fresh);
+    expect([replayed.status, replayed.body.error?.message]).toEqual([401, expect.stringMatching(/before this authority's memory of requests begins/)]);
   });
 
   it('makes the client report a refused signature as AUTHORITY_UNAVAILABLE', async () => {
@@ -342,7 +352,7 @@ describe('over HTTPS', () => {
     const s = await build(join(dir, 'tls.db'), undefined, { key: ca.server.key, cert: ca.server.cert });
     const tlsUrl = listeningUrl(s.app, true);
     expect(tlsUrl).toMatch(/^https:\/\/127\.0\.0\.1:/);
-    const over = (pem?: string) => new AuthorityClient({ url: tlsUrl, key: w.key, identity: centerIdentity, timeoutMs: 10_000, ...(pem !== undefined ? { ca: pem } : {}) });
+    const over = (pem?: string) => new AuthorityClient({ url: tlsUrl, key: w.key, identity: centerIdentity, authorityKey: authorityIdentity.publicKey, timeoutMs: 10_000, ...(pem !== undefined ? { ca: pem } : {}) });
     const pinned = over(ca.ca);
     expect((await pinned.health()).party).toBe('privacy-authority');
     await pinned.checkGridRequest({ feeder: 'F1', from: DAY0, to: DAY0 + DAY, tariffVersion: TWO_RATE.version });

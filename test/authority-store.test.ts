@@ -380,6 +380,39 @@ for (const b of [sqlite, postgres]) {
       expect((await failure(s.append([setup[0]!]))).message).toMatch(/is closed/);
     });
 
+    it('is bound to one key, and keeps a request mark that only rises, across close and reopen', async () => {
+      const spec = await b.fresh();
+      const [mine, theirs] = ['ab'.repeat(32), 'cd'.repeat(32)];
+      let s = await openAuthorityStore(spec);
+      expect(await s.requestMark()).toBe(0);
+      await s.bindKey(mine);
+      await s.bindKey(mine); // the same key again: accepted
+      await s.raiseRequestMark(1_800_000_100);
+      await s.raiseRequestMark(1_800_000_050); // never lowered
+      expect(await s.requestMark()).toBe(1_800_000_100);
+      await s.close();
+      s = await openAuthorityStore(spec);
+      try {
+        expect(await s.requestMark()).toBe(1_800_000_100);
+        const e = await failure(s.bindKey(theirs));
+        expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', expect.stringMatching(new RegExp(`belongs to another key \\(its ledger was kept under key digest ${mine}, this authority's is ${theirs}\\)`))]);
+        await s.bindKey(mine);
+        for (const bad of ['AB'.repeat(32), 'ab', '']) expect((await failure(s.bindKey(bad))).code).toBe('INVALID_ARGUMENT');
+        for (const bad of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1]) expect((await failure(s.raiseRequestMark(bad))).code).toBe('INVALID_ARGUMENT');
+        expect(await s.requestMark()).toBe(1_800_000_100);
+      } finally {
+        await s.close();
+      }
+      // A mark that is not a time is refused, not read as 0.
+      await b.sql(spec, "UPDATE authority_meta SET value = 'soon' WHERE key = 'request_mark'");
+      s = await openAuthorityStore(spec);
+      try {
+        expect((await failure(s.requestMark())).message).toMatch(/request mark "soon" is not a Unix time/);
+      } finally {
+        await s.close();
+      }
+    });
+
     it('refuses a store of a newer schema version', async () => {
       const spec = await b.fresh();
       await filled(spec);

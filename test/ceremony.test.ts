@@ -34,10 +34,10 @@ import {
   AUTHORITY_PARTY,
   CENTER_PARTY,
   createIdentityKey,
-  initSingleOperatorKeys,
+  dangerouslyInitSingleOperatorKeys,
   loadIdentityKey,
   loadPartyKeys,
-  loadSingleOperatorKeys,
+  dangerouslyLoadSingleOperatorKeys,
   readSigningKeyFile,
   type SigningKey,
 } from '../lib/server/keys.js';
@@ -444,24 +444,24 @@ describe(`the key ceremony (${g.name})`, () => {
 });
 
 describe(`key directories (${g.name})`, () => {
-  it('loadPartyKeys, loadSingleOperatorKeys and initSingleOperatorKeys refuse what is missing or not theirs', () => {
+  it('loadPartyKeys, dangerouslyLoadSingleOperatorKeys and dangerouslyInitSingleOperatorKeys refuse what is missing or not theirs', () => {
     const missing = join(dir, 'nowhere');
     expect(() => loadPartyKeys(missing, CENTER_PARTY)).toThrow(`key directory ${missing} does not exist: run the key ceremony (zkmeter keys dkg …) first`);
-    expect(() => loadSingleOperatorKeys(missing)).toThrow(`key directory ${missing} does not exist`);
+    expect(() => dangerouslyLoadSingleOperatorKeys(missing)).toThrow(`key directory ${missing} does not exist`);
     const empty = join(dir, `empty-${++dirs}`);
     mkdirSync(empty);
     expect(() => loadPartyKeys(empty, CENTER_PARTY)).toThrow(/^no shared-key\.json in .*: run the key ceremony/);
-    expect(() => loadSingleOperatorKeys(empty)).toThrow(/^no shared-key\.json in /);
+    expect(() => dangerouslyLoadSingleOperatorKeys(empty)).toThrow(/^no shared-key\.json in /);
 
     // Both shares and both parties' identity keys, each secret file 0600; never written twice.
     const single = join(dir, `single-${++dirs}`);
-    const files = initSingleOperatorKeys(single);
+    const files = dangerouslyInitSingleOperatorKeys(single);
     const identityFiles = [CENTER_PARTY, AUTHORITY_PARTY].map((p) => join(single, `${p}.identity.key.json`));
     expect(files).toEqual([...['shared-key.json', 'control-center.share.json', 'privacy-authority.share.json'].map((f) => join(single, f)), ...identityFiles]);
     expect(readdirSync(single).sort()).toEqual(['control-center.identity.key.json', 'control-center.share.json', 'privacy-authority.identity.key.json', 'privacy-authority.share.json', 'shared-key.json']);
     for (const f of [...identityFiles, join(single, 'control-center.share.json'), join(single, 'privacy-authority.share.json')]) expect([f, statSync(f).mode & 0o777]).toEqual([f, 0o600]);
-    expect(() => initSingleOperatorKeys(single)).toThrow(/^cannot write .*shared-key\.json: EEXIST/);
-    const both = loadSingleOperatorKeys(single);
+    expect(() => dangerouslyInitSingleOperatorKeys(single)).toThrow(/^cannot write .*shared-key\.json: EEXIST/);
+    const both = dangerouslyLoadSingleOperatorKeys(single);
     expect([both.centerShare.party, both.authorityShare.party]).toEqual([CENTER_PARTY, AUTHORITY_PARTY]);
     // The identity keys loaded are the files' (each a valid BIP340 pair), and two different keys.
     const [centerId, authorityId] = identityFiles.map((f) => readSigningKeyFile(f));
@@ -475,28 +475,28 @@ describe(`key directories (${g.name})`, () => {
     // A single-operator directory without either identity key (as an earlier version wrote them) is refused, naming the file.
     for (const [p, other] of [[CENTER_PARTY, AUTHORITY_PARTY], [AUTHORITY_PARTY, CENTER_PARTY]] as const) {
       const old = join(dir, `old-single-${++dirs}`);
-      initSingleOperatorKeys(old);
+      dangerouslyInitSingleOperatorKeys(old);
       rmSync(join(old, `${p}.identity.key.json`));
-      expect(() => loadSingleOperatorKeys(old)).toThrow(new RegExp(`^no ${p}\\.identity\\.key\\.json in .*old-single-\\d+: a single-operator directory from an earlier version; make a new one \\(zkmeter serve --single-operator --init --keys NEW_DIR\\)$`));
+      expect(() => dangerouslyLoadSingleOperatorKeys(old)).toThrow(new RegExp(`^no ${p}\\.identity\\.key\\.json in .*old-single-\\d+: a single-operator directory from an earlier version; make a new one \\(zkmeter serve --single-operator --init --keys NEW_DIR\\)$`));
       expect(existsSync(join(old, `${other}.identity.key.json`))).toBe(true);
-      // Nor will initSingleOperatorKeys fill the gap: the directory's other key files are never replaced.
-      expect(() => initSingleOperatorKeys(old)).toThrow(/^cannot write .*shared-key\.json: EEXIST/);
+      // Nor will dangerouslyInitSingleOperatorKeys fill the gap: the directory's other key files are never replaced.
+      expect(() => dangerouslyInitSingleOperatorKeys(old)).toThrow(/^cannot write .*shared-key\.json: EEXIST/);
       expect(existsSync(join(old, `${p}.identity.key.json`))).toBe(false);
     }
-    // And a lone identity key file in a fresh directory keeps initSingleOperatorKeys from writing anything.
+    // And a lone identity key file in a fresh directory keeps dangerouslyInitSingleOperatorKeys from writing anything.
     const partial = join(dir, `partial-${++dirs}`);
     mkdirSync(partial);
     writeFileSync(join(partial, `${AUTHORITY_PARTY}.identity.key.json`), readFileSync(identityFiles[1]!, 'utf8'), { mode: 0o600 });
-    expect(() => initSingleOperatorKeys(partial)).toThrow(/^cannot write .*privacy-authority\.identity\.key\.json: EEXIST/);
+    expect(() => dangerouslyInitSingleOperatorKeys(partial)).toThrow(/^cannot write .*privacy-authority\.identity\.key\.json: EEXIST/);
     expect(readdirSync(partial)).toEqual([`${AUTHORITY_PARTY}.identity.key.json`]);
 
     // A directory with one share: a party's, not a single operator's; another party's share under its name is refused.
     rmSync(join(single, 'privacy-authority.share.json'));
-    expect(() => loadSingleOperatorKeys(single)).toThrow(/^no privacy-authority\.share\.json in .*: this directory holds no share of privacy-authority$/);
+    expect(() => dangerouslyLoadSingleOperatorKeys(single)).toThrow(/^no privacy-authority\.share\.json in .*: this directory holds no share of privacy-authority$/);
     expect(() => loadPartyKeys(single, AUTHORITY_PARTY)).toThrow(/no privacy-authority\.share\.json in/);
     renameSync(join(single, 'control-center.share.json'), join(single, 'privacy-authority.share.json'));
     expect(() => loadPartyKeys(single, AUTHORITY_PARTY)).toThrow(/privacy-authority\.share\.json is not privacy-authority's share of the key in .*shared-key\.json/);
-    // An initSingleOperatorKeys over a partial directory is refused too.
-    expect(() => initSingleOperatorKeys(single)).toThrow(/EEXIST/);
+    // An dangerouslyInitSingleOperatorKeys over a partial directory is refused too.
+    expect(() => dangerouslyInitSingleOperatorKeys(single)).toThrow(/EEXIST/);
   });
 });

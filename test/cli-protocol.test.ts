@@ -22,7 +22,7 @@ import { billFromJson, billToJson, meterExportFromJson, meterExportToJson, share
 import { HOUSEHOLD } from '../lib/protocol/meter.js';
 import { recordFromJson, recordIntervals } from '../lib/protocol/records.js';
 import { signTariff, verifyTariffSignature } from '../lib/protocol/tariff.js';
-import { AUTHORITY_PARTY, initSingleOperatorKeys, loadSingleOperatorKeys } from '../lib/server/keys.js';
+import { AUTHORITY_PARTY, dangerouslyInitSingleOperatorKeys, dangerouslyLoadSingleOperatorKeys } from '../lib/server/keys.js';
 
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'zkmeter-cli-'));
@@ -96,7 +96,7 @@ describe('protocol CLI', () => {
   });
 
   it('meter seal --key-epoch and --tariff-version go into every record header', () => {
-    initSingleOperatorKeys(join(dir, 'keys-epoch'));
+    dangerouslyInitSingleOperatorKeys(join(dir, 'keys-epoch'));
     const Y = JSON.parse(readFileSync(join(dir, 'keys-epoch', 'shared-key.json'), 'utf8')).publicKey as string;
     const m = zkmeter('meter', 'keygen').json();
     const seal = zkmeter('meter', 'seal', '--meter-id', 'ME', '--signing-key', m.signingKey, '--utility-key', Y, '--start', '2026-11-25', '--readings', '7,8', '--key-epoch', '3', '--tariff-version', '2', '--out', 'epoch.jsonl');
@@ -111,13 +111,13 @@ describe('protocol CLI', () => {
   it('keys, a certified meter, records, verification, a bill under the policy, and the customer check, across processes', () => {
     // Both shares in one directory: single-operator mode, the one path that writes them (keys dkg runs
     // one party of the key ceremony, test/ceremony.test.ts), with both parties' identity keys. Key files are never overwritten.
-    const files = initSingleOperatorKeys(join(dir, 'keys'));
+    const files = dangerouslyInitSingleOperatorKeys(join(dir, 'keys'));
     expect(files).toEqual(
       ['shared-key.json', 'control-center.share.json', 'privacy-authority.share.json', 'control-center.identity.key.json', 'privacy-authority.identity.key.json'].map((f) => join(dir, 'keys', f)),
     );
     for (const f of files.slice(1)) expect(statSync(f).mode & 0o777, f).toBe(0o600);
     const share = readFileSync(join(dir, 'keys', 'privacy-authority.share.json'), 'utf8');
-    expect(() => initSingleOperatorKeys(join(dir, 'keys'))).toThrow(/^cannot write .*shared-key\.json: EEXIST \(key files are never overwritten\)$/);
+    expect(() => dangerouslyInitSingleOperatorKeys(join(dir, 'keys'))).toThrow(/^cannot write .*shared-key\.json: EEXIST \(key files are never overwritten\)$/);
     expect(readFileSync(join(dir, 'keys', 'privacy-authority.share.json'), 'utf8')).toBe(share);
     // keys dkg no longer writes every share: without --party it says, in one line, how to run the ceremony.
     const all = zkmeter('keys', 'dkg', '--out', 'keys-all');
@@ -129,7 +129,7 @@ describe('protocol CLI', () => {
     const Y = sharedKeyFile.publicKey as string;
     // The authority's identity public key, which signs the tariffs of its bills: the file's, and the loaded directory's.
     const authorityKey = JSON.parse(readFileSync(join(dir, 'keys', 'privacy-authority.identity.key.json'), 'utf8')).publicKey as string;
-    expect(bytesToHex(loadSingleOperatorKeys(join(dir, 'keys')).authorityIdentity.publicKey)).toBe(authorityKey);
+    expect(bytesToHex(dangerouslyLoadSingleOperatorKeys(join(dir, 'keys')).authorityIdentity.publicKey)).toBe(authorityKey);
     const prov = zkmeter('keys', 'provisioning', '--out', 'prov.json').json();
     const m = zkmeter('meter', 'keygen', '--meter-id', 'M1').json();
     const cert = zkmeter('meter', 'certify', '--provisioning-key', 'prov.json', '--meter-id', 'M1', '--meter-key', m.publicKey, '--feeder', 'F1', '--valid-from', '2026-11-25', '--out', 'certs.jsonl');
@@ -257,7 +257,7 @@ describe('protocol CLI', () => {
     expect(failing('stranger-bill.json', { ...billJson, tariffSignature: bytesToHex(signTariff(flatTariff, 7n ** 70n)) })).toEqual([NOT_THE_AUTHORITY]);
     // The tariff altered after signing, a dearer price: the charge of the records under it, really decrypted
     // (whoever holds both shares can), with the signature of the real tariff. It adds up; the signature fails it.
-    const keys = loadSingleOperatorKeys(join(dir, 'keys'));
+    const keys = dangerouslyLoadSingleOperatorKeys(join(dir, 'keys'));
     const dearer = { ...flatTariff, bands: [{ ...flatTariff.bands[0]!, pricePerWh: 21n }] };
     const records = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => recordFromJson(JSON.parse(l)));
     const encrypted = encryptedEnergyCharge(records.map((x) => ({ intervalStart: recordIntervals(x.header)[0]!, ciphertext: x.ciphertexts[0]! })), dearer);
@@ -303,7 +303,7 @@ describe('protocol CLI', () => {
   }, 300_000);
 
   it("center bill --single-operator remembers its releases across runs: the same request is the same bill, a shifted overlapping period is refused (issue 16)", () => {
-    initSingleOperatorKeys(join(dir, 'keys-overlap'));
+    dangerouslyInitSingleOperatorKeys(join(dir, 'keys-overlap'));
     const Y = JSON.parse(readFileSync(join(dir, 'keys-overlap', 'shared-key.json'), 'utf8')).publicKey as string;
     const authorityKey = JSON.parse(readFileSync(join(dir, 'keys-overlap', 'privacy-authority.identity.key.json'), 'utf8')).publicKey as string;
     const prov = zkmeter('keys', 'provisioning', '--out', 'prov-overlap.json').json();

@@ -208,7 +208,7 @@ describe('the center and the authority on separate hosts', () => {
       const { schnorrPublicKey } = await import(${JSON.stringify(join(DIST, 'lib/crypto/schnorr.js'))});
       const secretKey = randomScalar();
       const body = JSON.stringify({ feeder: 'F1', from: ${START}, to: ${START + DAY}, tariffVersion: 1 });
-      const res = await fetch(${JSON.stringify(authorityUrl)} + '/v1/grid-checks', { method: 'POST', headers: { 'content-type': 'application/json', authorization: signRequest({ secretKey, publicKey: schnorrPublicKey(secretKey) }, 'POST', '/v1/grid-checks', new TextEncoder().encode(body)) }, body });
+      const res = await fetch(${JSON.stringify(authorityUrl)} + '/v1/grid-checks', { method: 'POST', headers: { 'content-type': 'application/json', authorization: signRequest({ secretKey, publicKey: schnorrPublicKey(secretKey) }, Buffer.from(${JSON.stringify(authorityIdentity)}, 'hex'), 'POST', '/v1/grid-checks', new TextEncoder().encode(body)) }, body });
       process.stdout.write(JSON.stringify({ status: res.status, body: await res.json() }) + '\\n');`;
     const r = await runNodeOn(M, ['--input-type=module', '-e', script], undefined, caFile !== undefined ? { NODE_EXTRA_CA_CERTS: caFile } : {});
     expect(r).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });

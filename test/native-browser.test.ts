@@ -18,13 +18,17 @@
  *  - a record made in the browser (pure-TS backend) is accepted by the native server,
  *    and a record made natively verifies in the browser;
  *  - the form works from the keyboard, its inputs have labels, and the page raises no
- *    errors (nor Content-Security-Policy violations).
+ *    errors (nor Content-Security-Policy violations);
+ *  - the standalone dist/web/check.html, opened from disk (file://), verifies a correct bill
+ *    and flags a tampered one with no CSP violation and no request but for the file itself,
+ *    and its CSP refuses a connection the page's code attempts.
  * Screenshots go to test-results/browser/. Runs in the native project only. Without
  * /usr/bin/chromium (.ci/run installs Debian's chromium) it skips and says why.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { getGroup } from '../lib/backend/index.js';
@@ -40,7 +44,7 @@ import { decodeRecord, signedMessage } from '../lib/protocol/records.js';
 import { householdDay, seededUniform } from '../lib/protocol/simulation.js';
 import { signTariff, verifyTariffSignature } from '../lib/protocol/tariff.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
-import { AUTHORITY_PARTY, loadProvisioningKey, loadSingleOperatorKeys } from '../lib/server/keys.js';
+import { AUTHORITY_PARTY, loadProvisioningKey, dangerouslyLoadSingleOperatorKeys } from '../lib/server/keys.js';
 import { startService, type Service } from './support/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -102,6 +106,27 @@ async function openPage(): Promise<Page> {
   return page;
 }
 
+/**
+ * The standalone page, opened from disk: `errors` collects what it raises, and the result
+ * every URL it requests and every CSP violation it reports (recorded before its own script runs).
+ */
+async function openStandalone(): Promise<{ page: Page; url: string; requested: string[]; violations: () => Promise<string[]> }> {
+  errors.length = 0;
+  const url = pathToFileURL(join(root, 'dist', 'web', 'check.html')).href;
+  const requested: string[] = [];
+  const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('request', (r) => void requested.push(r.url()));
+  await page.addInitScript(`globalThis.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => globalThis.__violations.push(e.effectiveDirective + ' ' + e.blockedURI));`);
+  await page.goto(url);
+  const violations = () => page.evaluate('globalThis.__violations') as Promise<string[]>;
+  return { page, url, requested, violations };
+}
+
 /** Loads an export and a bill, runs the check, and waits for a verdict matching `verdict`. */
 async function checkFiles(page: Page, exportFile: string, billFile: string, verdict: RegExp): Promise<void> {
   await page.getByLabel('Meter export file').setInputFiles(exportFile);
@@ -129,7 +154,7 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     utilityKey = decodePoint(hexToBytes(utilityHex, 'utilityKey', 33));
     provisioning = loadProvisioningKey(join(dir, 'keys'), false).secretKey;
     // What the meter was provisioned with, and its customer's export carries: the shared key and the authority's identity key.
-    const keys = loadSingleOperatorKeys(join(dir, 'keys'));
+    const keys = dangerouslyLoadSingleOperatorKeys(join(dir, 'keys'));
     expect(bytesToHex(keys.key.publicKey)).toBe(bytesToHex(utilityKey));
     const provisioned = { sharedKey: keys.key, authorityKey: keys.authorityIdentity.publicKey };
     // A meter, two days of daily records (96 readings each), submitted and billed.
@@ -264,6 +289,31 @@ describe.skipIf(!have)('bill-check page in Chromium', () => {
     await page.close();
     expect(errors).toEqual([]);
   }, 180_000);
+
+  it('the standalone check.html from disk verifies a correct bill and flags a tampered one, with no request and no CSP violation', async () => {
+    const { page, url, requested, violations } = await openStandalone();
+    // Local files only: no bill address to fetch from.
+    expect(await page.locator('#bill-url').count()).toBe(0);
+    expect(await page.textContent('#provenance')).toMatch(/standalone page/);
+    await checkFiles(page, files.export, files.bill, /^Your bill is right/);
+    expect(await page.textContent('#status')).toBe('Done: every check passed.');
+    expect(await page.textContent('#verified')).toMatch(/2 of 2 records/);
+    await page.screenshot({ path: join(shots, 'standalone-bill-right.png'), fullPage: true });
+    await checkFiles(page, files.altered, files.bill, /^Your bill is wrong/);
+    const rows = page.locator('#disagreements tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().getAttribute('data-interval')).toBe(String(alteredInterval));
+    // The page's own inline script and style ran under its CSP, unrefused, and asked for nothing but the file.
+    expect(await violations()).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(requested).toEqual([url]);
+    // And its CSP is in force: a connection the page's code attempts is refused before any request is made.
+    const attempt = (await page.evaluate(`fetch('http://127.0.0.1:9/bill.json').then(() => 'fetched', (e) => 'refused: ' + e.name)`)) as string;
+    expect(attempt).toBe('refused: TypeError');
+    await expect.poll(violations).toEqual(['connect-src http://127.0.0.1:9/bill.json']);
+    expect(requested).toEqual([url]);
+    await page.close();
+  }, 300_000);
 
   it('verifies a day the meter sealed twice, and names a record whose range proof is broken', async () => {
     const page = await openPage();

@@ -9,10 +9,22 @@
  * without the signature, signed by another key, or whose tariff was altered after signing
  * fails, however consistent it is otherwise; an export whose shared key has forged verifying
  * shares is refused by the decoder the page reads it with.
+ *
+ * The standalone page (dist/web/check.html): one file, nothing external, a CSP meta whose
+ * hashes are those of its inline script and style and which allows no connection, no bill
+ * address field nor fetch code, its shipped SHA-256 right, and the same bytes when rebuilt.
+ * `zkmeter check-page` writes those bytes and prints their SHA-256, refuses an existing file
+ * without --force, a missing page (pointing at `npm run build:web`) and a page that does not
+ * match its shipped SHA-256; the center offers the same file at /check.html as a download.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerCheckPage } from '../dist/lib/server/check-page.js';
 import { getGroup } from '../lib/backend/index.js';
 import { scalarToBytes } from '../lib/backend/bytes.js';
 import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
@@ -25,10 +37,10 @@ import { DEFAULT_TARIFF, priceAt, signTariff, standingCharge, type Tariff } from
 import { verifyRecords } from '../lib/protocol/verify.js';
 
 const root = join(import.meta.dirname, '..');
-const meta = JSON.parse(readFileSync(join(root, 'build', 'web', 'meta.json'), 'utf8')) as Record<'library' | 'page', { inputs: Record<string, { imports: { path: string; external?: boolean }[] }> }>;
+const meta = JSON.parse(readFileSync(join(root, 'build', 'web', 'meta.json'), 'utf8')) as Record<'library' | 'page' | 'standalone', { inputs: Record<string, { imports: { path: string; external?: boolean }[] }> }>;
 
 describe('browser bundles', () => {
-  for (const name of ['library', 'page'] as const) {
+  for (const name of ['library', 'page', 'standalone'] as const) {
     it(`the ${name} bundle has no Node built-in, no native backend, and the browser stub in its place`, () => {
       const inputs = Object.keys(meta[name].inputs);
       expect(inputs.some((i) => i.endsWith('lib/crypto/bulletproofs/range.ts'))).toBe(true);
@@ -286,4 +298,143 @@ describe('the bill-check page, without a browser', () => {
     expect(euros.verdict).toBe('Your bill is wrong: billed 0.63750 EUR, your readings give 0.63750 GBP');
     expect(euros.problems).toEqual(['the bill is in EUR (1/100000), the tariff in GBP (1/100000)']);
   }, 120_000);
+});
+
+const sha256Hex = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+describe('the standalone bill-check page (dist/web/check.html)', () => {
+  const file = join(root, 'dist', 'web', 'check.html');
+  const html = readFileSync(file, 'utf8');
+  /** Every inline <script> and <style>: their attributes and exact text. */
+  const elements = (tag: 'script' | 'style') => [...html.matchAll(new RegExp(`<${tag}([^>]*)>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => ({ attributes: m[1]!, text: m[2]! }));
+  /** The HTML around them: what the browser loads resources from. */
+  const markup = html.replace(/<(script|style)([^>]*)>[\s\S]*?<\/\1>/g, '<$1$2></$1>');
+  const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html);
+  const directives = new Map((csp?.[1] ?? '').split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+
+  it('is one file: one inline script and one inline style, and nothing loaded from elsewhere', () => {
+    const scripts = elements('script');
+    const styles = elements('style');
+    expect(scripts.map((s) => s.attributes)).toEqual([' type="module"']);
+    expect(styles.map((s) => s.attributes)).toEqual(['']);
+    expect(scripts[0]!.text.length).toBeGreaterThan(100_000);
+    expect(styles[0]!.text).toMatch(/\.verdict-ok\{/);
+    // No element outside them names a source: the only link is the empty data: favicon.
+    expect(markup.match(/<[^>]*\s(src|srcset|href|action|data|poster)=[^>]*>/g)).toEqual(['<link rel="icon" href="data:,">']);
+    expect(markup.match(/<(script|style|link|iframe|object|embed|img|base)\b[^>]*>/g)).toEqual(['<link rel="icon" href="data:,">', '<style>', '<script type="module">']);
+    expect(styles[0]!.text).not.toMatch(/url\(|@import/);
+    // No bill address: the page reads local files only, and the fetch code is left out of its bundle.
+    expect(html).not.toMatch(/bill-url|fetch\(/);
+    // The served page keeps both (its address field and the fetch), so the absence above is the build's doing.
+    expect(readFileSync(join(root, 'dist', 'web', 'index.html'), 'utf8')).toMatch(/id="bill-url"/);
+    expect(readFileSync(join(root, 'dist', 'web', 'check.js'), 'utf8')).toMatch(/fetch\(/);
+  });
+
+  it('allows exactly its inline script and style, by their SHA-256, and no connection', () => {
+    expect(csp).not.toBeNull();
+    const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+    expect(directives.get('script-src')).toEqual([hash(elements('script')[0]!.text)]);
+    expect(directives.get('style-src')).toEqual([hash(elements('style')[0]!.text)]);
+    expect(directives.get('default-src')).toEqual(["'none'"]);
+    expect(directives.get('connect-src')).toEqual(["'none'"]);
+    expect(directives.get('img-src')).toEqual(['data:']);
+    expect([...directives.keys()].sort()).toEqual(['base-uri', 'connect-src', 'default-src', 'form-action', 'img-src', 'script-src', 'style-src']);
+    expect(csp![1]).not.toMatch(/unsafe|https?:|\*/);
+    // A meta CSP governs only what follows it: it comes right after the charset, before the style and the script.
+    expect(html.indexOf('<meta charset="utf-8">')).toBeLessThan(csp!.index);
+    expect(csp!.index).toBeLessThan(html.indexOf('<style>'));
+    expect(html.indexOf('<style>')).toBeLessThan(html.indexOf('<script'));
+  });
+
+  it('ships its SHA-256 beside it, and the build gives the same bytes again', () => {
+    const digest = sha256Hex(readFileSync(file));
+    expect(readFileSync(`${file}.sha256`, 'utf8')).toBe(`${digest}  check.html\n`);
+    const again = mkdtempSync(join(tmpdir(), 'zkmeter-page-'));
+    try {
+      const built = spawnSync(process.execPath, [join(root, 'web', 'build.mjs'), '--standalone-to', again], { encoding: 'utf8' });
+      expect(built.status, built.stderr).toBe(0);
+      expect(built.stderr).toContain(`sha256 ${digest}`);
+      expect(sha256Hex(readFileSync(join(again, 'check.html')))).toBe(digest);
+      expect(readFileSync(join(again, 'check.html.sha256'), 'utf8')).toBe(`${digest}  check.html\n`);
+    } finally {
+      rmSync(again, { recursive: true, force: true });
+    }
+  });
+
+  it('the center offers the same file at /check.html as a download, and its /check page says how far to trust it', async () => {
+    const app = Fastify();
+    registerCheckPage(app);
+    try {
+      const standalone = await app.inject('/check.html');
+      expect(standalone.statusCode).toBe(200);
+      expect(standalone.headers['content-disposition']).toBe('attachment; filename="check.html"');
+      expect(sha256Hex(standalone.rawPayload)).toBe(sha256Hex(readFileSync(file)));
+      const served = await app.inject('/check');
+      expect(served.statusCode).toBe(200);
+      expect(served.headers['content-disposition']).toBeUndefined();
+      expect(served.body.replace(/\s+/g, ' ')).toMatch(/only as trustworthy as your utility/);
+      expect(served.body).toMatch(/href="\/check.html" download="check.html"/);
+      expect(served.body).not.toMatch(/<!-- (if|end if)|standalone page: it reads only/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('zkmeter check-page', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zkmeter-check-page-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const page = readFileSync(join(root, 'dist', 'web', 'check.html'));
+
+  /** The CLI of the package at `pkg` (default: this one). */
+  function zkmeter(args: string[], pkg = root) {
+    const res = spawnSync(process.execPath, [join(pkg, 'dist', 'lib', 'cli', 'main.js'), ...args], { cwd: dir, encoding: 'utf8' });
+    return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+  }
+
+  it('writes the standalone page byte for byte and prints its SHA-256; an existing file only with --force', () => {
+    const out = join(dir, 'check.html');
+    const r = zkmeter(['check-page', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ file: out, sha256: sha256Hex(page) });
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(readFileSync(out).equals(page)).toBe(true);
+    // The printed hash is the shipped one.
+    expect(readFileSync(join(root, 'dist', 'web', 'check.html.sha256'), 'utf8').slice(0, 64)).toBe(JSON.parse(r.stdout).sha256);
+
+    const existing = join(dir, 'mine.html');
+    writeFileSync(existing, 'not to be lost');
+    const refused = zkmeter(['check-page', '--out', existing]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(`error: --out ${existing} exists: never overwritten (--force replaces it)\n`);
+    expect(readFileSync(existing, 'utf8')).toBe('not to be lost');
+    const forced = zkmeter(['check-page', '--out', existing, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(existing).equals(page)).toBe(true);
+  });
+
+  it('says to run `npm run build:web` without a built page, and refuses a page that does not match its shipped SHA-256', () => {
+    // A package with its CLI but no dist/web.
+    const pkg = join(dir, 'package');
+    cpSync(join(root, 'dist'), join(pkg, 'dist'), { recursive: true, filter: (src) => !src.startsWith(join(root, 'dist', 'web')) });
+    cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+    symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+    const out = join(dir, 'unbuilt.html');
+    const missing = zkmeter(['check-page', '--out', out], pkg);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^error: the standalone bill-check page is not built \(no .*check\.html\): run `npm run build:web`\n$/);
+    expect(existsSync(out)).toBe(false);
+    // Its page altered after the build: not handed out.
+    cpSync(join(root, 'dist', 'web'), join(pkg, 'dist', 'web'), { recursive: true });
+    writeFileSync(join(pkg, 'dist', 'web', 'check.html'), Buffer.concat([page, Buffer.from('<!-- -->')]));
+    const altered = zkmeter(['check-page', '--out', out], pkg);
+    expect(altered.code).toBe(2);
+    expect(altered.stderr).toMatch(/^error: .*check\.html does not match its SHA-256 in .*check\.html\.sha256: rebuild it with `npm run build:web`\n$/);
+    expect(existsSync(out)).toBe(false);
+    // The same copy, unaltered, works: the refusals above are the missing and the altered page's.
+    writeFileSync(join(pkg, 'dist', 'web', 'check.html'), page);
+    expect(zkmeter(['check-page', '--out', out], pkg).code).toBe(0);
+  });
 });

@@ -324,7 +324,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
         'request signed by another key',
         () => {
           const secretKey = randomScalar(cryptoRandom);
-          return new AuthorityClient({ url: authority.url, key, identity: { secretKey, publicKey: schnorrPublicKey(secretKey) } }).billShare({ meterId: first.meterId, from, to, tariffVersion: o.tariff.version, records: first.records });
+          return new AuthorityClient({ url: authority.url, key, identity: { secretKey, publicKey: schnorrPublicKey(secretKey) }, authorityKey: centerKeys.peers.get(AUTHORITY_PARTY)! }).billShare({ meterId: first.meterId, from, to, tariffVersion: o.tariff.version, records: first.records });
         },
       ],
     ];

@@ -39,11 +39,15 @@ import {
   type Envelope,
   type PartyIdentity,
 } from '../server/ceremony.js';
+import { AuthorityClient } from '../server/authority-client.js';
 import {
   AUTHORITY_PARTY,
   CENTER_PARTY,
+  IDENTITY_KEY_FILE,
+  PARTIES_FILE,
   createIdentityKey,
   loadIdentityKey,
+  loadPartyKeys,
   partyKeyFiles,
   writePartyKeyFiles,
   writeSecretFile,
@@ -51,6 +55,7 @@ import {
   type SigningKey,
 } from '../server/keys.js';
 import { keyShareFromJson, keyShareToJson, sharedKeyFromJson, sharedKeyToJson } from '../protocol/json.js';
+import type { KeyShare, SharedKey } from '../crypto/threshold.js';
 import { parseHex, parseSmallInt, UsageError } from './parse.js';
 
 type Options = Record<string, string | boolean | undefined>;
@@ -95,6 +100,24 @@ function readJson(file: string, flag: string): unknown {
   } catch {
     throw new UsageError(`${flag}: ${file} is not valid JSON`);
   }
+}
+
+/**
+ * The center's side of a two-host deployment, from its key directory (the ceremony's):
+ * the shared key, its own share, and a client of the authority at `url` whose requests
+ * its identity key signs, addressed to the authority's identity key in parties.json.
+ */
+export function centerAuthorityClient(keysDir: string, url: string, ca?: string): { key: SharedKey; centerShare: KeyShare; client: AuthorityClient } {
+  const keys = loadPartyKeys(keysDir, CENTER_PARTY);
+  if (keys.identity === undefined) {
+    throw new UsageError(`no ${IDENTITY_KEY_FILE} in ${keysDir}: the center signs its requests to the authority with its identity key (make it with zkmeter keys identity --out ${keysDir}, and give its public key to the authority)`);
+  }
+  const authorityKey = keys.peers.get(AUTHORITY_PARTY);
+  if (authorityKey === undefined) {
+    throw new UsageError(`no ${AUTHORITY_PARTY} in ${path.join(keysDir, PARTIES_FILE)}: the center addresses its requests to the authority's identity key, which the key ceremony records there`);
+  }
+  const client = new AuthorityClient({ url, key: keys.key, identity: keys.identity, authorityKey, ...(ca !== undefined ? { ca } : {}) });
+  return { key: keys.key, centerShare: keys.share, client };
 }
 
 /** A provisioning key pair (BIP340), written to a new file {"secretKey","publicKey"} of mode 0600; prints its public key. */

@@ -235,6 +235,13 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('check-page')
+    .description('write the standalone bill-check page (one HTML file, no network) from this package, to open from your own disk: prints {"file","sha256"}; compare sha256 with the published one')
+    .requiredOption('--out <file>', 'the HTML file to create')
+    .option('--force', 'replace an existing file (without it, nothing is overwritten)')
+    .action(async (o) => print((await import('./check-page.js')).checkPageCommand(o)));
+
+  program
     .command('serve')
     .description(
       'run the control-center service; prints {"listening":"http(s)://HOST:PORT"} once ready (admin token: ZKMETER_ADMIN_TOKEN). ' +

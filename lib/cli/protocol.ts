@@ -32,12 +32,12 @@ import {
 import { HOUSEHOLD, Meter } from '../protocol/meter.js';
 import { recordFromJson, recordToJson } from '../protocol/records.js';
 import { DEFAULT_TARIFF, formatAmount, type Tariff } from '../protocol/tariff.js';
-import { appendSecretFile, readSigningKeyFile, writeSecretFile, type ProvisioningKey } from '../server/keys.js';
 import { decodeHexPoint } from '../server/wire.js';
 import { AuthorityClient } from '../server/authority-client.js';
-import { AUTHORITY_PARTY, CENTER_PARTY, loadPartyKeys, loadSingleOperatorKeys, type SingleOperatorKeys } from '../server/keys.js';
+import { appendSecretFile, dangerouslyLoadSingleOperatorKeys, readSigningKeyFile, writeSecretFile, type ProvisioningKey, type SingleOperatorKeys } from '../server/keys.js';
 import { SINGLE_OPERATOR_WARNING, startInProcessAuthority, type InProcessAuthority } from '../server/single-operator.js';
-import { parseHex, parseInteger, parseSmallInt, parseXOnlyKeys, readTariffFile, UsageError } from './parse.js';
+import { centerAuthorityClient } from './keys.js';
+import { parseHex, parseInteger, parseSmallInt, parseXOnlyKeys, readTariffFile, readTextFile, UsageError } from './parse.js';
 
 type Options = Record<string, string | boolean | undefined>;
 
@@ -45,14 +45,6 @@ function need(o: Options, name: string, flag: string): string {
   const v = o[name];
   if (typeof v !== 'string' || v === '') throw new UsageError(`${flag} is required`);
   return v;
-}
-
-function readText(file: string, flag: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 /** A decoder's error about a file, naming the flag and the file. */
@@ -67,7 +59,7 @@ function named<T>(flag: string, file: string, fn: () => T): T {
 
 function readJson(file: string, flag: string): unknown {
   try {
-    return JSON.parse(readText(file, flag));
+    return JSON.parse(readTextFile(file, flag));
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`${flag}: ${file} is not valid JSON`);
@@ -76,7 +68,7 @@ function readJson(file: string, flag: string): unknown {
 
 /** JSON lines: one value per non-empty line; errors name the line. */
 function readJsonLines<T>(file: string, flag: string, parse: (v: unknown, line: number) => T): T[] {
-  return readText(file, flag)
+  return readTextFile(file, flag)
     .split('\n')
     .map((l, i) => [l.trim(), i + 1] as const)
     .filter(([l]) => l !== '')
@@ -311,23 +303,13 @@ export async function centerBillCommand(o: Options): Promise<Record<string, unkn
   if (single) {
     // One machine: both shares here, from a single-operator key directory (serve --single-operator --init),
     // whose authority store remembers every release, as a separate authority would.
-    single_ = loadSingleOperatorKeys(dir);
+    single_ = dangerouslyLoadSingleOperatorKeys(dir);
     ({ key, centerShare } = single_);
   } else {
     // The authority's share never comes here: only the center's, and the identity key its requests are signed with.
     if (o.minIntervals !== undefined) throw new UsageError("--min-intervals does not go with --authority: the policy is the authority's own");
-    const keys = loadPartyKeys(dir, CENTER_PARTY);
-    if (keys.identity === undefined) throw new UsageError(`no identity.key.json in ${dir}: the center signs its requests to the authority with its identity key (zkmeter keys identity --out ${dir})`);
-    ({ key } = keys);
-    centerShare = keys.share;
-    const ca = typeof o.authorityCa === 'string' ? readText(o.authorityCa, '--authority-ca') : undefined;
-    client = new AuthorityClient({
-      url: url!,
-      key,
-      identity: keys.identity,
-      ...(keys.peers.has(AUTHORITY_PARTY) ? { authorityKey: keys.peers.get(AUTHORITY_PARTY)! } : {}),
-      ...(ca !== undefined ? { ca } : {}),
-    });
+    const ca = typeof o.authorityCa === 'string' ? readTextFile(o.authorityCa, '--authority-ca') : undefined;
+    ({ key, centerShare, client } = centerAuthorityClient(dir, url!, ca));
   }
   let inProcess: InProcessAuthority | undefined;
   try {

@@ -42,15 +42,15 @@ import {
   PARTIES_FILE,
   PROVISIONING_KEY_FILE,
   SHARED_KEY_FILE,
-  initSingleOperatorKeys,
-  loadPartyKeys,
+  dangerouslyInitSingleOperatorKeys,
   loadProvisioningKey,
-  loadSingleOperatorKeys,
+  dangerouslyLoadSingleOperatorKeys,
   shareFileName,
 } from '../server/keys.js';
 import { openStore, redactUrl, storeKind } from '../server/stores.js';
 import type { Tariff } from '../protocol/tariff.js';
 import { DEFAULT_TARIFF } from '../protocol/tariff.js';
+import { centerAuthorityClient } from './keys.js';
 import { parseSmallInt, parseXOnlyKeys, readTariffFile, readTextFile, tlsFiles, UsageError } from './parse.js';
 
 type Options = Record<string, string | boolean | undefined>;
@@ -96,7 +96,7 @@ export async function serveCommand(o: Options): Promise<void> {
   if (single && o.init === true && !holdsKeys(keysDir)) {
     const parent = path.dirname(resolvedKeys);
     if (!isDirectory(parent)) throw new UsageError(`--keys ${keysDir}: its parent directory ${parent} does not exist (--init makes the key directory, not its parents)`);
-    made = initSingleOperatorKeys(keysDir);
+    made = dangerouslyInitSingleOperatorKeys(keysDir);
   } else if (!isDirectory(keysDir)) {
     throw new UsageError(
       single
@@ -114,7 +114,7 @@ export async function serveCommand(o: Options): Promise<void> {
   let client: AuthorityClient | undefined;
   const notes: string[] = [];
   if (single) {
-    const keys = loadSingleOperatorKeys(keysDir);
+    const keys = dangerouslyLoadSingleOperatorKeys(keysDir);
     ({ key, centerShare } = keys);
     if (made.length > 0) notes.push(`made single-operator keys (both shares) in ${resolvedKeys}`);
     provisioningKeys = trusted ?? [];
@@ -137,19 +137,7 @@ export async function serveCommand(o: Options): Promise<void> {
     authority = client;
     authorityMode = { mode: 'single-operator' };
   } else {
-    const keys = loadPartyKeys(keysDir, CENTER_PARTY);
-    if (keys.identity === undefined) {
-      throw new UsageError(`no ${IDENTITY_KEY_FILE} in ${keysDir}: the center signs its requests to the authority with its identity key (make it with zkmeter keys identity --out ${keysDir}, and give its public key to the authority)`);
-    }
-    ({ key } = keys);
-    centerShare = keys.share;
-    client = new AuthorityClient({
-      url: authorityUrl!,
-      key,
-      identity: keys.identity,
-      ...(keys.peers.has(AUTHORITY_PARTY) ? { authorityKey: keys.peers.get(AUTHORITY_PARTY)! } : {}),
-      ...(ca !== undefined ? { ca } : {}),
-    });
+    ({ key, centerShare, client } = centerAuthorityClient(keysDir, authorityUrl!, ca));
     authority = client;
     authorityMode = { mode: 'remote', url: authorityUrl! };
     provisioningKeys = trusted ?? [];

@@ -27,7 +27,7 @@ import { partialDecrypt, type DecryptionShare, type KeyShare, type SharedKey } f
 import { decryptionShareFromJson, decryptionShareToJson } from './json.js';
 import { cryptoRandom, type RandomSource } from '../crypto/random.js';
 import { schnorrPublicKey } from '../crypto/schnorr.js';
-import { billContext, encryptedEnergyCharge, gridContext, maxEnergyCharge } from './billing.js';
+import { billContext, encryptedEnergyCharge, gridContext } from './billing.js';
 import { certificateChange, checkCertificate, decodeCertificate, type MeterCertificate, type RegistrationChange } from './certificate.js';
 import { equalBytes } from '../backend/bytes.js';
 import { HOUSEHOLD, type MeterClass } from './meter.js';
@@ -165,8 +165,6 @@ export interface BillRelease {
   readonly encryptedCharge: Ciphertext;
   readonly intervals: number[];
   readonly share: DecryptionShare;
-  /** Σ price_t·max_t over the bounds the records prove: the decryption search bound. */
-  readonly maxCharge: bigint;
   /**
    * The authority's signature of the bill's tariff (`signTariff`, by its identity key), when it
    * has one: what lets the customer trust the prices without trusting the utility that bills.
@@ -183,7 +181,7 @@ export interface GridRelease {
   readonly members: string[];
   /** Meters whose records were sent but that are not members, with why. */
   readonly excluded: { meterId: string; why: string }[];
-  readonly totals: { intervalStart: number; encryptedTotal: Ciphertext; share: DecryptionShare; maxTotal: bigint }[];
+  readonly totals: { intervalStart: number; encryptedTotal: Ciphertext; share: DecryptionShare }[];
 }
 
 /** A certified key epoch of a meter: valid from its `validFrom` until the next epoch's. */
@@ -401,7 +399,7 @@ export class PrivacyAuthority {
     }
     this.verify(records);
     const signature = this.tariffSignatures.get(req.tariffVersion);
-    const base = { encryptedCharge, intervals, maxCharge: maxEnergyCharge(readings, tariff), ...(signature !== undefined ? { tariffSignature: signature.slice() } : {}) };
+    const base = { encryptedCharge, intervals, ...(signature !== undefined ? { tariffSignature: signature.slice() } : {}) };
     if (repeat) return { release: { ...base, share: decryptionShareFromJson(earlier[0]!.share) }, entry: undefined };
     const share = partialDecrypt(this.key, this.share, encryptedCharge, billContext(req.meterId, req.from, req.to, req.tariffVersion), rng);
     const entry = { kind: 'bill' as const, meterId: req.meterId, from: req.from, to: req.to, tariffVersion: req.tariffVersion, intervals, charge, readings: digest, share: shareJson(share) };
@@ -498,7 +496,7 @@ export class PrivacyAuthority {
       const encryptedTotal = weightedSum(at.map((r) => r.ciphertext));
       // The grid asked again gets the shares it was given the first time.
       const share = same !== undefined ? decryptionShareFromJson(same.shares[k]) : partialDecrypt(this.key, this.share, encryptedTotal, gridContext(req.feeder, req.from, req.to, t), rng);
-      return { intervalStart: t, encryptedTotal, share, maxTotal: at.reduce((acc, r) => acc + r.max, 0n) };
+      return { intervalStart: t, encryptedTotal, share };
     });
     const release = { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion, members, excluded, totals };
     if (same !== undefined) return { release, entry: undefined };

@@ -21,6 +21,8 @@ import type { ControlCenter } from './center.js';
 import type { RegistrationChange } from './certificate.js';
 import { priceAt, standingCharge, verifyTariffSignature, type Tariff } from './tariff.js';
 import type { MeterClass } from './meter.js';
+import { recordHeaderOf, signedMessage } from './records.js';
+import type { StoredReading } from './store.js';
 
 export interface Bill {
   readonly meterId: string;
@@ -94,6 +96,21 @@ export function maxEnergyCharge(readings: readonly { readonly intervalStart: num
 }
 
 /**
+ * The center's own decryption bounds: each reading's proved upper bound, read from the
+ * header of the center's stored record that holds it (the records it sends the
+ * authority). Never the authority's word: a bound too large would only make BSGS search
+ * for ever, one too small would fail an honest bill.
+ */
+function provedMaxima(readings: readonly StoredReading[], records: readonly Uint8Array[]): bigint[] {
+  const maxOf = new Map(records.map((b) => [bytesToHex(signedMessage(b.subarray(0, b.length - 64))), recordHeaderOf(b).bounds.max]));
+  return readings.map((r) => {
+    const max = maxOf.get(r.recordId);
+    if (max === undefined) throw new ZkmeterError('INVALID_ARGUMENT', `no stored record ${r.recordId} for meter ${r.meterId}'s interval ${r.intervalStart}`);
+    return max;
+  });
+}
+
+/**
  * The privacy authority as the center reaches it: in-process (`PrivacyAuthority`)
  * or over HTTP (server/authority-client.ts). Anything it answers is checked by
  * the caller (the encrypted sums against its own, every share's DLEQ proof), so a
@@ -132,10 +149,9 @@ export async function issueBill(o: {
   const encrypted = encryptedEnergyCharge(readings, o.tariff);
   const context = billContext(o.meterId, o.from, o.to, o.tariff.version);
   const own = partialDecrypt(o.key, o.centerShare, encrypted, context, rng);
-  const theirs = await o.authority.billShare(
-    { meterId: o.meterId, from: o.from, to: o.to, tariffVersion: o.tariff.version, records: await o.center.evidenceFor(readings) },
-    rng,
-  );
+  const records = await o.center.evidenceFor(readings);
+  const maxima = provedMaxima(readings, records);
+  const theirs = await o.authority.billShare({ meterId: o.meterId, from: o.from, to: o.to, tariffVersion: o.tariff.version, records }, rng);
   if (!sameCiphertext(theirs.encryptedCharge, encrypted)) {
     throw new ZkmeterError('AUTHORITY_UNAVAILABLE', 'the authority answered a different encrypted charge than the records add up to');
   }
@@ -149,7 +165,9 @@ export async function issueBill(o: {
   if (theirs.tariffSignature !== undefined && signer !== undefined && !verifyTariffSignature(o.tariff, theirs.tariffSignature, signer)) {
     throw new ZkmeterError('AUTHORITY_UNAVAILABLE', `the authority's signature of tariff ${o.tariff.version} does not verify under its identity key: are both sides configured with the same tariff?`);
   }
-  const energyCharge = thresholdDecrypt(o.key, encrypted, [own, theirs.share], context, { max: theirs.maxCharge });
+  const energyCharge = thresholdDecrypt(o.key, encrypted, [own, theirs.share], context, {
+    max: maxEnergyCharge(readings.map((r, i) => ({ intervalStart: r.intervalStart, max: maxima[i]! })), o.tariff),
+  });
   const standing = standingCharge(o.tariff, intervals);
   return {
     meterId: o.meterId,
@@ -203,6 +221,8 @@ export async function releaseFeederGrid(o: {
   // A period the authority refuses whatever the records is refused before they are loaded.
   await o.authority.checkGridRequest({ feeder: o.feeder, from: o.from, to: o.to, tariffVersion: o.tariff.version });
   const readings = await o.center.feederReadingsIn(o.feeder, o.from, o.to);
+  const records = await o.center.evidenceFor(readings);
+  const maxima = provedMaxima(readings, records);
   // The authority refuses small or incomplete grids before the center spends any decryption.
   const theirs = await o.authority.gridShares(
     {
@@ -211,31 +231,32 @@ export async function releaseFeederGrid(o: {
       to: o.to,
       tariffVersion: o.tariff.version,
       ...(o.meterClass ? { intervalSeconds: o.meterClass.intervalSeconds } : {}),
-      records: await o.center.evidenceFor(readings),
+      records,
     },
     rng,
   );
   // Each total must be the sum of the members' readings the center holds, over whole intervals of the period.
   const members = new Set(theirs.members);
-  const byInterval = new Map<number, Ciphertext[]>();
-  for (const r of readings) {
-    if (!members.has(r.meterId)) continue;
-    let list = byInterval.get(r.intervalStart);
-    if (list === undefined) byInterval.set(r.intervalStart, (list = []));
-    list.push(r.ciphertext);
-  }
+  const byInterval = new Map<number, { cts: Ciphertext[]; max: bigint }>();
+  readings.forEach((r, i) => {
+    if (!members.has(r.meterId)) return;
+    let at = byInterval.get(r.intervalStart);
+    if (at === undefined) byInterval.set(r.intervalStart, (at = { cts: [], max: 0n }));
+    at.cts.push(r.ciphertext);
+    at.max += maxima[i]!;
+  });
   if (members.size !== theirs.members.length || theirs.members.some((id) => !readings.some((r) => r.meterId === id))) {
     throw new ZkmeterError('AUTHORITY_UNAVAILABLE', "the authority answered members that are not the feeder's meters of these records");
   }
   const totals = theirs.totals.map((t) => {
     const context = gridContext(o.feeder, o.from, o.to, t.intervalStart);
     const held = byInterval.get(t.intervalStart);
-    if (held === undefined || held.length !== members.size || !sameCiphertext(weightedSum(held), t.encryptedTotal) || t.intervalStart < o.from || t.intervalStart >= o.to) {
+    if (held === undefined || held.cts.length !== members.size || !sameCiphertext(weightedSum(held.cts), t.encryptedTotal) || t.intervalStart < o.from || t.intervalStart >= o.to) {
       throw new ZkmeterError('AUTHORITY_UNAVAILABLE', `the authority answered a total for interval ${t.intervalStart} that is not the members' readings`);
     }
     checkTheirShare(o.key, o.centerShare, t.share, t.encryptedTotal, context);
     const own = partialDecrypt(o.key, o.centerShare, t.encryptedTotal, context, rng);
-    return { intervalStart: t.intervalStart, totalWh: thresholdDecrypt(o.key, t.encryptedTotal, [own, t.share], context, { max: t.maxTotal }) };
+    return { intervalStart: t.intervalStart, totalWh: thresholdDecrypt(o.key, t.encryptedTotal, [own, t.share], context, { max: held.max }) };
   });
   return { feeder: o.feeder, from: o.from, to: o.to, tariffVersion: o.tariff.version, members: theirs.members, excluded: theirs.excluded, totals };
 }

@@ -197,6 +197,43 @@ export function recordMeterId(bytes: Uint8Array): string | undefined {
 
 /** Strictly decodes a record's bytes (the signature is not checked here). */
 export function decodeRecord(bytes: Uint8Array): MeterRecord {
+  const { header, fixedEnd } = decodeHeaderOf(bytes);
+  const K = header.count;
+  let at = fixedEnd;
+  const pts = decodePoints(bytes.subarray(at, at + 3 * POINT_LENGTH * K), 3 * K, 'record points');
+  at += 3 * POINT_LENGTH * K;
+  const ciphertexts: Ciphertext[] = [];
+  const commitments: Uint8Array[] = [];
+  for (let j = 0; j < K; j++) {
+    ciphertexts.push({ c1: pts.subarray(AFFINE_BYTES * 2 * j, AFFINE_BYTES * (2 * j + 1)), c2: pts.subarray(AFFINE_BYTES * (2 * j + 1), AFFINE_BYTES * (2 * j + 2)) });
+    commitments.push(pts.subarray(AFFINE_BYTES * (2 * K + j), AFFINE_BYTES * (2 * K + j + 1)));
+  }
+  const rpLen = rangeProofLength(header.bits, 2 * K);
+  const rangeProof = bytes.subarray(at, at + rpLen);
+  at += rpLen;
+  const equivalenceProof = bytes.subarray(at, at + ZKPE_LENGTH);
+  at += ZKPE_LENGTH;
+  return {
+    header,
+    ciphertexts,
+    commitments,
+    rangeProof,
+    equivalenceProof,
+    signature: bytes.subarray(at, at + 64),
+    bytes,
+    headerBytes: bytes.subarray(0, fixedEnd),
+  };
+}
+
+/**
+ * A record's header, checked strictly, and that the record's length is the header's
+ * (its points and proofs are not decoded: `decodeRecord` does that).
+ */
+export function recordHeaderOf(bytes: Uint8Array): RecordHeader {
+  return decodeHeaderOf(bytes).header;
+}
+
+function decodeHeaderOf(bytes: Uint8Array): { header: RecordHeader; fixedEnd: number } {
   if (!(bytes instanceof Uint8Array)) throw new ZkmeterError('INVALID_ARGUMENT', '"record" expected a Uint8Array');
   if (bytes.length < 5) fail(`record too short (${bytes.length} bytes)`);
   for (let i = 0; i < 4; i++) if (bytes[i] !== RECORD_MAGIC[i]) fail('not a zkmeter record (bad magic)');
@@ -236,31 +273,7 @@ export function decodeRecord(bytes: Uint8Array): MeterRecord {
   });
   const total = fixedEnd + payloadLength(header) + 64;
   if (bytes.length !== total) fail(`record expected ${total} bytes for its header, got ${bytes.length}`);
-  const K = header.count;
-  let at = fixedEnd;
-  const pts = decodePoints(bytes.subarray(at, at + 3 * POINT_LENGTH * K), 3 * K, 'record points');
-  at += 3 * POINT_LENGTH * K;
-  const ciphertexts: Ciphertext[] = [];
-  const commitments: Uint8Array[] = [];
-  for (let j = 0; j < K; j++) {
-    ciphertexts.push({ c1: pts.subarray(AFFINE_BYTES * 2 * j, AFFINE_BYTES * (2 * j + 1)), c2: pts.subarray(AFFINE_BYTES * (2 * j + 1), AFFINE_BYTES * (2 * j + 2)) });
-    commitments.push(pts.subarray(AFFINE_BYTES * (2 * K + j), AFFINE_BYTES * (2 * K + j + 1)));
-  }
-  const rpLen = rangeProofLength(header.bits, 2 * K);
-  const rangeProof = bytes.subarray(at, at + rpLen);
-  at += rpLen;
-  const equivalenceProof = bytes.subarray(at, at + ZKPE_LENGTH);
-  at += ZKPE_LENGTH;
-  return {
-    header,
-    ciphertexts,
-    commitments,
-    rangeProof,
-    equivalenceProof,
-    signature: bytes.subarray(at, at + 64),
-    bytes,
-    headerBytes: bytes.subarray(0, fixedEnd),
-  };
+  return { header, fixedEnd };
 }
 
 /** The record's debugging/JSON form: integers as decimal strings where they may exceed 2^53, bytes as hex. */

@@ -34,6 +34,7 @@ import type { MeterClass } from '../protocol/meter.js';
 import { signTariff, tariffDigest, type Tariff } from '../protocol/tariff.js';
 import { VERSION } from '../version.js';
 import type { AuthorityStore } from './authority-store.js';
+import { sharedKeyDigest } from './ceremony.js';
 import { billReleaseToJson, gridReleaseToJson } from './authority-wire.js';
 import * as S from './authority-schemas.js';
 import { createHttpApp, HttpError } from './http.js';
@@ -99,6 +100,8 @@ function parseJson(body: Buffer): unknown {
 
 export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<AuthorityServer> {
   const limits: AuthorityLimits = { ...AUTHORITY_LIMITS, ...o.limits };
+  // The store holds this key's ledger and no other's.
+  await o.store.bindKey(bytesToHex(sharedKeyDigest(o.key)));
   // The authority is rebuilt from its own ledger: its registry, tariff versions and releases.
   const stored = await o.store.load();
   const ledger = new MemoryLedger(stored.map((r) => r.entry));
@@ -114,7 +117,15 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
   });
   const configured = ledger.entries.slice(stored.length); // tariff versions seen for the first time
   if (configured.length > 0) await o.store.append(configured);
-  const verifier = new RequestVerifier(o.centerKeys);
+  // Made once the store is open (and, on PostgreSQL, its lock held): its memory of nonces
+  // starts here, after every request an earlier process on this store accepted.
+  let mark = await o.store.requestMark();
+  let markWritten = Promise.resolve();
+  // Restarted within the second of the mark: wait that second out, so that the center's next
+  // requests (signed from now on) are past the mark and only the old ones are refused.
+  const wait = (mark + 1) * 1000 - Date.now();
+  if (wait > 0 && wait <= 2000) await new Promise((resolve) => setTimeout(resolve, wait));
+  const verifier = new RequestVerifier(o.centerKeys, o.identity.publicKey, { notBefore: Math.max(Math.floor(Date.now() / 1000), mark + 1) });
   const signedTariffs = o.tariffs.map((t) => ({ tariff: tariffToJson(t), digest: tariffDigest(t), signature: bytesToHex(signTariff(t, o.identity.secretKey)) }));
 
   const registry = new Registry();
@@ -143,13 +154,20 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body: Buffer, done) => done(null, body));
   const requireCenter = async (req: FastifyRequest) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let ts: number;
     try {
-      verifier.verify(req.headers.authorization, req.method, req.url, body);
+      ({ ts } = verifier.verify(req.headers.authorization, req.method, req.url, body));
     } catch (e) {
       if (!(e instanceof ZkmeterError)) throw e;
       unauthorized.inc();
       throw new HttpError(401, 'UNAUTHORIZED', e.message);
     }
+    // Durable before the request acts (for every request of that second): a later process refuses its replay.
+    if (ts > mark) {
+      mark = ts;
+      markWritten = o.store.raiseRequestMark(ts);
+    }
+    await markWritten;
     req.body = parseJson(body);
   };
   // After the body is read, before the schema is applied (to the parsed body).

@@ -37,8 +37,11 @@ export interface AuthorityClientOptions {
   readonly key: SharedKey;
   /** The center's identity key, which signs every request. */
   readonly identity: SigningKey;
-  /** The authority's identity key (from the key ceremony's parties.json): its signed tariffs are checked against it. */
-  readonly authorityKey?: Uint8Array;
+  /**
+   * The authority's identity key (from the key ceremony's parties.json): every request is
+   * addressed to it (signed for this authority only), and its signed tariffs are checked against it.
+   */
+  readonly authorityKey: Uint8Array;
   /** PEM of the CA an https authority's certificate must chain to (default: the system's CAs). */
   readonly ca?: string | Buffer;
   /** Per request (default 120 s: a year's bill is re-verified by the authority before it answers). */
@@ -61,12 +64,13 @@ export class AuthorityClient implements BillingAuthority {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ZkmeterError('INVALID_ARGUMENT', `the authority URL must be http:// or https://, not ${url.protocol}`);
     this.url = url;
-    this.o = { ...o, identity: checkSigningKey(o.identity, 'the center identity key') };
+    if (!(o.authorityKey instanceof Uint8Array) || o.authorityKey.length !== 32) throw new ZkmeterError('INVALID_ARGUMENT', "the authority's identity key expected 32 bytes (x-only; parties.json)");
+    this.o = { ...o, identity: checkSigningKey(o.identity, 'the center identity key'), authorityKey: o.authorityKey.slice() };
     this.agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...(o.ca !== undefined ? { ca: o.ca } : {}) }) : new http.Agent({ keepAlive: true });
   }
 
   /** The authority's identity key, as configured (`authorityKey`). */
-  get identityKey(): Uint8Array | undefined {
+  get identityKey(): Uint8Array {
     return this.o.authorityKey;
   }
 
@@ -102,11 +106,10 @@ export class AuthorityClient implements BillingAuthority {
 
   /**
    * The authority's tariffs, each checked against its signature by `authorityKey`
-   * (refused, AUTHORITY_UNAVAILABLE, if any does not verify or none was configured).
+   * (refused, AUTHORITY_UNAVAILABLE, if any does not verify).
    */
   async tariffs(): Promise<{ tariff: Tariff; signature: Uint8Array }[]> {
     const key = this.o.authorityKey;
-    if (key === undefined) throw new ZkmeterError('INVALID_ARGUMENT', "the authority's identity key is needed to check its signed tariffs");
     return this.parse(await this.call('GET', '/v1/tariffs'), (v) => {
       const list = (v as { tariffs?: unknown }).tariffs;
       if (!Array.isArray(list)) throw new ZkmeterError('INVALID_ARGUMENT', '"tariffs" expected an array');
@@ -143,7 +146,7 @@ export class AuthorityClient implements BillingAuthority {
 
   private async call(method: 'GET' | 'POST', path: string, json?: unknown): Promise<unknown> {
     const body = json === undefined ? new Uint8Array(0) : Buffer.from(JSON.stringify(json));
-    const headers: Record<string, string> = { authorization: signRequest(this.o.identity, method, path, body), accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: signRequest(this.o.identity, this.o.authorityKey, method, path, body), accept: 'application/json' };
     if (json !== undefined) headers['content-type'] = 'application/json';
     const unavailable = (why: string, cause?: unknown) =>
       new ZkmeterError('AUTHORITY_UNAVAILABLE', `the privacy authority at ${this.url.origin} ${why}`, cause === undefined ? undefined : { cause });

@@ -13,7 +13,6 @@ const meterId = { type: 'string', pattern: '^[\\x21-\\x7e]{1,64}$', description:
 const feeder = { type: 'string', minLength: 1, maxLength: 64, description: 'a feeder id' };
 const unixSeconds = { type: 'integer', minimum: 0, maximum: 2 ** 40, description: 'Unix time, seconds' };
 const tariffVersion = { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1 };
-const decimal = { type: 'string', pattern: '^(0|[1-9][0-9]*)$' };
 const share = {
   type: 'object',
   required: ['party', 'share', 'proof'],
@@ -67,8 +66,8 @@ export const releasesQuery = {
 
 export const billRelease = {
   type: 'object',
-  required: ['encryptedCharge', 'intervals', 'share', 'maxCharge'],
-  properties: { encryptedCharge: { type: 'string' }, intervals: { type: 'array', items: { type: 'integer' } }, share, maxCharge: decimal, tariffSignature: { type: 'string', description: "the authority's BIP340 signature of the bill's tariff" } },
+  required: ['encryptedCharge', 'intervals', 'share'],
+  properties: { encryptedCharge: { type: 'string' }, intervals: { type: 'array', items: { type: 'integer' } }, share, tariffSignature: { type: 'string', description: "the authority's BIP340 signature of the bill's tariff" } },
 };
 
 export const gridRelease = {
@@ -83,7 +82,7 @@ export const gridRelease = {
     excluded: { type: 'array', items: { type: 'object', required: ['meterId', 'why'], properties: { meterId: { type: 'string' }, why: { type: 'string' } } } },
     totals: {
       type: 'array',
-      items: { type: 'object', required: ['intervalStart', 'encryptedTotal', 'share', 'maxTotal'], properties: { intervalStart: { type: 'integer' }, encryptedTotal: { type: 'string' }, share, maxTotal: decimal } },
+      items: { type: 'object', required: ['intervalStart', 'encryptedTotal', 'share'], properties: { intervalStart: { type: 'integer' }, encryptedTotal: { type: 'string' }, share } },
     },
   },
 };

@@ -97,9 +97,48 @@ export interface AuthorityStore {
   log(o: { after?: number; limit: number; kinds?: readonly LedgerEntry['kind'][] }): Promise<StoredLedgerEntry[]>;
   /** The last seq and chain (0 and 64 zero hex digits when empty). */
   head(): Promise<{ seq: number; chain: string }>;
+  /**
+   * Binds the store to the key it serves: `keyDigest` (the shared key and this party's
+   * verifying share, hashed) is recorded the first time, and any other digest is refused
+   * (INVALID_ARGUMENT), so a ledger is never applied to, nor filled under, another key.
+   */
+  bindKey(keyDigest: string): Promise<void>;
+  /**
+   * The latest timestamp of a signed request any process on this store accepted (0 if
+   * none): a restarted authority refuses requests signed at or before it, whose nonces
+   * it no longer remembers.
+   */
+  requestMark(): Promise<number>;
+  /** Raises the request mark to `ts` (never lowers it), durable when the promise resolves. */
+  raiseRequestMark(ts: number): Promise<void>;
   /** What the store is, for logs: no secrets. */
   describe(): string;
   close(): Promise<void>;
+}
+
+const KEY_META = 'key_digest';
+const MARK_META = 'request_mark';
+
+function checkDigest(keyDigest: string): void {
+  if (typeof keyDigest !== 'string' || !HEX64.test(keyDigest)) throw new ZkmeterError('INVALID_ARGUMENT', 'bindKey: expected 64 lowercase hex digits');
+}
+
+function checkMark(ts: number): void {
+  if (!Number.isSafeInteger(ts) || ts < 0) throw new ZkmeterError('INVALID_ARGUMENT', 'raiseRequestMark: expected a non-negative integer (Unix seconds)');
+}
+
+function otherKey(where: string, held: string, keyDigest: string): ZkmeterError {
+  return new ZkmeterError(
+    'INVALID_ARGUMENT',
+    `authority store ${where} belongs to another key (its ledger was kept under key digest ${held}, this authority's is ${keyDigest}): give the store of this key, or a new one with --init`,
+  );
+}
+
+function markOf(where: string, v: string | undefined): number {
+  if (v === undefined) return 0;
+  const n = Number(v);
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(v) || !Number.isSafeInteger(n)) throw new ZkmeterError('INVALID_ARGUMENT', `authority store ${where}: its request mark ${JSON.stringify(v)} is not a Unix time`);
+  return n;
 }
 
 /** The schema version this code writes. */
@@ -371,6 +410,30 @@ export class SqliteAuthorityStore implements AuthorityStore {
     return `SQLite ${this.path}`;
   }
 
+  async bindKey(keyDigest: string): Promise<void> {
+    this.open();
+    checkDigest(keyDigest);
+    const held = this.db.transaction(() => {
+      const v = this.db.prepare('SELECT value FROM authority_meta WHERE key = ?').pluck().get(KEY_META) as string | undefined;
+      if (v === undefined) this.db.prepare('INSERT INTO authority_meta (key, value) VALUES (?, ?)').run(KEY_META, keyDigest);
+      return v ?? keyDigest;
+    }).immediate();
+    if (held !== keyDigest) throw otherKey(this.path, held, keyDigest);
+  }
+
+  async requestMark(): Promise<number> {
+    this.open();
+    return markOf(this.path, this.db.prepare('SELECT value FROM authority_meta WHERE key = ?').pluck().get(MARK_META) as string | undefined);
+  }
+
+  async raiseRequestMark(ts: number): Promise<void> {
+    this.open();
+    checkMark(ts);
+    this.db
+      .prepare('INSERT INTO authority_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(authority_meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)')
+      .run(MARK_META, String(ts));
+  }
+
   async load(): Promise<StoredLedgerEntry[]> {
     this.open();
     return fromRows(this.path, this.q.all.all() as Row[]);
@@ -588,6 +651,35 @@ export class PgAuthorityStore implements AuthorityStore {
   async head(): Promise<{ seq: number; chain: string }> {
     this.check();
     return this.headOf((await this.pool.query<Row>('SELECT seq, at, kind, entry, chain FROM authority_ledger ORDER BY seq DESC LIMIT 1')).rows[0]);
+  }
+
+  async bindKey(keyDigest: string): Promise<void> {
+    this.check();
+    checkDigest(keyDigest);
+    const held = await this.serial(async () => {
+      if (this.lost !== undefined) throw this.lostError();
+      // Under the authority lock this connection holds: no other process writes meanwhile.
+      await this.holder.query('INSERT INTO authority_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [KEY_META, keyDigest]);
+      return (await this.holder.query<{ value: string }>('SELECT value FROM authority_meta WHERE key = $1', [KEY_META])).rows[0]!.value;
+    });
+    if (held !== keyDigest) throw otherKey(this.where, held, keyDigest);
+  }
+
+  async requestMark(): Promise<number> {
+    this.check();
+    return markOf(this.where, (await this.pool.query<{ value: string }>('SELECT value FROM authority_meta WHERE key = $1', [MARK_META])).rows[0]?.value);
+  }
+
+  async raiseRequestMark(ts: number): Promise<void> {
+    this.check();
+    checkMark(ts);
+    await this.serial(async () => {
+      if (this.lost !== undefined) throw this.lostError();
+      await this.holder.query(
+        'INSERT INTO authority_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE authority_meta.value::bigint < excluded.value::bigint',
+        [MARK_META, String(ts)],
+      );
+    });
   }
 
   /** Waits for the write in progress, releases the lock and closes every connection. */

@@ -5,7 +5,7 @@
  * answers it checks (billing.ts checks the sums and every share's DLEQ proof),
  * so a malformed answer is a fault of the authority, never trusted.
  * Encodings as SPEC.md: lowercase hex, ciphertexts 66 bytes (c1 ‖ c2
- * compressed), bounds as decimal strings.
+ * compressed). No decryption bound travels: the center derives its own from its records.
  * @module
  */
 import { ZkmeterError } from '../errors.js';
@@ -13,25 +13,23 @@ import { bytesToHex, hexToBytes } from '../crypto/codec.js';
 import { decodeCiphertext, encodeCiphertext } from '../crypto/elgamal.js';
 import type { BillRelease, GridRelease } from '../protocol/authority.js';
 import type { RegistrationChange } from '../protocol/certificate.js';
-import { decimal, decryptionShareFromJson, decryptionShareToJson, type Json } from '../protocol/json.js';
+import { decryptionShareFromJson, decryptionShareToJson, type Json } from '../protocol/json.js';
 
 export function billReleaseToJson(r: BillRelease): Json {
   return {
     encryptedCharge: bytesToHex(encodeCiphertext(r.encryptedCharge)),
     intervals: r.intervals,
     share: decryptionShareToJson(r.share),
-    maxCharge: r.maxCharge.toString(),
     ...(r.tariffSignature !== undefined ? { tariffSignature: bytesToHex(r.tariffSignature) } : {}),
   };
 }
 
 export function billReleaseFromJson(v: unknown): BillRelease {
-  const o = object(v, 'bill release', ['encryptedCharge', 'intervals', 'share', 'maxCharge'], ['tariffSignature']);
+  const o = object(v, 'bill release', ['encryptedCharge', 'intervals', 'share'], ['tariffSignature']);
   return {
     encryptedCharge: ciphertext(o.encryptedCharge, 'encryptedCharge'),
     intervals: ints(o.intervals, 'intervals'),
     share: decryptionShareFromJson(o.share, 'share'),
-    maxCharge: decimal(o.maxCharge, 'maxCharge'),
     ...(o.tariffSignature !== undefined ? { tariffSignature: hexToBytes(text(o.tariffSignature, 'tariffSignature'), 'tariffSignature', 64) } : {}),
   };
 }
@@ -44,7 +42,7 @@ export function gridReleaseToJson(r: GridRelease): Json {
     tariffVersion: r.tariffVersion,
     members: r.members,
     excluded: r.excluded,
-    totals: r.totals.map((t) => ({ intervalStart: t.intervalStart, encryptedTotal: bytesToHex(encodeCiphertext(t.encryptedTotal)), share: decryptionShareToJson(t.share), maxTotal: t.maxTotal.toString() })),
+    totals: r.totals.map((t) => ({ intervalStart: t.intervalStart, encryptedTotal: bytesToHex(encodeCiphertext(t.encryptedTotal)), share: decryptionShareToJson(t.share) })),
   };
 }
 
@@ -63,12 +61,11 @@ export function gridReleaseFromJson(v: unknown): GridRelease {
       return { meterId: text(e.meterId, `excluded[${i}].meterId`), why: text(e.why, `excluded[${i}].why`) };
     }),
     totals: o.totals.map((x, i) => {
-      const t = object(x, `totals[${i}]`, ['intervalStart', 'encryptedTotal', 'share', 'maxTotal']);
+      const t = object(x, `totals[${i}]`, ['intervalStart', 'encryptedTotal', 'share']);
       return {
         intervalStart: ints([t.intervalStart], `totals[${i}].intervalStart`)[0]!,
         encryptedTotal: ciphertext(t.encryptedTotal, `totals[${i}].encryptedTotal`),
         share: decryptionShareFromJson(t.share, `totals[${i}].share`),
-        maxTotal: decimal(t.maxTotal, `totals[${i}].maxTotal`),
       };
     }),
   };

@@ -6,7 +6,7 @@
  *  - `parties.json` (0644): the ceremony id and every party's long-term identity
  *    key, so the center knows the authority's identity key and vice versa;
  *  - `identity.key.json` (0600): this party's BIP340 identity key (`keys identity`).
- * Only single-operator mode (`initSingleOperatorKeys`) puts both shares in one
+ * Only single-operator mode (`dangerouslyInitSingleOperatorKeys`) puts both shares in one
  * directory. Beside them, a single-operator deployment may keep
  * `provisioning.key.json` (0600): the provisioning key that certifies meters
  * (protocol/certificate.ts), which in production the installer or manufacturer holds.
@@ -100,16 +100,16 @@ function refuseExisting(files: readonly string[]): void {
 }
 
 /**
- * Writes the key files; returns their paths (shared key first). Existing key files are
- * never overwritten, unless `replace` (`keys dkg --force`).
+ * DANGER: writes every share in `shares` into one directory (single-operator mode only,
+ * hence not exported); returns the paths (shared key first). The caller has refused
+ * existing key files.
  */
-export function writeKeyFiles(dir: string, key: SharedKey, shares: ReadonlyMap<string, KeyShare>, o: { replace?: boolean } = {}): string[] {
+function dangerouslyWriteAllShareFiles(dir: string, key: SharedKey, shares: ReadonlyMap<string, KeyShare>): string[] {
   for (const s of shares.values()) checkFileSafeParty(s.party);
   mkdirSync(dir, { recursive: true });
   const files = [path.join(dir, SHARED_KEY_FILE), ...[...shares.values()].map((s) => path.join(dir, shareFileName(s.party)))];
-  if (!o.replace) refuseExisting(files);
-  writeSecretFile(files[0]!, JSON.stringify(sharedKeyToJson(key), null, 2) + '\n', { mode: 0o644, ...o });
-  [...shares.values()].forEach((s, i) => writeSecretFile(files[i + 1]!, JSON.stringify(keyShareToJson(s)) + '\n', o));
+  writeSecretFile(files[0]!, JSON.stringify(sharedKeyToJson(key), null, 2) + '\n', { mode: 0o644 });
+  [...shares.values()].forEach((s, i) => writeSecretFile(files[i + 1]!, JSON.stringify(keyShareToJson(s)) + '\n'));
   return files;
 }
 
@@ -272,12 +272,12 @@ export function partyIdentityFile(dir: string, party: string): string {
 }
 
 /**
- * Reads a single-operator key directory (from `initSingleOperatorKeys`): the
+ * Reads a single-operator key directory (from `dangerouslyInitSingleOperatorKeys`): the
  * shared key and both the control center's and the privacy authority's shares.
  * Refuses, with one INVALID_ARGUMENT sentence, a missing directory, shared key
  * or share, and a share that is not its party's share of the key.
  */
-export function loadSingleOperatorKeys(dir: string): SingleOperatorKeys {
+export function dangerouslyLoadSingleOperatorKeys(dir: string): SingleOperatorKeys {
   requireKeyDir(dir);
   const key = readSharedKey(dir);
   const identity = (party: string) => {
@@ -305,13 +305,13 @@ export function loadSingleOperatorKeys(dir: string): SingleOperatorKeys {
  * Refuses (EEXIST) if any key file (shared key, either share, parties.json, an
  * identity key) exists in `dir`; returns the files written (shared key first).
  */
-export function initSingleOperatorKeys(dir: string): string[] {
+export function dangerouslyInitSingleOperatorKeys(dir: string): string[] {
   const identities = [CENTER_PARTY, AUTHORITY_PARTY].map((p) => partyIdentityFile(dir, p));
   const files = [...[SHARED_KEY_FILE, shareFileName(CENTER_PARTY), shareFileName(AUTHORITY_PARTY), PARTIES_FILE].map((f) => path.join(dir, f)), ...identities];
   const existing = files.filter((f) => existsSync(f));
   if (existing.length > 0) throw new ZkmeterError('INVALID_ARGUMENT', `cannot write ${existing[0]}: EEXIST (key files are never overwritten)`);
   const { key, shares } = dangerouslyGenerateAllShares([CENTER_PARTY, AUTHORITY_PARTY], 2);
-  const written = writeKeyFiles(dir, key, shares);
+  const written = dangerouslyWriteAllShareFiles(dir, key, shares);
   for (const f of identities) writeSigningKeyFile(f, randomScalar());
   return [...written, ...identities];
 }

@@ -13,7 +13,7 @@ import { billContext, gridContext } from '../../lib/protocol/billing.js';
 import { certifyMeter } from '../../lib/protocol/certificate.js';
 import { Meter, type MeterClass } from '../../lib/protocol/meter.js';
 import type { MeterRecord } from '../../lib/protocol/records.js';
-import type { Tariff } from '../../lib/protocol/tariff.js';
+import { priceAt, type Tariff } from '../../lib/protocol/tariff.js';
 
 /** 2025-11-26T00:00Z. */
 export const DAY0 = 1_764_115_200;
@@ -132,7 +132,9 @@ export class World {
   openBill(meterId: string, from: number, to: number, r: BillRelease): bigint {
     const ctx = billContext(meterId, from, to, this.tariff.version);
     const own = partialDecrypt(this.key, this.centerShare, r.encryptedCharge, ctx, this.rng);
-    return thresholdDecrypt(this.key, r.encryptedCharge, [own, r.share], ctx, { max: r.maxCharge });
+    // The bound the center derives: every interval at its class's plausible maximum.
+    const max = r.intervals.reduce((acc, t) => acc + priceAt(this.tariff, t) * this.meterClass.plausible.max, 0n);
+    return thresholdDecrypt(this.key, r.encryptedCharge, [own, r.share], ctx, { max });
   }
 
   /** The center's half of a grid's decryption: every interval total it learns. */
@@ -140,7 +142,7 @@ export class World {
     return g.totals.map((t) => {
       const ctx = gridContext(g.feeder, g.from, g.to, t.intervalStart);
       const own = partialDecrypt(this.key, this.centerShare, t.encryptedTotal, ctx, this.rng);
-      return thresholdDecrypt(this.key, t.encryptedTotal, [own, t.share], ctx, { max: t.maxTotal });
+      return thresholdDecrypt(this.key, t.encryptedTotal, [own, t.share], ctx, { max: BigInt(g.members.length) * this.meterClass.plausible.max });
     });
   }
 

@@ -1,12 +1,16 @@
 /**
- * The customer's bill-check page (web/index.html, served by `zkmeter serve` at /check).
+ * The customer's bill-check page (web/index.html), built twice by web/build.mjs: served by
+ * `zkmeter serve` at /check, and as the standalone dist/web/check.html (`zkmeter
+ * check-page`), opened from the customer's own disk, which reads local files only.
  *
  * The customer loads their meter's export (readings, blindings, signed records, and the
  * utility's shared key and the privacy authority's identity key the meter was provisioned
- * with) and their bill. The page trusts nothing the billing utility serves: the prices are
- * the bill's tariff, which must carry the authority's signature by the export's authority
- * key, and the decryption is checked against the export's shared key. It verifies, in the
- * browser, on the pure-TypeScript backend, with checkBillWithExport:
+ * with) and their bill. Its checks trust no input from the billing utility but the bill: the
+ * prices are the bill's tariff, which must carry the authority's signature by the export's
+ * authority key, and the decryption is checked against the export's shared key. The code
+ * doing them is another matter: served at /check, it is only as trustworthy as the utility
+ * serving it; the standalone file is as trustworthy as its SHA-256 checks out. It verifies, in
+ * the browser, on the pure-TypeScript backend, with checkBillWithExport:
  *  1. every record: its meter signature, range proof and proof of equivalence
  *     (verifyRecords, as the control center and the privacy authority do);
  *  2. the bill: the billed records' commitments open to the customer's readings, the
@@ -26,6 +30,13 @@ import { formatAmount, tariffTimeZone, type Tariff } from '../../lib/protocol/ta
 import type { Bill } from '../../lib/protocol/billing.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Tooltip);
+
+/**
+ * Set by web/build.mjs (esbuild `define`): true in the standalone check.html, whose page has
+ * no bill address field and whose CSP allows no connection, so the fetch code is left out.
+ * Undefined when node tests import this file unbundled.
+ */
+declare const ZKMETER_STANDALONE: boolean | undefined;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const REASONS: Record<string, string> = {
@@ -96,6 +107,18 @@ async function fetchJson(url: string, what: string): Promise<unknown> {
     throw new CheckError(`${what} from ${url} is not JSON`);
   }
 }
+
+/** The bill at the address the customer typed, if any (the served page only). */
+async function fetchBillFromAddress(): Promise<unknown | undefined> {
+  const url = $<HTMLInputElement>('bill-url').value.trim();
+  return url === '' ? undefined : fetchJson(url, 'the bill');
+}
+
+/**
+ * How the page gets a bill besides the file input: none in the standalone page. Decided
+ * here, by a condition esbuild folds, so that its bundle leaves out the fetch code.
+ */
+const billFromAddress = typeof ZKMETER_STANDALONE !== 'undefined' && ZKMETER_STANDALONE ? undefined : fetchBillFromAddress;
 
 /** Parses with the library's strict decoders; their errors name the bad field. */
 function parse<T>(what: string, f: () => T): T {
@@ -291,9 +314,8 @@ async function onSubmit(event: Event): Promise<void> {
     const exportJson = await readJsonFile($<HTMLInputElement>('export-file'), 'the meter export');
     if (exportJson === undefined) throw new CheckError('choose your meter export file first');
     const meter = parse('meter export', () => meterExportFromJson(exportJson));
-    const url = $<HTMLInputElement>('bill-url').value.trim();
-    const billJson = (await readJsonFile($<HTMLInputElement>('bill-file'), 'the bill')) ?? (url !== '' ? await fetchJson(url, 'the bill') : undefined);
-    if (billJson === undefined) throw new CheckError('choose your bill file, or give its address');
+    const billJson = (await readJsonFile($<HTMLInputElement>('bill-file'), 'the bill')) ?? (await billFromAddress?.());
+    if (billJson === undefined) throw new CheckError(billFromAddress === undefined ? 'choose your bill file' : 'choose your bill file, or give its address');
     // The service's bill response also carries a human-readable "display" line: not part of the bill.
     const { display: _display, ...billFields } = billJson as Record<string, unknown>;
     const bill = parse('bill', () => billFromJson(billFields));
