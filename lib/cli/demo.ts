@@ -234,7 +234,8 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
     let failedChecks = 0;
     let energyTotal = 0n;
     let inflatedCaught = false;
-    const exportOf = (m: SimMeter) => ({ meterId: m.meterId, meterPublicKey: m.publicKey, openings: m.openings, records: m.records, sharedKey: key, authorityKey: centerKeys.peers.get(AUTHORITY_PARTY)! });
+    const authorityKey = centerKeys.peers.get(AUTHORITY_PARTY)!;
+    const exportOf = (m: SimMeter) => ({ meterId: m.meterId, meterPublicKey: m.publicKey, openings: m.openings, records: m.records, sharedKey: key, authorityKey });
     for (const m of meters) {
       const { display: _display, ...json } = await service.bill(m.meterId, from, to);
       const bill = billFromJson(json);
@@ -287,7 +288,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
 
     // 9. A curious control center asks the authority directly, with its own identity key, for what the
     //    review's attacks need (issue 15); the authority must refuse each. And a stranger's key.
-    const curious = new AuthorityClient({ url: authority.url, key, identity: centerKeys.identity!, authorityKey: centerKeys.peers.get(AUTHORITY_PARTY)! });
+    const curious = new AuthorityClient({ url: authority.url, key, identity: centerKeys.identity!, authorityKey });
     const first = meters[0]!;
     const recordsIn = (m: SimMeter, a: number, b: number) => m.records.filter((_, k) => {
       const day = o.mode === 'daily' ? o.start + k * 86_400 : o.start + k * o.intervalSeconds;
@@ -324,7 +325,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void): Prom
         'request signed by another key',
         () => {
           const secretKey = randomScalar(cryptoRandom);
-          return new AuthorityClient({ url: authority.url, key, identity: { secretKey, publicKey: schnorrPublicKey(secretKey) }, authorityKey: centerKeys.peers.get(AUTHORITY_PARTY)! }).billShare({ meterId: first.meterId, from, to, tariffVersion: o.tariff.version, records: first.records });
+          return new AuthorityClient({ url: authority.url, key, identity: { secretKey, publicKey: schnorrPublicKey(secretKey) }, authorityKey }).billShare({ meterId: first.meterId, from, to, tariffVersion: o.tariff.version, records: first.records });
         },
       ],
     ];

@@ -17,11 +17,11 @@ import { cryptoRandom, type RandomSource } from '../crypto/random.js';
 import { partialDecrypt, thresholdDecrypt, verifyDecryptionShare, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { equalBytes } from '../backend/bytes.js';
 import type { BillRelease, BillShareRequest, GridRelease, GridShareRequest } from './authority.js';
-import type { ControlCenter } from './center.js';
+import { recordIdsOf, type ControlCenter } from './center.js';
 import type { RegistrationChange } from './certificate.js';
 import { priceAt, standingCharge, verifyTariffSignature, type Tariff } from './tariff.js';
 import type { MeterClass } from './meter.js';
-import { recordHeaderOf, signedMessage } from './records.js';
+import { recordHeaderOf } from './records.js';
 import type { StoredReading } from './store.js';
 
 export interface Bill {
@@ -97,17 +97,14 @@ export function maxEnergyCharge(readings: readonly { readonly intervalStart: num
 
 /**
  * The center's own decryption bounds: each reading's proved upper bound, read from the
- * header of the center's stored record that holds it (the records it sends the
- * authority). Never the authority's word: a bound too large would only make BSGS search
- * for ever, one too small would fail an honest bill.
+ * header of the center's stored record that holds it (`records`, from `evidenceFor`, the
+ * ones it sends the authority). Never the authority's word: a bound too large would only
+ * make BSGS search for ever, one too small would fail an honest bill.
  */
 function provedMaxima(readings: readonly StoredReading[], records: readonly Uint8Array[]): bigint[] {
-  const maxOf = new Map(records.map((b) => [bytesToHex(signedMessage(b.subarray(0, b.length - 64))), recordHeaderOf(b).bounds.max]));
-  return readings.map((r) => {
-    const max = maxOf.get(r.recordId);
-    if (max === undefined) throw new ZkmeterError('INVALID_ARGUMENT', `no stored record ${r.recordId} for meter ${r.meterId}'s interval ${r.intervalStart}`);
-    return max;
-  });
+  const ids = recordIdsOf(readings);
+  const maxOf = new Map(ids.map((id, i) => [id, recordHeaderOf(records[i]!).bounds.max]));
+  return readings.map((r) => maxOf.get(r.recordId)!);
 }
 
 /**

@@ -75,6 +75,11 @@ export interface ControlCenterOptions {
   readonly provisioningKeys?: readonly Uint8Array[];
 }
 
+/** The ids of the records holding `readings`, each once, in the order the readings first name them. */
+export function recordIdsOf(readings: readonly StoredReading[]): string[] {
+  return [...new Set(readings.map((r) => r.recordId))];
+}
+
 /** What the center knows of one interval of a meter (`intervalStatus`). */
 export type IntervalStatus =
   | { readonly intervalStart: number; readonly status: 'accepted' | 'abnormal'; readonly recordId: string }
@@ -264,10 +269,9 @@ export class ControlCenter {
     return this.store.feederMeters(feeder);
   }
 
-  /** The signed records behind `readings`, each once. */
+  /** The signed records behind `readings`, each once, in the order of `recordIdsOf(readings)`. */
   async evidenceFor(readings: readonly StoredReading[]): Promise<Uint8Array[]> {
-    const ids = [...new Set(readings.map((r) => r.recordId))];
-    return Promise.all(ids.map(async (id) => (await this.store.evidence(id))!));
+    return Promise.all(recordIdsOf(readings).map(async (id) => (await this.store.evidence(id))!));
   }
 
   /**

@@ -15,6 +15,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ZkmeterError, type ErrorCode } from '../errors.js';
+import { abytes } from '../backend/bytes.js';
 import { bytesToHex, hexToBytes } from '../crypto/codec.js';
 import type { SharedKey } from '../crypto/threshold.js';
 import type { BillRelease, BillShareRequest, GridRelease, GridShareRequest } from '../protocol/authority.js';
@@ -64,8 +65,7 @@ export class AuthorityClient implements BillingAuthority {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ZkmeterError('INVALID_ARGUMENT', `the authority URL must be http:// or https://, not ${url.protocol}`);
     this.url = url;
-    if (!(o.authorityKey instanceof Uint8Array) || o.authorityKey.length !== 32) throw new ZkmeterError('INVALID_ARGUMENT', "the authority's identity key expected 32 bytes (x-only; parties.json)");
-    this.o = { ...o, identity: checkSigningKey(o.identity, 'the center identity key'), authorityKey: o.authorityKey.slice() };
+    this.o = { ...o, identity: checkSigningKey(o.identity, 'the center identity key'), authorityKey: abytes(o.authorityKey, 'authorityKey', 32).slice() };
     this.agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...(o.ca !== undefined ? { ca: o.ca } : {}) }) : new http.Agent({ keepAlive: true });
   }
 

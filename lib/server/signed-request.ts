@@ -22,13 +22,14 @@
  * be swapped. Nonces live in memory; the authority's store keeps the latest
  * request time it accepted (raised before the request is handled), and a
  * restarted authority refuses every request signed at or before it, or before
- * it started, so nothing an earlier process saw can be replayed to it. (HTTPS adds confidentiality: the
- * records and shares are ciphertexts and proofs, but the metadata is not.)
+ * it started, so nothing an earlier process saw can be replayed to it. (HTTPS
+ * adds confidentiality: the records and shares are ciphertexts and proofs, but
+ * the metadata is not.)
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ZkmeterError } from '../errors.js';
-import { equalBytes } from '../backend/bytes.js';
+import { abytes, equalBytes } from '../backend/bytes.js';
 import { bytesToHex, hexToBytes } from '../crypto/codec.js';
 import { schnorrPublicKey, signSchnorr, taggedHash, verifySchnorr } from '../crypto/schnorr.js';
 import type { SigningKey } from './keys.js';
@@ -43,7 +44,7 @@ const encoder = new TextEncoder();
 
 /** The 32-byte message a request's signature signs, for the authority whose identity key is `audience`. */
 export function requestDigest(audience: Uint8Array, method: string, path: string, ts: number, nonce: Uint8Array, body: Uint8Array): Uint8Array {
-  if (!(audience instanceof Uint8Array) || audience.length !== 32) throw new ZkmeterError('INVALID_ARGUMENT', "the audience expected the authority's 32-byte x-only identity key");
+  abytes(audience, 'audience', 32);
   const m = encoder.encode(method.toUpperCase());
   const p = encoder.encode(path);
   const head = new Uint8Array(4 + m.length + 4 + p.length + 8);
@@ -91,9 +92,8 @@ export class RequestVerifier {
     if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => k instanceof Uint8Array && k.length === 32)) {
       throw new ZkmeterError('INVALID_ARGUMENT', 'expected at least one 32-byte x-only key to accept requests from');
     }
-    if (!(audience instanceof Uint8Array) || audience.length !== 32) throw new ZkmeterError('INVALID_ARGUMENT', "expected the authority's own 32-byte x-only identity key as the audience");
     this.keys = keys.map((k) => k.slice());
-    this.audience = audience.slice();
+    this.audience = abytes(audience, 'audience', 32).slice();
     this.maxNonces = o.maxNonces ?? 1_000_000;
     this.notBefore = o.notBefore ?? Math.floor(Date.now() / 1000);
   }
