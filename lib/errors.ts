@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'POLICY_REFUSED'
   /** The privacy authority's service could not be reached, or answered with a fault of its own: retry later. */
   | 'AUTHORITY_UNAVAILABLE'
+  /** The privacy authority's ledger lacks a head it signed earlier: it was restored from an older state (server/log-head.ts). */
+  | 'LEDGER_ROLLED_BACK'
   /** The native kernel could not allocate memory. */
   | 'OUT_OF_MEMORY'
   /** libsecp256k1 reported an internal error; please report it. */

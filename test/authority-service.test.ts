@@ -24,15 +24,16 @@ import { checkBill } from '../lib/protocol/customer.js';
 import { priceAt, verifyTariffSignature } from '../lib/protocol/tariff.js';
 import { tariffFromJson } from '../lib/protocol/json.js';
 import type { MeterRecord } from '../lib/protocol/records.js';
-import { buildAuthorityServer, type AuthorityLimits, type AuthorityServer } from '../lib/server/authority-app.js';
+import type { AuthorityLimits, AuthorityServer } from '../lib/server/authority-app.js';
 import { AuthorityClient } from '../lib/server/authority-client.js';
-import { ledgerChainStep, openAuthorityStore, ZERO_CHAIN, type StoredLedgerEntry } from '../lib/server/authority-store.js';
+import { ledgerChainStep, ZERO_CHAIN, type StoredLedgerEntry } from '../lib/server/authority-store.js';
 import { billReleaseToJson } from '../lib/server/authority-wire.js';
 import { listeningUrl } from '../lib/server/http.js';
 import { signRequest } from '../lib/server/signed-request.js';
+import { startTestAuthority, testIdentity } from './support/authority.js';
 import { TestRng, testSeed } from './support/rng.js';
 import { makeTestCa } from './support/tls.js';
-import { DAY, DAY0, HOURLY, TEST_POLICY, TWO_RATE, World } from './support/world.js';
+import { DAY, DAY0, HOURLY, TWO_RATE, World } from './support/world.js';
 
 const seed = testSeed();
 console.log(`authority-service.test.ts: seed ${seed}`);
@@ -40,14 +41,8 @@ const rng = new TestRng(seed);
 const rand = (n: number) => rng.bytes(n);
 
 const w = new World(rand, HOURLY, TWO_RATE);
-const centerIdentity = (() => {
-  const secretKey = randomScalar(rand);
-  return { secretKey, publicKey: schnorrPublicKey(secretKey) };
-})();
-const authorityIdentity = (() => {
-  const secretKey = randomScalar(rand);
-  return { secretKey, publicKey: schnorrPublicKey(secretKey) };
-})();
+const centerIdentity = testIdentity(rand);
+const authorityIdentity = testIdentity(rand);
 const records = new Map<string, MeterRecord[]>();
 for (let i = 0; i < 6; i++) {
   const id = `M${i}`;
@@ -63,23 +58,8 @@ let server: AuthorityServer;
 let url: string;
 
 /** The authority's service on `db`, listening on a loopback port. */
-async function build(db: string, limits?: Partial<AuthorityLimits>, https?: { key: string; cert: string }): Promise<AuthorityServer> {
-  const s = await buildAuthorityServer({
-    store: await openAuthorityStore(db),
-    key: w.key,
-    share: w.authorityShare,
-    identity: authorityIdentity,
-    centerKeys: [centerIdentity.publicKey],
-    provisioningKeys: [w.provisioningKey],
-    tariffs: [TWO_RATE],
-    policy: TEST_POLICY,
-    meterClasses: [HOURLY],
-    ...(limits !== undefined ? { limits } : {}),
-    ...(https !== undefined ? { https } : {}),
-  });
-  await s.app.listen({ host: '127.0.0.1', port: 0 });
-  return s;
-}
+const build = (db: string, limits?: Partial<AuthorityLimits>, https?: { key: string; cert: string }): Promise<AuthorityServer> =>
+  startTestAuthority(w, { db, identity: authorityIdentity, centerKeys: [centerIdentity.publicKey], ...(limits !== undefined ? { limits } : {}), ...(https !== undefined ? { https } : {}) });
 
 async function start(): Promise<AuthorityServer> {
   const s = await build(dbFile);
@@ -319,15 +299,17 @@ describe('an authority that answers wrongly or not at all', () => {
     await center.registerCertificates(certificates);
     for (const id of ['M2', 'M3']) await center.submit(bytesOf(id));
     // The real authority's share of M1's bill, replayed as the answer for M2's: its DLEQ proof and sum do not fit.
-    const m1 = await client().billShare({ meterId: 'M1', from: DAY0, to: DAY0 + 2 * DAY, tariffVersion: TWO_RATE.version, records: bytesOf('M1') });
+    const real = client();
+    const m1 = await real.billShare({ meterId: 'M1', from: DAY0, to: DAY0 + 2 * DAY, tariffVersion: TWO_RATE.version, records: bytesOf('M1') });
+    const head = real.head!; // the real authority's signed head, so that only the share is wrong
     const a = (port: number) => client({ url: `http://127.0.0.1:${port}` });
     const port = (fake.address() as { port: number }).port;
     const bill = (authority: AuthorityClient) => issueBill({ center, centerShare: w.centerShare, key: w.key, authority, tariff: TWO_RATE, meterId: 'M2', from: DAY0, to: DAY0 + 2 * DAY });
-    answer = billReleaseToJson(m1);
+    answer = { ...billReleaseToJson(m1), head };
     await expect(bill(a(port))).rejects.toMatchObject({ code: 'AUTHORITY_UNAVAILABLE' });
     // M2's true charge with M1's share: the sum fits, the share does not.
     const own = await center.readingsOf('M2', DAY0, DAY0 + 2 * DAY);
-    answer = { ...billReleaseToJson(m1), encryptedCharge: bytesToHex(encodeCiphertext(encryptedEnergyCharge(own, TWO_RATE))), intervals: own.map((r) => r.intervalStart) };
+    answer = { ...billReleaseToJson(m1), encryptedCharge: bytesToHex(encodeCiphertext(encryptedEnergyCharge(own, TWO_RATE))), intervals: own.map((r) => r.intervalStart), head };
     await expect(bill(a(port))).rejects.toMatchObject({ code: 'AUTHORITY_UNAVAILABLE', message: expect.stringMatching(/does not verify/) });
     answer = { nonsense: true };
     await expect(bill(a(port))).rejects.toMatchObject({ code: 'AUTHORITY_UNAVAILABLE', message: expect.stringMatching(/malformed/) });

@@ -17,7 +17,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
 import { ZkmeterError } from '../lib/errors.js';
@@ -35,7 +34,8 @@ import {
   type AuthorityStore,
   type StoredLedgerEntry,
 } from '../lib/server/authority-store.js';
-import { freePort, startPostgres } from './support/postgres.js';
+import { failure } from './support/errors.js';
+import { freePort, usePostgres, withClient } from './support/postgres.js';
 import { TestRng, testSeed } from './support/rng.js';
 import { DAY, DAY0, SIX_HOURLY, TWO_RATE, World } from './support/world.js';
 
@@ -45,14 +45,8 @@ const rng = new TestRng(seed);
 const rand = (n: number) => rng.bytes(n);
 
 const dir = mkdtempSync(join(tmpdir(), 'zkmeter-authority-store-'));
-const server = await startPostgres();
-const running = 'skip' in server ? undefined : server;
-const pgSkip = 'skip' in server ? server.skip : undefined;
-if (pgSkip !== undefined) console.log(`authority store on PostgreSQL: SKIPPED: ${pgSkip}`);
-afterAll(async () => {
-  await running?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { running, skip: pgSkip } = await usePostgres('authority store on PostgreSQL');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // ---------------------------------------------------------------------------------------------
 // Real ledger entries: five meters on feeder F, two days of four readings; the authority
@@ -126,16 +120,6 @@ const sqlite: Backend = {
   },
 };
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 const postgres: Backend = {
   name: 'PostgreSQL',
   skip: pgSkip,
@@ -149,16 +133,6 @@ const postgres: Backend = {
       await c.query('CREATE TRIGGER refuse_seq BEFORE INSERT ON authority_ledger FOR EACH ROW EXECUTE FUNCTION refuse_seq()');
     }),
 };
-
-/** The ZkmeterError `p` rejects with (fails the test otherwise). */
-async function failure(p: Promise<unknown>): Promise<ZkmeterError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ZkmeterError);
-  return e as ZkmeterError;
-}
 
 /** A store at `spec` holding `all`: the setup in one append, each release in its own, at distinct times. */
 async function filled(spec: string): Promise<StoredLedgerEntry[]> {

@@ -6,10 +6,17 @@
  * of another ceremony, round or recipient, a tampered round 2 ciphertext and a
  * confirmation of another key are refused, and the listener survives garbage
  * and refusals and completes a correct ceremony afterwards; nothing is
- * overwritten without --force. Also the key-directory loading API (keys.ts).
+ * overwritten without --force. Over HTTP in process: a lost reply (the round 3
+ * one, after the listener committed) costs nothing, since the client retries the
+ * same bytes and the listener answers a repeat with the same reply; a different
+ * envelope for an answered round is refused; the listener stops after its grace
+ * period or the client's signed "done"; the client's retries are bounded. Also
+ * the key-directory loading API (keys.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,12 +28,16 @@ import { keyShareToJson, sharedKeyToJson } from '../lib/protocol/json.js';
 import {
   CeremonySession,
   ceremonyContext,
+  ceremonyDoneJson,
   envelopeFromJson,
   envelopeToJson,
+  listenForCeremony,
   newCeremonyId,
   openEnvelope,
+  runCeremonyClient,
   sharedKeyDigest,
   signEnvelope,
+  type CeremonyOutcome,
   type Envelope,
   type EnvelopeBody,
 } from '../lib/server/ceremony.js';
@@ -38,7 +49,9 @@ import {
   loadIdentityKey,
   loadPartyKeys,
   dangerouslyLoadSingleOperatorKeys,
+  partyKeyFiles,
   readSigningKeyFile,
+  writePartyKeyFiles,
   type SigningKey,
 } from '../lib/server/keys.js';
 import { TestRng, testSeed } from './support/rng.js';
@@ -440,6 +453,346 @@ describe(`the key ceremony (${g.name})`, () => {
     const r = await l.done;
     expect([r.code, r.stderr]).toEqual([2, 'error: no key ceremony completed within 1 s: nothing was written\n']);
     expect(readdirSync(pa.dir)).toEqual(['identity.key.json']);
+  });
+});
+
+type Dir = { dir: string; id: SigningKey };
+const peerOf = (name: string, p: Dir) => ({ party: name, identityKey: p.id.publicKey });
+const wire = (e: Envelope) => JSON.stringify(envelopeToJson(e));
+const parse = (text: string) => envelopeFromJson(JSON.parse(text));
+
+/** An in-process listener for the authority `pa` expecting the center `cc`, writing pa's key files; resolved once it listens. */
+function startListener(pa: Dir, cc: Dir, o: { graceMs: number }): Promise<{ url: string; done: Promise<CeremonyOutcome>; refused: string[]; commits: () => number }> {
+  const refused: string[] = [];
+  let commits = 0;
+  return new Promise((resolve, reject) => {
+    const done = listenForCeremony({
+      party: AUTHORITY_PARTY,
+      identity: pa.id,
+      peer: peerOf(CENTER_PARTY, cc),
+      timeoutMs: 60_000,
+      graceMs: o.graceMs,
+      host: '127.0.0.1',
+      port: 0,
+      commit: (r) => {
+        commits++;
+        return writePartyKeyFiles(pa.dir, r.key, r.share, r.record);
+      },
+      onListening: (url) => resolve({ url, done, refused, commits: () => commits }),
+      onRefused: (status, code) => refused.push(`${status} ${code}`),
+    });
+    done.catch(reject);
+  });
+}
+
+/** The center's side run by hand: a session of a fresh ceremony between cc and pa. */
+function centerSession(cc: Dir, pa: Dir): { ctx: ReturnType<typeof ceremonyContext>; s: CeremonySession } {
+  const ctx = ceremonyContext(newCeremonyId(rand), [peerOf(CENTER_PARTY, cc), peerOf(AUTHORITY_PARTY, pa)], 2);
+  return { ctx, s: new CeremonySession(ctx, CENTER_PARTY, cc.id, rand(32)) };
+}
+
+/** One POST of `body` to the listener; the status and the exact response text. */
+async function postText(url: string, body: string): Promise<{ status: number; text: string }> {
+  const r = await fetch(`${url}/v1/ceremony`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: r.status, text: await r.text() };
+}
+
+async function expectRefused(url: string, body: string, status: number, code: string, message: RegExp): Promise<void> {
+  const r = await postText(url, body);
+  expect(r.status).toBe(status);
+  const e = (JSON.parse(r.text) as { error: { code: string; message: string } }).error;
+  expect(e.code).toBe(code);
+  expect(e.message).toMatch(message);
+}
+
+function listenOn(server: net.Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound once, then released). */
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  const port = await listenOn(s);
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 to the listener at `target`. It forwards every connection
+ * both ways, except the first one that carries a round 3 envelope: there it reads the
+ * listener's whole answer (so the listener has committed) and resets the client's
+ * connection instead of forwarding it: the reply is lost. `requests` has each
+ * connection's round ('done' for the client's "done"); `replies` the response bodies
+ * the listener sent, per round, the lost one included.
+ */
+async function lossyProxy(target: URL, listenerDir: string) {
+  const requests: string[] = [];
+  const replies: Record<string, string[]> = {};
+  const lost = { bytes: 0, listenerHadCommitted: false };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const sock of [client, upstream]) {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    }
+    let request = '';
+    let response = '';
+    let round: string | undefined;
+    let drop = false;
+    const bodyOf = (raw: string) => raw.slice(raw.indexOf('\r\n\r\n') + 4);
+    client.on('data', (c: Buffer) => {
+      request += c.toString('latin1');
+      upstream.write(c);
+    });
+    client.on('end', () => upstream.end());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    upstream.on('data', (c: Buffer) => {
+      if (round === undefined) {
+        // The listener answers only once it has read the whole request.
+        round = /"round":([123])/.exec(request)?.[1] ?? (request.includes('"done":') ? 'done' : '?');
+        drop = round === '3' && !requests.includes('3');
+        requests.push(round);
+        if (drop) lost.listenerHadCommitted = existsSync(join(listenerDir, `${AUTHORITY_PARTY}.share.json`));
+      }
+      response += c.toString('latin1');
+      if (!drop) {
+        client.write(c);
+        return;
+      }
+      lost.bytes += c.length;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(response)?.[1] ?? NaN);
+      if (bodyOf(response).length >= length) {
+        (replies[round] ??= []).push(bodyOf(response));
+        client.resetAndDestroy();
+        upstream.destroy();
+      }
+    });
+    upstream.on('end', () => {
+      if (drop) return;
+      (replies[round ?? '?'] ??= []).push(bodyOf(response));
+      client.end();
+    });
+  });
+  const port = await listenOn(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    replies,
+    lost,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const sock of sockets) sock.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe(`the HTTP ceremony: lost replies, repeats and the grace period (${g.name})`, () => {
+  it("the listener's round 3 reply is lost once, after it committed: the client retries the same bytes, gets the same confirmation, and both end with the same key, each with only its own share", async () => {
+    const cc = party('cc');
+    const pa = party('pa');
+    // A grace period far longer than the test takes: the client's "done" must end the listener.
+    const l = await startListener(pa, cc, { graceMs: 30_000 });
+    const proxy = await lossyProxy(new URL(l.url), pa.dir);
+    try {
+      const t0 = Date.now();
+      const mine = await runCeremonyClient({
+        party: CENTER_PARTY,
+        identity: cc.id,
+        peer: peerOf(AUTHORITY_PARTY, pa),
+        timeoutMs: 30_000,
+        url: proxy.url,
+        retryDelayMs: 50,
+        commit: (r) => writePartyKeyFiles(cc.dir, r.key, r.share, r.record),
+      });
+      const theirs = await l.done;
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      // Round 3 twice: the first answer was lost after the listener had written its files.
+      expect(proxy.requests).toEqual(['1', '2', '3', '3', 'done']);
+      expect(proxy.lost.bytes).toBeGreaterThan(0);
+      expect(proxy.lost.listenerHadCommitted).toBe(true);
+      expect(proxy.replies['3']).toHaveLength(2);
+      expect(proxy.replies['3']![1]).toBe(proxy.replies['3']![0]);
+      expect(proxy.replies.done).toEqual([JSON.stringify({ done: bytesToHex(mine.result.record.ceremony) })]);
+      expect([l.commits(), l.refused]).toEqual([1, []]);
+      expect(sharedKeyToJson(theirs.result.key)).toEqual(sharedKeyToJson(mine.result.key));
+      expect(mine.files).toEqual(partyKeyFiles(cc.dir, CENTER_PARTY));
+      expect(theirs.files).toEqual(partyKeyFiles(pa.dir, AUTHORITY_PARTY));
+      checkCeremonyResult(cc, pa);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a repeated round 1 or round 2 envelope gets the byte-identical reply and changes nothing, as does a repeated round 3 after the commit; "done" is refused before the commit and unless signed by the peer for this key, and then stops the listener', async () => {
+    const cc = party('cc');
+    const pa = party('pa');
+    const l = await startListener(pa, cc, { graceMs: 30_000 });
+    const { ctx, s } = centerSession(cc, pa);
+    const x1 = wire(s.round1()[0]!);
+    const a1 = await postText(l.url, x1);
+    expect(a1.status).toBe(200);
+    expect(await postText(l.url, x1)).toEqual(a1);
+    // The same envelope in other JSON (spacing): the same message, the same reply.
+    expect(await postText(l.url, JSON.stringify(JSON.parse(x1), null, 2))).toEqual(a1);
+    const x2 = wire(s.round2([parse(a1.text)])[0]!);
+    const a2 = await postText(l.url, x2);
+    expect(a2.status).toBe(200);
+    expect(await postText(l.url, x2)).toEqual(a2);
+    // Round 1 again, now at round 3: the same reply, and the ceremony is not restarted.
+    expect(await postText(l.url, x1)).toEqual(a1);
+    const digest = () => s.result.digest;
+    const x3 = wire(s.round3([parse(a2.text)])[0]!);
+    await expectRefused(l.url, JSON.stringify(ceremonyDoneJson(ctx, CENTER_PARTY, AUTHORITY_PARTY, digest(), cc.id.secretKey)), 409, 'NO_CEREMONY', /no ceremony is finished here/);
+    const a3 = await postText(l.url, x3);
+    expect(a3.status).toBe(200);
+    expect(l.commits()).toBe(1);
+    expect(await postText(l.url, x3)).toEqual(a3);
+    expect(await postText(l.url, x2)).toEqual(a2);
+    expect(await postText(l.url, x1)).toEqual(a1);
+    expect(l.commits()).toBe(1);
+    const result = s.finish([parse(a3.text)]);
+
+    const stranger = party('stranger');
+    const done = (hash: Uint8Array, secret: bigint) => JSON.stringify(ceremonyDoneJson(ctx, CENTER_PARTY, AUTHORITY_PARTY, hash, secret));
+    await expectRefused(l.url, done(digest(), stranger.id.secretKey), 400, 'INVALID_ARGUMENT', new RegExp(`^the done message from "control-center" is not signed by control-center's identity key ${cc.hex}`));
+    await expectRefused(l.url, done(flip(digest()), cc.id.secretKey), 400, 'INVALID_ARGUMENT', /^the done message from "control-center" confirms the key [0-9a-f]{64}, not this ceremony's/);
+    const other = centerSession(cc, pa).ctx;
+    await expectRefused(l.url, JSON.stringify(ceremonyDoneJson(other, CENTER_PARTY, AUTHORITY_PARTY, digest(), cc.id.secretKey)), 400, 'INVALID_ARGUMENT', /belongs to ceremony [0-9a-f]{32}, not to this ceremony/);
+    const t0 = Date.now();
+    expect(await postText(l.url, done(digest(), cc.id.secretKey))).toEqual({ status: 200, text: JSON.stringify({ done: bytesToHex(ctx.ceremony) }) });
+    const theirs = await l.done;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(sharedKeyToJson(theirs.result.key)).toEqual(sharedKeyToJson(result.key));
+    expect(l.refused).toEqual(['409 NO_CEREMONY', '400 INVALID_ARGUMENT', '400 INVALID_ARGUMENT', '400 INVALID_ARGUMENT']);
+    expect(readdirSync(pa.dir).sort()).toEqual(['identity.key.json', 'parties.json', 'privacy-authority.share.json', 'shared-key.json']);
+  });
+
+  it('a different envelope for an answered round is refused as before (round 2 re-signed or altered: 409 OUT_OF_ORDER); after the commit anything but a repeat is refused (409 CEREMONY_FINISHED), nothing restarts and nothing is written again', async () => {
+    const cc = party('cc');
+    const pa = party('pa');
+    const l = await startListener(pa, cc, { graceMs: 30_000 });
+    const { ctx, s } = centerSession(cc, pa);
+    const a1 = await postText(l.url, wire(s.round1()[0]!));
+    const e2 = s.round2([parse(a1.text)])[0]!;
+    if (e2.round !== 2) throw new Error('round 2 expected');
+    const a2 = await postText(l.url, wire(e2));
+    expect(a2.status).toBe(200);
+    // The same round 2 payload under a new signature (BIP340 with fresh aux randomness): other bytes.
+    const resigned = wire(resign(e2, {}, cc.id.secretKey));
+    expect(resigned).not.toBe(wire(e2));
+    await expectRefused(l.url, resigned, 409, 'OUT_OF_ORDER', /^ceremony party privacy-authority: round3 called at finish$/);
+    const altered = wire(resign(e2, { payload: { nonce: flip(e2.payload.nonce), ciphertext: e2.payload.ciphertext } } as Partial<EnvelopeBody>, cc.id.secretKey));
+    await expectRefused(l.url, altered, 409, 'OUT_OF_ORDER', /round3 called at finish/);
+    // The refusals left the ceremony as it was: the real round 2 is still a repeat, and round 3 completes.
+    expect(await postText(l.url, wire(e2))).toEqual(a2);
+    const e3 = s.round3([parse(a2.text)])[0]!;
+    const a3 = await postText(l.url, wire(e3));
+    expect(a3.status).toBe(200);
+    s.finish([parse(a3.text)]);
+    const files = readdirSync(pa.dir).map((f) => [f, readFileSync(join(pa.dir, f), 'utf8')]);
+
+    const finished = new RegExp(`^ceremony ${bytesToHex(ctx.ceremony)} is finished and privacy-authority's key files are written: this listener only answers repeats of the envelopes it answered, and this round (\\d) envelope is not one$`);
+    await expectRefused(l.url, wire(resign(e3, {}, cc.id.secretKey)), 409, 'CEREMONY_FINISHED', finished);
+    await expectRefused(l.url, resigned, 409, 'CEREMONY_FINISHED', finished);
+    // Not even a new ceremony's round 1: the key files are written.
+    await expectRefused(l.url, wire(centerSession(cc, pa).s.round1()[0]!), 409, 'CEREMONY_FINISHED', finished);
+    expect(await postText(l.url, wire(e3))).toEqual(a3);
+    expect(l.commits()).toBe(1);
+    expect(readdirSync(pa.dir).map((f) => [f, readFileSync(join(pa.dir, f), 'utf8')])).toEqual(files);
+    expect(l.refused).toEqual(['409 OUT_OF_ORDER', '409 OUT_OF_ORDER', '409 CEREMONY_FINISHED', '409 CEREMONY_FINISHED', '409 CEREMONY_FINISHED']);
+    await postText(l.url, JSON.stringify(ceremonyDoneJson(ctx, CENTER_PARTY, AUTHORITY_PARTY, s.result.digest, cc.id.secretKey)));
+    await l.done;
+  });
+
+  it('a listener whose client never says "done" answers repeats during its grace period, then stops by itself with its outcome', async () => {
+    const cc = party('cc');
+    const pa = party('pa');
+    const graceMs = 500;
+    const l = await startListener(pa, cc, { graceMs });
+    const { s } = centerSession(cc, pa);
+    const a1 = await postText(l.url, wire(s.round1()[0]!));
+    const a2 = await postText(l.url, wire(s.round2([parse(a1.text)])[0]!));
+    const x3 = wire(s.round3([parse(a2.text)])[0]!);
+    const a3 = await postText(l.url, x3);
+    const t0 = Date.now();
+    expect(a3.status).toBe(200);
+    expect(await postText(l.url, x3)).toEqual(a3);
+    const theirs = await l.done;
+    const waited = Date.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(graceMs - 100);
+    expect(waited).toBeLessThan(graceMs + 5_000);
+    expect(theirs.files).toEqual(partyKeyFiles(pa.dir, AUTHORITY_PARTY));
+    expect(sharedKeyToJson(theirs.result.key)).toEqual(sharedKeyToJson(s.finish([parse(a3.text)]).key));
+    // Nothing listens any more.
+    await expect(postText(l.url, x3)).rejects.toThrow();
+    expect(l.commits()).toBe(1);
+  });
+
+  it('the client retries a round only on transport failures, the same bytes each time and at most `attempts` times: refused connections, timeouts and 5xx are retried, a 4xx or COMMIT_FAILED is not', async () => {
+    const cc = party('cc');
+    const pa = party('pa');
+    const client = (url: string, more: { attemptTimeoutMs?: number } = {}) =>
+      runCeremonyClient({
+        party: CENTER_PARTY,
+        identity: cc.id,
+        peer: peerOf(AUTHORITY_PARTY, pa),
+        timeoutMs: 20_000,
+        url,
+        attempts: 3,
+        retryDelayMs: 100,
+        ...more,
+        commit: () => {
+          throw new Error('nothing to commit');
+        },
+      });
+    const port = await freePort();
+    const t0 = Date.now();
+    await expect(client(`http://127.0.0.1:${port}`)).rejects.toThrow(new RegExp(`^cannot reach the peer at http://127\\.0\\.0\\.1:${port}: ECONNREFUSED \\(3 attempts\\)$`));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300 - 20); // 100 + 200 ms of backoff
+    expect(Date.now() - t0).toBeLessThan(5_000);
+
+    // A fake peer giving one answer (or none) to everything: how many requests it got, and that they were the same.
+    const fake = async (answer: ((res: http.ServerResponse) => void) | undefined, run: (url: string) => Promise<unknown>) => {
+      const bodies: string[] = [];
+      const server = http.createServer((req, res) => {
+        let b = '';
+        req.on('data', (c: Buffer) => (b += c.toString()));
+        req.on('end', () => {
+          bodies.push(b);
+          answer?.(res);
+        });
+      });
+      const url = `http://127.0.0.1:${await listenOn(server)}`;
+      try {
+        await run(url);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+      expect(new Set(bodies).size).toBe(1);
+      expect(JSON.parse(bodies[0]!)).toMatchObject({ round: 1, from: CENTER_PARTY, to: AUTHORITY_PARTY });
+      return bodies.length;
+    };
+    const answering = (status: number, code: string) => (res: http.ServerResponse) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code, message: 'as told' } }));
+    };
+    for (const [status, code, count] of [
+      [503, 'UNAVAILABLE', 3],
+      [500, 'INTERNAL', 3],
+      [500, 'COMMIT_FAILED', 1],
+      [400, 'INVALID_ARGUMENT', 1],
+      [409, 'OUT_OF_ORDER', 1],
+    ] as const) {
+      const n = await fake(answering(status, code), (url) => expect(client(url)).rejects.toThrow(`the peer refused round 1 (HTTP ${status} ${code}): as told${count > 1 ? ` (${count} attempts)` : ''}`));
+      expect([status, code, n]).toEqual([status, code, count]);
+    }
+    // A peer that never answers: each attempt times out.
+    expect(await fake(undefined, (url) => expect(client(url, { attemptTimeoutMs: 200 })).rejects.toThrow(/^cannot reach the peer at http:\/\/127\.0\.0\.1:\d+: no answer within 200 ms \(3 attempts\)$/))).toBe(3);
+    expect(readdirSync(cc.dir)).toEqual(['identity.key.json']);
   });
 });
 

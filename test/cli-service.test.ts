@@ -36,6 +36,7 @@ import { dangerouslyGenerateAllShares } from '../dist/lib/crypto/threshold.js';
 import { AUTHORITY_PARTY, CENTER_PARTY, createIdentityKey, readProvisioningKey, writePartyKeyFiles, writeProvisioningKey } from '../dist/lib/server/keys.js';
 import { ServiceClient } from '../dist/lib/server/client.js';
 import { decodeHexPoint } from '../dist/lib/server/wire.js';
+import { LOG_HEAD_FILE } from '../dist/lib/server/log-head.js';
 import { CLI, startService, type Service } from './support/service.js';
 import { makeTestCa } from './support/tls.js';
 
@@ -419,6 +420,11 @@ describe(`zkmeter serve --authority: the remote privacy authority (${getGroup().
     const bill = await admin.bill('R1', day, day + 86_400);
     expect((bill.decryptionShares as { party: string }[]).map((x) => x.party).sort()).toEqual([CENTER_PARTY, AUTHORITY_PARTY]);
     expect(await admin.bill('R1', day, day + 86_400)).toEqual(bill);
+    // The center kept the authority's newest signed head beside its keys: the log's own head.
+    const logHead = ((await (await fetch(`${authority.url}/v1/releases?limit=1`)).json()) as { head: unknown }).head;
+    const { key: keptFor, ...kept } = JSON.parse(readFileSync(join(centerDir, LOG_HEAD_FILE), 'utf8')) as { key: string };
+    expect(kept).toEqual(logHead);
+    expect(keptFor).toMatch(/^[0-9a-f]{64}$/);
 
     // The authority goes away.
     await authority.stop();

@@ -1,6 +1,7 @@
 /**
- * Native and js produce byte-identical keys, ciphertexts, commitments and
- * ZKPe proofs from the same fixed randomness, and the same decryptions. Each
+ * Native and js produce byte-identical keys, ciphertexts, commitments, ZKPe
+ * proofs and range proofs from the same fixed randomness, decryption shares
+ * with derived DLEQ nonces, and the same decryptions. Each
  * backend gets a fresh module graph (vi.resetModules) with ZKMETER_BACKEND set.
  * Native project only.
  */
@@ -34,6 +35,13 @@ async function transcriptOf(backend: 'native' | 'js') {
     cts.push(ciphertext);
   }
   out.push(bytesToHex(eg.encodeCiphertext(eg.weightedSum(cts, [3n, 5n, 7n, 11n]))));
+  // DLEQ proofs with derived nonces (no randomness at all): decryption shares as the center and the authority make them.
+  const { partialDecrypt, dangerouslyGenerateAllShares } = await import('../lib/crypto/threshold.js');
+  const { key, shares } = dangerouslyGenerateAllShares(['control-center', 'privacy-authority'], 2, rng);
+  for (const [i, ct] of cts.entries()) {
+    const ds = partialDecrypt(key, shares.get(i % 2 === 0 ? 'control-center' : 'privacy-authority')!, ct, new TextEncoder().encode(`bill ${i}`));
+    out.push(bytesToHex(ds.share), bytesToHex(ds.proof));
+  }
   const { proveRange, verifyRange } = await import('../lib/crypto/bulletproofs/range.js');
   for (const [bits, values, bounds] of [
     [16, [0n, 65535n, 1234n], undefined],

@@ -11,26 +11,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getGroup } from '../lib/backend/index.js';
 import { keygen } from '../lib/crypto/elgamal.js';
 import { randomScalar } from '../lib/crypto/random.js';
 import { schnorrPublicKey } from '../lib/crypto/schnorr.js';
-import { ZkmeterError } from '../lib/errors.js';
 import { verifyRecordBatch } from '../lib/protocol/center.js';
 import { HOUSEHOLD, Meter } from '../lib/protocol/meter.js';
 import type { RecordToStore } from '../lib/protocol/store.js';
 import { PgStore, SCHEMA_VERSION } from '../lib/server/pg-store.js';
 import { SqliteStore } from '../lib/server/sqlite-store.js';
 import { openStore, redactUrl, storeKind } from '../lib/server/stores.js';
-import { freePort, startPostgres } from './support/postgres.js';
+import { failure } from './support/errors.js';
+import { freePort, usePostgres, withClient } from './support/postgres.js';
 import { TestRng, testSeed } from './support/rng.js';
 import { DAY, describeStore } from './support/store-suite.js';
 
-const server = await startPostgres();
-const running = 'skip' in server ? undefined : server;
-const skip = 'skip' in server ? server.skip : undefined;
-afterAll(async () => running?.stop());
+// The skip reason is printed by describeStore.
+const { running, skip } = await usePostgres();
 // One database for the shared suite: its open() must reopen the same one.
 const url = running === undefined ? '' : await running.createDatabase();
 
@@ -52,26 +50,6 @@ function recordsOf(meterId: string, make: (m: Meter) => { bytes: Uint8Array }[])
     if (!v.ok) throw new Error(v.detail);
     return v;
   });
-}
-
-async function withClient<T>(dbUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: dbUrl });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-/** The ZkmeterError `p` rejects with (fails the test otherwise). */
-async function failure(p: Promise<unknown>): Promise<ZkmeterError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ZkmeterError);
-  return e as ZkmeterError;
 }
 
 async function until(what: string, cond: () => Promise<boolean>): Promise<void> {

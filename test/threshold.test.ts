@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { secp256k1_FROST } from '@noble/curves/secp256k1.js';
-import { CURVE_ORDER, concatBytes, scalarToBytes, writeBigint } from '../lib/backend/bytes.js';
+import { CURVE_ORDER, bytesToBigint, concatBytes, scalarToBytes, writeBigint } from '../lib/backend/bytes.js';
 import { getGroup } from '../lib/backend/index.js';
 import { DLEQ_LENGTH, proveDleq, verifyDleq } from '../lib/crypto/dleq.js';
 import * as eg from '../lib/crypto/elgamal.js';
@@ -51,6 +51,28 @@ describe(`DLEQ (${g.name})`, () => {
     expect(verifyDleq({ ...statement, Q: other }, proof, ctx)).toBe(false);
     expect(verifyDleq(statement, proof, u('bill 8'))).toBe(false);
     expect(errorCode(() => proveDleq({ ...statement, B: other }, x, ctx))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('derives its nonce: without rng the proof is a function of x, the statement and the context; with rng it is hedged', () => {
+    const derived = proveDleq(statement, x, ctx);
+    expect(verifyDleq(statement, derived, ctx)).toBe(true);
+    expect(proveDleq(statement, x, ctx)).toEqual(derived);
+    // Another context, or another statement of the same x: another nonce (z − e·x differs), still valid.
+    const nonceOf = (p: Uint8Array) => (((bytesToBigint(p, 32, 32) - bytesToBigint(p, 0, 32) * x) % CURVE_ORDER) + CURVE_ORDER) % CURVE_ORDER;
+    const other = proveDleq(statement, x, u('bill 8'));
+    expect(verifyDleq(statement, other, u('bill 8'))).toBe(true);
+    const Q2 = mulG(randomScalar(rand));
+    const statement2 = { ...statement, Q: Q2, B: g.mul(Q2, scalarToBytes(x)) };
+    const third = proveDleq(statement2, x, ctx);
+    expect(verifyDleq(statement2, third, ctx)).toBe(true);
+    const nonces = new Set([derived, other, third].map(nonceOf));
+    expect(nonces.size).toBe(3);
+    // Hedged: two proofs differ and both verify; neither is the derived one.
+    const h1 = proveDleq(statement, x, ctx, rand);
+    const h2 = proveDleq(statement, x, ctx, rand);
+    expect(h1).not.toEqual(h2);
+    expect(h1).not.toEqual(derived);
+    expect(verifyDleq(statement, h1, ctx) && verifyDleq(statement, h2, ctx)).toBe(true);
   });
 
   it('rejects every bit flip, wrong lengths, e = 0 and non-canonical scalars', () => {

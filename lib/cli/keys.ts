@@ -40,6 +40,7 @@ import {
   type PartyIdentity,
 } from '../server/ceremony.js';
 import { AuthorityClient } from '../server/authority-client.js';
+import { fileLogHeadMemory, LOG_HEAD_FILE } from '../server/log-head.js';
 import {
   AUTHORITY_PARTY,
   CENTER_PARTY,
@@ -105,7 +106,9 @@ function readJson(file: string, flag: string): unknown {
 /**
  * The center's side of a two-host deployment, from its key directory (the ceremony's):
  * the shared key, its own share, and a client of the authority at `url` whose requests
- * its identity key signs, addressed to the authority's identity key in parties.json.
+ * its identity key signs, addressed to the authority's identity key in parties.json. The
+ * newest signed head of the authority's ledger is kept beside the keys (LOG_HEAD_FILE), so a
+ * rollback of the authority is noticed across the center's restarts too.
  */
 export function centerAuthorityClient(keysDir: string, url: string, ca?: string): { key: SharedKey; centerShare: KeyShare; client: AuthorityClient } {
   const keys = loadPartyKeys(keysDir, CENTER_PARTY);
@@ -116,7 +119,8 @@ export function centerAuthorityClient(keysDir: string, url: string, ca?: string)
   if (authorityKey === undefined) {
     throw new UsageError(`no ${AUTHORITY_PARTY} in ${path.join(keysDir, PARTIES_FILE)}: the center addresses its requests to the authority's identity key, which the key ceremony records there`);
   }
-  const client = new AuthorityClient({ url, key: keys.key, identity: keys.identity, authorityKey, ...(ca !== undefined ? { ca } : {}) });
+  const headMemory = fileLogHeadMemory(path.join(keysDir, LOG_HEAD_FILE), sharedKeyDigest(keys.key));
+  const client = new AuthorityClient({ url, key: keys.key, identity: keys.identity, authorityKey, headMemory, ...(ca !== undefined ? { ca } : {}) });
   return { key: keys.key, centerShare: keys.share, client };
 }
 

@@ -14,19 +14,33 @@
  * The whole statement (P, A, Q, B) and the caller's context are hashed before
  * the challenge (no "Frozen Heart").
  *
+ * Nonce (RFC 6979's idea, in BIP340's tagged-hash form): k is derived, not drawn,
+ *   k = int( taggedHash(NONCE_TAG, x ‖ aux ‖ 0x00 ‖ P‖A‖Q‖B ‖ context)
+ *          ‖ taggedHash(NONCE_TAG, x ‖ aux ‖ 0x01 ‖ P‖A‖Q‖B ‖ context) ) mod n
+ * (64 bytes reduced: bias below 2^−256), aux being 32 bytes from the caller's
+ * `rng` when one is given (hedged) and 32 zero bytes otherwise. Zero knowledge
+ * needs k unpredictable and never reused for two challenges: with SHA-256
+ * keyed by the secret x as a PRF, k is pseudorandom, and two proofs share a k
+ * only for the same statement and context, which have the same challenge and
+ * hence the same proof. So without `rng` a decryption share is a function of
+ * its inputs: the same request answers byte-identical shares, across restarts.
+ *
  * Encoding (64 bytes): e (32) ‖ z (32), both canonical; e non-zero.
  * @module
  */
 import { ZkmeterError } from '../errors.js';
 import { getGroup } from '../backend/index.js';
-import { AFFINE_BYTES, CURVE_ORDER, abytes, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
+import { AFFINE_BYTES, CURVE_ORDER, abytes, bytesToBigint, concatBytes, equalBytes, scalarToBytes, scalarsToBytes } from '../backend/bytes.js';
 import { POINT_LENGTH, SCALAR_LENGTH, decodeScalar, encodePoints } from './codec.js';
-import { cryptoRandom, randomScalar, type RandomSource } from './random.js';
+import type { RandomSource } from './random.js';
+import { taggedHash } from './schnorr.js';
 import { modN } from './scalar.js';
 import { Transcript } from './transcript.js';
 
 /** Transcript label; a new version of the protocol gets a new label. */
 export const DLEQ_LABEL = 'zkmeter/dleq v1';
+/** Tag of the nonce derivation (module comment). */
+const NONCE_TAG = 'zkmeter/dleq-nonce v1';
 /** Encoded proof length in bytes. */
 export const DLEQ_LENGTH = 2 * SCALAR_LENGTH;
 
@@ -63,12 +77,30 @@ function challenge(st33: Uint8Array, context: Uint8Array, R33: Uint8Array): bigi
   return t.challengeScalar('e');
 }
 
+/** The derived nonce (module comment); never 0 (a counter byte pair is tried again on the 2^−256 chance). */
+function dleqNonce(x: bigint, aux: Uint8Array, statement33: Uint8Array, context: Uint8Array): bigint {
+  const xb = scalarToBytes(x);
+  try {
+    for (let ctr = 0; ; ctr += 2) {
+      const wide = concatBytes(taggedHash(NONCE_TAG, xb, aux, Uint8Array.of(ctr), statement33, context), taggedHash(NONCE_TAG, xb, aux, Uint8Array.of(ctr + 1), statement33, context));
+      const k = bytesToBigint(wide) % CURVE_ORDER;
+      wide.fill(0);
+      if (k !== 0n) return k;
+    }
+  } finally {
+    xb.fill(0);
+  }
+}
+
 /**
  * Proves A = x·P and B = x·Q. The statement must hold (checked: a false
  * statement is refused with INVALID_ARGUMENT, not turned into a bad proof).
- * Multiplications by x and the nonce are constant time on the native backend.
+ * The nonce is derived from x, the statement and the context, hedged with 32
+ * bytes of `rng` when one is given (module comment): without it, the proof is
+ * a function of its inputs. Multiplications by x and the nonce are constant
+ * time on the native backend.
  */
-export function proveDleq(statement: DleqStatement, x: bigint, context: Uint8Array, rng: RandomSource = cryptoRandom): Uint8Array {
+export function proveDleq(statement: DleqStatement, x: bigint, context: Uint8Array, rng?: RandomSource): Uint8Array {
   const packed = packStatement(statement);
   abytes(context, 'context');
   if (typeof x !== 'bigint' || x <= 0n || x >= CURVE_ORDER) throw new ZkmeterError('INVALID_SCALAR', '"x" expected a scalar 0 < x < n');
@@ -78,10 +110,10 @@ export function proveDleq(statement: DleqStatement, x: bigint, context: Uint8Arr
   if (!equalBytes(xs, concatBytes(statement.A, statement.B))) {
     throw new ZkmeterError('INVALID_ARGUMENT', '"statement" does not hold for x: A ≠ x·P or B ≠ x·Q');
   }
-  const k = randomScalar(rng);
-  const R = g.mul(PQ, scalarsToBytes([k, k]));
-  const enc = encodePoints(concatBytes(packed, R), 'statement');
-  const e = challenge(enc.subarray(0, 4 * POINT_LENGTH), context, enc.subarray(4 * POINT_LENGTH));
+  const statement33 = encodePoints(packed, 'statement');
+  const k = dleqNonce(x, rng === undefined ? new Uint8Array(32) : abytes(rng(32), 'rng output', 32), statement33, context);
+  const R33 = encodePoints(g.mul(PQ, scalarsToBytes([k, k])), 'R');
+  const e = challenge(statement33, context, R33);
   return scalarsToBytes([e, modN(k + e * x)]);
 }
 

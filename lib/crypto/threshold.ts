@@ -90,8 +90,10 @@ function shareContext(context: Uint8Array): Uint8Array {
 /**
  * Party `share.party`'s decryption share of `ct`: D_i = x_i·C1 (constant time
  * natively) and a DLEQ proof bound to `context` (say, the bill's identifier).
+ * Without `rng` the proof's nonce is derived (dleq.ts), so the share is a function
+ * of its inputs; with it, the nonce is hedged with 32 bytes of `rng`.
  */
-export function partialDecrypt(key: SharedKey, share: KeyShare, ct: Ciphertext, context: Uint8Array, rng: RandomSource = cryptoRandom): DecryptionShare {
+export function partialDecrypt(key: SharedKey, share: KeyShare, ct: Ciphertext, context: Uint8Array, rng?: RandomSource): DecryptionShare {
   const party = key.parties.get(share?.party);
   if (party === undefined || party.id !== share.id) throw new ZkmeterError('INVALID_ARGUMENT', `"share" is not a share of this key`);
   abytes(ct?.c1, 'ciphertext.c1', AFFINE_BYTES);

@@ -25,7 +25,7 @@ import { encodeCiphertext, weightedSum, type Ciphertext } from '../crypto/elgama
 import { bytesToHex, hexToBytes } from '../crypto/codec.js';
 import { partialDecrypt, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { decryptionShareFromJson, decryptionShareToJson } from './json.js';
-import { cryptoRandom, type RandomSource } from '../crypto/random.js';
+import type { RandomSource } from '../crypto/random.js';
 import { schnorrPublicKey } from '../crypto/schnorr.js';
 import { billContext, encryptedEnergyCharge, gridContext } from './billing.js';
 import { certificateChange, checkCertificate, decodeCertificate, type MeterCertificate, type RegistrationChange } from './certificate.js';
@@ -357,7 +357,7 @@ export class PrivacyAuthority {
    * records) gets the same share back: it releases nothing new, and a share lost
    * in transit costs nothing. Recorded in the ledger before it is returned.
    */
-  billShare(req: BillShareRequest, rng: RandomSource = cryptoRandom): BillRelease {
+  billShare(req: BillShareRequest, rng?: RandomSource): BillRelease {
     return this.record(this.prepareBill(req, rng));
   }
 
@@ -366,7 +366,7 @@ export class PrivacyAuthority {
    * to make durable and then `commit` before the share leaves (undefined for a repeat).
    * Changes nothing; decisions must be prepared and committed one at a time.
    */
-  prepareBill(req: BillShareRequest, rng: RandomSource = cryptoRandom): PreparedRelease<BillRelease> {
+  prepareBill(req: BillShareRequest, rng?: RandomSource): PreparedRelease<BillRelease> {
     const tariff = this.tariff(req.tariffVersion);
     this.checkPeriod(tariff, req.from, req.to, this.policy.maxBillDays);
     const { records, readings: all } = this.readingsOf(req.records, tariff);
@@ -435,12 +435,12 @@ export class PrivacyAuthority {
    * `minMeters` qualify, counting at most `maxNewMeters` newly certified ones. The
    * same grid asked again is answered over its original members.
    */
-  gridShares(req: GridShareRequest, rng: RandomSource = cryptoRandom): GridRelease {
+  gridShares(req: GridShareRequest, rng?: RandomSource): GridRelease {
     return this.record(this.prepareGrid(req, rng));
   }
 
   /** `gridShares`'s decision without recording it, as `prepareBill`. */
-  prepareGrid(req: GridShareRequest, rng: RandomSource = cryptoRandom): PreparedRelease<GridRelease> {
+  prepareGrid(req: GridShareRequest, rng?: RandomSource): PreparedRelease<GridRelease> {
     const tariff = this.checkGridRequest(req);
     const { records, readings: all, skipped } = this.readingsOf(req.records, tariff, true);
     // The grid's interval: as asked, else the one the request's records share.

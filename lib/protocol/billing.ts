@@ -13,7 +13,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { ZkmeterError } from '../errors.js';
 import { bytesToHex } from '../crypto/codec.js';
 import { weightedSum, type Ciphertext } from '../crypto/elgamal.js';
-import { cryptoRandom, type RandomSource } from '../crypto/random.js';
+import type { RandomSource } from '../crypto/random.js';
 import { partialDecrypt, thresholdDecrypt, verifyDecryptionShare, type DecryptionShare, type KeyShare, type SharedKey } from '../crypto/threshold.js';
 import { equalBytes } from '../backend/bytes.js';
 import type { BillRelease, BillShareRequest, GridRelease, GridShareRequest } from './authority.js';
@@ -141,7 +141,7 @@ export async function issueBill(o: {
   to: number;
   rng?: RandomSource;
 }): Promise<Bill> {
-  const rng = o.rng ?? cryptoRandom;
+  const rng = o.rng; // hedges the DLEQ nonces if given; without it the shares are functions of their inputs
   const readings = await o.center.readingsOf(o.meterId, o.from, o.to);
   const encrypted = encryptedEnergyCharge(readings, o.tariff);
   const context = billContext(o.meterId, o.from, o.to, o.tariff.version);
@@ -214,7 +214,7 @@ export async function releaseFeederGrid(o: {
   meterClass?: MeterClass;
   rng?: RandomSource;
 }): Promise<FeederGrid> {
-  const rng = o.rng ?? cryptoRandom;
+  const rng = o.rng; // hedges the DLEQ nonces if given; without it the shares are functions of their inputs
   // A period the authority refuses whatever the records is refused before they are loaded.
   await o.authority.checkGridRequest({ feeder: o.feeder, from: o.from, to: o.to, tariffVersion: o.tariff.version });
   const readings = await o.center.feederReadingsIn(o.feeder, o.from, o.to);

@@ -18,6 +18,12 @@
  *    transit costs nothing and a retry burns nothing.
  *  - **Public log.** `GET /v1/releases` lists every ledger entry, hash-chained,
  *    with when it was recorded: what was released, for whom and when.
+ *  - **Signed heads.** Every answer to a signed request, the log and /healthz
+ *    carry the ledger's head signed by its identity key (log-head.ts). A signed
+ *    request may name the newest head the center was given (`seen`); if this
+ *    ledger does not hold that head, it was restored from an older state, and
+ *    from then on every signed request is refused, 503 LEDGER_ROLLED_BACK,
+ *    deciding nothing, until a restart on the newest ledger.
  *  - **Signed tariffs.** `GET /v1/tariffs` gives its tariffs signed by its
  *    identity key, which a customer checks a bill's prices against.
  * @module
@@ -33,12 +39,13 @@ import { sharedKeyToJson, tariffToJson } from '../protocol/json.js';
 import type { MeterClass } from '../protocol/meter.js';
 import { signTariff, tariffDigest, type Tariff } from '../protocol/tariff.js';
 import { VERSION } from '../version.js';
-import type { AuthorityStore } from './authority-store.js';
+import { ZERO_CHAIN, type AuthorityStore, type StoredLedgerEntry } from './authority-store.js';
 import { sharedKeyDigest } from './ceremony.js';
 import { billReleaseToJson, gridReleaseToJson } from './authority-wire.js';
 import * as S from './authority-schemas.js';
 import { createHttpApp, HttpError } from './http.js';
 import type { SigningKey } from './keys.js';
+import { signLogHead, signedLogHeadFromJson, verifyLogHead, type SignedLogHead } from './log-head.js';
 import { RequestVerifier } from './signed-request.js';
 
 export const AUTHORITY_LIMITS = Object.freeze({
@@ -52,6 +59,8 @@ export const AUTHORITY_LIMITS = Object.freeze({
   metersPerRequest: 10_000,
   /** Request-body bytes in flight at once (256 MiB): past it, 503 before the body is read. */
   inflightBodyBytes: 256 << 20,
+  /** Largest page of the public log, in JSON bytes of its entries (4 MiB); a page holds at least one entry. */
+  logPageBytes: 4 << 20,
 });
 
 export type AuthorityLimits = typeof AUTHORITY_LIMITS;
@@ -82,8 +91,11 @@ export interface AuthorityServer {
   close(): Promise<void>;
 }
 
-/** Statuses of the authority's ZkmeterErrors (others: 400). */
-const STATUS: Partial<Record<string, number>> = { POLICY_REFUSED: 403, VALUE_OUT_OF_RANGE: 422 };
+/** Entries the public log reads from the store at a time (its page is bounded in bytes). */
+const LOG_READ_BATCH = 16;
+
+/** Statuses of the authority's ZkmeterErrors (others: 400). A rolled-back ledger is this service's fault: 503. */
+const STATUS: Partial<Record<string, number>> = { POLICY_REFUSED: 403, VALUE_OUT_OF_RANGE: 422, LEDGER_ROLLED_BACK: 503 };
 
 /** Strict JSON: a key that could reach an object's prototype (`__proto__`, `constructor`) is refused. */
 function parseJson(body: Buffer): unknown {
@@ -101,7 +113,8 @@ function parseJson(body: Buffer): unknown {
 export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<AuthorityServer> {
   const limits: AuthorityLimits = { ...AUTHORITY_LIMITS, ...o.limits };
   // The store holds this key's ledger and no other's.
-  await o.store.bindKey(bytesToHex(sharedKeyDigest(o.key)));
+  const keyDigest = sharedKeyDigest(o.key);
+  await o.store.bindKey(bytesToHex(keyDigest));
   // The authority is rebuilt from its own ledger: its registry, tariff versions and releases.
   const stored = await o.store.load();
   const ledger = new MemoryLedger(stored.map((r) => r.entry));
@@ -170,13 +183,49 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
     await markWritten;
     req.body = parseJson(body);
   };
-  // After the body is read, before the schema is applied (to the parsed body).
-  const signed = { preValidation: requireCenter };
+
+  /** The ledger's head, signed (cached: it is re-signed only when the ledger grew). */
+  let lastHead: SignedLogHead | undefined;
+  const signedHead = async (): Promise<SignedLogHead> => {
+    const h = await o.store.head();
+    if (lastHead?.seq !== h.seq || lastHead.chain !== h.chain) lastHead = signLogHead(h, keyDigest, o.identity.secretKey);
+    return lastHead;
+  };
+  /**
+   * Refuses a request whose `seen` head this ledger does not hold. Safe outside the
+   * decision queue: a head given out is committed, and appends only lengthen the ledger.
+   * Once one proves the ledger was rolled back, every signed request is refused (not only
+   * those that name the head), until a restart on the newest store: a center that leaves
+   * `seen` out cannot profit from the releases the ledger forgot.
+   */
+  let rolledBack: string | undefined;
+  const checkSeen = async (req: FastifyRequest) => {
+    const refuse = (why: string): never => {
+      throw new ZkmeterError('LEDGER_ROLLED_BACK', `${why}: the ledger was restored from an older state, and this authority decides nothing until its operator restores the newest ledger`);
+    };
+    if (rolledBack !== undefined) refuse(rolledBack);
+    const body = req.body as { seen?: unknown } | undefined;
+    if (body?.seen === undefined) return;
+    const seen = signedLogHeadFromJson(body.seen, '"seen"');
+    if (!verifyLogHead(seen, keyDigest, o.identity.publicKey)) throw new ZkmeterError('INVALID_ARGUMENT', '"seen" is not a log head signed by this authority for this key');
+    const head = await o.store.head();
+    if (seen.seq === head.seq && seen.chain === head.chain) return; // the usual case: no entry to read
+    const chain = seen.seq === 0 ? ZERO_CHAIN : seen.seq <= head.seq ? (await o.store.log({ after: seen.seq - 1, limit: 1 }))[0]?.chain : undefined;
+    if (chain === seen.chain) return;
+    rolledBack =
+      seen.seq > head.seq
+        ? `the center was given this authority's signed head at seq ${seen.seq}, but its ledger ends at seq ${head.seq}`
+        : `the center was given this authority's signed head at seq ${seen.seq} with another chain than its ledger holds there`;
+    process.stderr.write(`zkmeter authority: ${rolledBack}: the ledger was restored from an older state; refusing every signed request until the newest ledger is restored\n`);
+    refuse(rolledBack);
+  };
+  // After the body is read, before the schema is applied (to the parsed body); `seen` checked once valid.
+  const signed = { preValidation: requireCenter, preHandler: checkSeen };
   const security = [{ center: [] }];
 
-  /** One decision at a time: prepared, recorded, committed, then answered. */
+  /** One decision at a time: prepared, recorded, committed, then answered with the head that holds it. */
   let queue: Promise<unknown> = Promise.resolve();
-  const decide = <R>(kind: 'bill' | 'grid', prepare: () => PreparedRelease<R>): Promise<R> => {
+  const decide = <R>(kind: 'bill' | 'grid', prepare: () => PreparedRelease<R>): Promise<{ release: R; head: SignedLogHead }> => {
     const run = queue.then(async () => {
       let p: PreparedRelease<R>;
       try {
@@ -190,7 +239,7 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
         authority.commit(p.entry);
       }
       released.inc({ kind, repeat: String(p.entry === undefined) });
-      return p.release;
+      return { release: p.release, head: await signedHead() };
     });
     queue = run.catch(() => undefined);
     return run;
@@ -208,7 +257,7 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
     version: VERSION,
     backend: backendName(),
     store: o.store.describe(),
-    ledger: await o.store.head(),
+    ledger: await signedHead(),
   }));
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics (text format)', produces: ['text/plain'] } }, async (_req, reply) => {
@@ -236,14 +285,30 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
     {
       schema: {
         summary: 'The public log: every entry of its ledger (certificates registered, tariff versions, bills and grids released), in order, hash-chained',
-        description: 'chain_i = SHA-256(chain_{i-1} ‖ canonical JSON of {seq, at, entry}); `head` is the last one. Page with after= and limit=.',
+        description:
+          "chain_i = SHA-256(chain_{i-1} ‖ canonical JSON of {seq, at, entry}); `head` is the last one, signed by the authority's identity key (BIP340 over taggedHash(\"zkmeter/log-head v1\", shared-key digest ‖ seq (8 bytes, big-endian) ‖ chain)): keep it, and a later log that no longer holds it is evidence of a rollback. Page with after= (the last seq of the page before) and limit=; a page also ends before its JSON would pass logPageBytes (4 MiB by default), and an empty page is the end.",
         querystring: S.releasesQuery,
       },
     },
     async (req) => {
       const q = req.query as { after?: string; limit?: string };
-      const entries = await o.store.log({ after: Number(q.after ?? '0'), limit: Number(q.limit ?? '100') });
-      return { entries, head: await o.store.head() };
+      // Bounded by bytes as well as by count (one grid entry can name a whole feeder's meters):
+      // read a few entries at a time, and stop past logPageBytes of JSON. The first entry always
+      // goes, so paging after= the last seq always moves on.
+      const limit = Number(q.limit ?? '100');
+      const entries: StoredLedgerEntry[] = [];
+      let after = Number(q.after ?? '0');
+      for (let bytes = 0; entries.length < limit; ) {
+        const batch = await o.store.log({ after, limit: Math.min(LOG_READ_BATCH, limit - entries.length) });
+        for (const e of batch) {
+          bytes += Buffer.byteLength(JSON.stringify(e));
+          if (entries.length > 0 && bytes > limits.logPageBytes) return { entries, head: await signedHead() };
+          entries.push(e);
+        }
+        if (batch.length === 0) break;
+        after = batch.at(-1)!.seq;
+      }
+      return { entries, head: await signedHead() };
     },
   );
 
@@ -265,7 +330,7 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
         const entries: LedgerEntry[] = fresh.map((b) => ({ kind: 'certificate', certificate: bytesToHex(b) }));
         if (entries.length > 0) await o.store.append(entries);
         authority.registerCertificates(fresh);
-        return { registered: changes.length, changes };
+        return { registered: changes.length, changes, head: await signedHead() };
       });
     },
   );
@@ -284,8 +349,8 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
     async (req) => {
       const b = req.body as { meterId: string; from: number; to: number; tariffVersion: number; records: string[] };
       const records = b.records.map((h, i) => hexToBytes(h, `records[${i}]`));
-      const release = await decide('bill', () => authority.prepareBill({ meterId: b.meterId, from: b.from, to: b.to, tariffVersion: b.tariffVersion, records }));
-      return billReleaseToJson(release);
+      const { release, head } = await decide('bill', () => authority.prepareBill({ meterId: b.meterId, from: b.from, to: b.to, tariffVersion: b.tariffVersion, records }));
+      return { ...billReleaseToJson(release), head };
     },
   );
 
@@ -303,10 +368,10 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
     async (req) => {
       const b = req.body as { feeder: string; from: number; to: number; tariffVersion: number; intervalSeconds?: number; records: string[] };
       const records = b.records.map((h, i) => hexToBytes(h, `records[${i}]`));
-      const release = await decide('grid', () =>
+      const { release, head } = await decide('grid', () =>
         authority.prepareGrid({ feeder: b.feeder, from: b.from, to: b.to, tariffVersion: b.tariffVersion, ...(b.intervalSeconds !== undefined ? { intervalSeconds: b.intervalSeconds } : {}), records }),
       );
-      return gridReleaseToJson(release);
+      return { ...gridReleaseToJson(release), head };
     },
   );
 
@@ -315,7 +380,7 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
     { ...signed, schema: { summary: 'Whether a grid request could be allowed at all (its tariff and period), before the center loads its records', security, body: S.gridCheckBody } },
     async (req) => {
       authority.checkGridRequest(req.body as { feeder: string; from: number; to: number; tariffVersion: number });
-      return { ok: true };
+      return { ok: true, head: await signedHead() };
     },
   );
 

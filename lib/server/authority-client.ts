@@ -10,6 +10,13 @@
  * signature or answers a fault or a malformed answer is `AUTHORITY_UNAVAILABLE`,
  * which the center's service answers 503 with a Retry-After. Releases are
  * idempotent at the authority, so the caller may simply retry.
+ *
+ * Rollback: every answer to a signed request carries the authority's ledger
+ * head, signed by its identity key (log-head.ts). The client keeps the newest
+ * (`headMemory`), sends it along with each request (`seen`: an authority whose
+ * ledger lacks it refuses), and refuses an answer whose head is older than the
+ * one it knew when it asked, or that contradicts one it holds
+ * (AUTHORITY_UNAVAILABLE, naming the rollback).
  * @module
  */
 import http from 'node:http';
@@ -21,11 +28,13 @@ import type { SharedKey } from '../crypto/threshold.js';
 import type { BillRelease, BillShareRequest, GridRelease, GridShareRequest } from '../protocol/authority.js';
 import type { BillingAuthority } from '../protocol/billing.js';
 import type { RegistrationChange } from '../protocol/certificate.js';
-import { sharedKeyToJson, tariffFromJson } from '../protocol/json.js';
+import { sharedKeyToJson, tariffFromJson, type Json } from '../protocol/json.js';
 import { verifyTariffSignature, type Tariff } from '../protocol/tariff.js';
 import { billReleaseFromJson, gridReleaseFromJson, registrationChangesFromJson } from './authority-wire.js';
+import { sharedKeyDigest } from './ceremony.js';
 import { HttpRequestError, httpRequest } from './http-request.js';
 import type { SigningKey } from './keys.js';
+import { headAtLeast, memoryLogHeadMemory, signedLogHeadFromJson, verifyLogHead, type LogHeadMemory, type SignedLogHead } from './log-head.js';
 import { checkSigningKey, signRequest } from './signed-request.js';
 
 /** The error codes an authority's 4xx may carry through to the caller as they are. */
@@ -49,12 +58,21 @@ export interface AuthorityClientOptions {
   readonly timeoutMs?: number;
   /** Largest answer accepted (default 64 MiB). */
   readonly maxResponseBytes?: number;
+  /**
+   * Where the newest signed head of the authority's ledger is kept between runs (the CLI:
+   * `authority-head.json` in the center's keys directory). Default: in memory, for this client's life.
+   */
+  readonly headMemory?: LogHeadMemory;
 }
 
 export class AuthorityClient implements BillingAuthority {
   readonly url: URL;
   private readonly o: AuthorityClientOptions;
   private readonly agent: http.Agent;
+  private readonly keyDigest: Uint8Array;
+  private readonly memory: LogHeadMemory;
+  /** The newest signed head of the authority's ledger this client was given (or kept from before). */
+  private known: SignedLogHead | undefined;
 
   constructor(o: AuthorityClientOptions) {
     let url: URL;
@@ -66,7 +84,18 @@ export class AuthorityClient implements BillingAuthority {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ZkmeterError('INVALID_ARGUMENT', `the authority URL must be http:// or https://, not ${url.protocol}`);
     this.url = url;
     this.o = { ...o, identity: checkSigningKey(o.identity, 'the center identity key'), authorityKey: abytes(o.authorityKey, 'authorityKey', 32).slice() };
+    this.keyDigest = sharedKeyDigest(o.key);
+    this.memory = o.headMemory ?? memoryLogHeadMemory();
+    this.known = this.memory.load();
+    if (this.known !== undefined && !verifyLogHead(this.known, this.keyDigest, this.o.authorityKey)) {
+      throw new ZkmeterError('INVALID_ARGUMENT', "the kept log head is not signed by this authority's identity key for this utility key (another authority's, or altered)");
+    }
     this.agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...(o.ca !== undefined ? { ca: o.ca } : {}) }) : new http.Agent({ keepAlive: true });
+  }
+
+  /** The newest signed head of the authority's ledger this client has been given (undefined before the first). */
+  get head(): SignedLogHead | undefined {
+    return this.known;
   }
 
   /** The authority's identity key, as configured (`authorityKey`). */
@@ -76,7 +105,7 @@ export class AuthorityClient implements BillingAuthority {
 
   async billShare(req: BillShareRequest): Promise<BillRelease> {
     const body = { meterId: req.meterId, from: req.from, to: req.to, tariffVersion: req.tariffVersion, records: req.records.map(bytesToHex) };
-    return this.parse(await this.call('POST', '/v1/bill-shares', body), billReleaseFromJson);
+    return this.signedPost('/v1/bill-shares', body, billReleaseFromJson);
   }
 
   async gridShares(req: GridShareRequest): Promise<GridRelease> {
@@ -88,15 +117,15 @@ export class AuthorityClient implements BillingAuthority {
       ...(req.intervalSeconds !== undefined ? { intervalSeconds: req.intervalSeconds } : {}),
       records: req.records.map(bytesToHex),
     };
-    return this.parse(await this.call('POST', '/v1/grid-shares', body), gridReleaseFromJson);
+    return this.signedPost('/v1/grid-shares', body, gridReleaseFromJson);
   }
 
   async checkGridRequest(req: { feeder: string; from: number; to: number; tariffVersion: number }): Promise<void> {
-    await this.call('POST', '/v1/grid-checks', { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion });
+    await this.signedPost('/v1/grid-checks', { feeder: req.feeder, from: req.from, to: req.to, tariffVersion: req.tariffVersion }, () => undefined);
   }
 
   async registerCertificates(certificates: readonly Uint8Array[]): Promise<RegistrationChange[]> {
-    return this.parse(await this.call('POST', '/v1/meters', { certificates: certificates.map(bytesToHex) }), registrationChangesFromJson);
+    return this.signedPost('/v1/meters', { certificates: certificates.map(bytesToHex) }, registrationChangesFromJson);
   }
 
   /** The authority's /healthz. */
@@ -133,6 +162,40 @@ export class AuthorityClient implements BillingAuthority {
     if (JSON.stringify(id?.sharedKey) !== JSON.stringify(sharedKeyToJson(this.o.key))) {
       throw new ZkmeterError('AUTHORITY_UNAVAILABLE', `the authority at ${this.url.origin} holds a share of another key than this center's`);
     }
+  }
+
+  /**
+   * A signed POST that names the head known now (`seen`), and whose answer carries the
+   * ledger's signed head: checked against that head and the newest one known since, then kept.
+   */
+  private async signedPost<T>(path: string, body: Json, read: (v: unknown) => T): Promise<T> {
+    const sent = this.known;
+    const answer = await this.call('POST', path, sent === undefined ? body : { ...body, seen: sent });
+    const { head, value } = this.parse(answer, (v) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ZkmeterError('INVALID_ARGUMENT', 'expected a JSON object');
+      const { head: h, ...rest } = v as Record<string, unknown>;
+      const signed = signedLogHeadFromJson(h, '"head"');
+      if (!verifyLogHead(signed, this.keyDigest, this.o.authorityKey)) throw new ZkmeterError('INVALID_ARGUMENT', '"head" is not signed by the authority\'s identity key for this utility key');
+      return { head: signed, value: read(rest) };
+    });
+    const rolledBack = (than: SignedLogHead) =>
+      new ZkmeterError(
+        'AUTHORITY_UNAVAILABLE',
+        `the privacy authority at ${this.url.origin} answered with its ledger at seq ${head.seq}, behind or beside the head at seq ${than.seq} it signed before: its ledger was rolled back (restored from an older state), or this answer is a replay; it is not used`,
+      );
+    // An answer is decided after its request was sent: its head is at least the one sent. An
+    // answer to a request sent earlier may come after a newer one (concurrent requests): only
+    // the same seq with another chain contradicts the head known now.
+    if (sent !== undefined && !headAtLeast(head, sent)) throw rolledBack(sent);
+    const now = this.known;
+    if (now !== undefined && head.seq === now.seq && head.chain !== now.chain) throw rolledBack(now);
+    // Kept durably before the answer is used (a memory that cannot keep it fails the request).
+    if (now === undefined || head.seq > now.seq) {
+      const kept = this.memory.save(head); // or a newer one another process on the memory kept
+      if (kept !== head && !verifyLogHead(kept, this.keyDigest, this.o.authorityKey)) throw new ZkmeterError('INVALID_ARGUMENT', "the kept log head is not signed by this authority's identity key for this utility key (altered)");
+      this.known = kept;
+    }
+    return value;
   }
 
   private parse<T>(v: unknown, read: (v: unknown) => T): T {

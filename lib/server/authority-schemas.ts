@@ -27,32 +27,47 @@ const records = (max: number, recordBytes: number) => ({
   description: 'the signed records the aggregate is computed from: the authority re-verifies every one',
 });
 
+/** A ledger head signed by the authority (log-head.ts). */
+const signedHead = {
+  type: 'object',
+  required: ['seq', 'chain', 'signature'],
+  additionalProperties: false,
+  properties: {
+    seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    chain: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+  },
+  description: "the ledger's head, signed (BIP340) by the authority's identity key",
+};
+/** In a signed request: the newest head the center was given (the authority refuses to decide if its ledger lacks it). */
+const seen = { ...signedHead, description: 'the newest signed head of this ledger the center was given: an authority whose ledger lacks it refuses (503 LEDGER_ROLLED_BACK)' };
+
 export const registerBody = (max: number) => ({
   type: 'object',
   required: ['certificates'],
   additionalProperties: false,
-  properties: { certificates: { type: 'array', minItems: 1, maxItems: max, items: hex(1, 512, 'a meter certificate (ZKMC version 1)'), description: 'applied in order, all or nothing' } },
+  properties: { certificates: { type: 'array', minItems: 1, maxItems: max, items: hex(1, 512, 'a meter certificate (ZKMC version 1)'), description: 'applied in order, all or nothing' }, seen },
 });
 
 export const billShareBody = (max: number, recordBytes: number) => ({
   type: 'object',
   required: ['meterId', 'from', 'to', 'tariffVersion', 'records'],
   additionalProperties: false,
-  properties: { meterId, from: unixSeconds, to: unixSeconds, tariffVersion, records: records(max, recordBytes) },
+  properties: { meterId, from: unixSeconds, to: unixSeconds, tariffVersion, records: records(max, recordBytes), seen },
 });
 
 export const gridShareBody = (max: number, recordBytes: number) => ({
   type: 'object',
   required: ['feeder', 'from', 'to', 'tariffVersion', 'records'],
   additionalProperties: false,
-  properties: { feeder, from: unixSeconds, to: unixSeconds, tariffVersion, intervalSeconds: { type: 'integer', minimum: 60, maximum: 86_400 }, records: records(max, recordBytes) },
+  properties: { feeder, from: unixSeconds, to: unixSeconds, tariffVersion, intervalSeconds: { type: 'integer', minimum: 60, maximum: 86_400 }, records: records(max, recordBytes), seen },
 });
 
 export const gridCheckBody = {
   type: 'object',
   required: ['feeder', 'from', 'to', 'tariffVersion'],
   additionalProperties: false,
-  properties: { feeder, from: unixSeconds, to: unixSeconds, tariffVersion },
+  properties: { feeder, from: unixSeconds, to: unixSeconds, tariffVersion, seen },
 };
 
 export const releasesQuery = {
@@ -66,13 +81,19 @@ export const releasesQuery = {
 
 export const billRelease = {
   type: 'object',
-  required: ['encryptedCharge', 'intervals', 'share'],
-  properties: { encryptedCharge: { type: 'string' }, intervals: { type: 'array', items: { type: 'integer' } }, share, tariffSignature: { type: 'string', description: "the authority's BIP340 signature of the bill's tariff" } },
+  required: ['encryptedCharge', 'intervals', 'share', 'head'],
+  properties: {
+    encryptedCharge: { type: 'string' },
+    intervals: { type: 'array', items: { type: 'integer' } },
+    share,
+    tariffSignature: { type: 'string', description: "the authority's BIP340 signature of the bill's tariff" },
+    head: { ...signedHead, description: 'the head of the ledger that holds this release' },
+  },
 };
 
 export const gridRelease = {
   type: 'object',
-  required: ['feeder', 'from', 'to', 'tariffVersion', 'members', 'excluded', 'totals'],
+  required: ['feeder', 'from', 'to', 'tariffVersion', 'members', 'excluded', 'totals', 'head'],
   properties: {
     feeder: { type: 'string' },
     from: { type: 'integer' },
@@ -84,5 +105,6 @@ export const gridRelease = {
       type: 'array',
       items: { type: 'object', required: ['intervalStart', 'encryptedTotal', 'share'], properties: { intervalStart: { type: 'integer' }, encryptedTotal: { type: 'string' }, share } },
     },
+    head: { ...signedHead, description: 'the head of the ledger that holds this release' },
   },
 };

@@ -71,7 +71,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ZkmeterError } from '../errors.js';
 import { isLedgerEntry, type LedgerEntry } from '../protocol/authority.js';
-import { redactUrl, type PgStoreOptions } from './pg-store.js';
+import { connectFirst, reasonOf, redactUrl, scrub, type PgStoreOptions } from './pg-store.js';
 import { storeKind } from './stores.js';
 
 /** An entry as the store holds it: its place, when it was recorded, and the hash chain through it. */
@@ -134,10 +134,11 @@ function otherKey(where: string, held: string, keyDigest: string): ZkmeterError 
   );
 }
 
+/** The stored request mark (0 when there is none): canonical decimal text of a non-negative integer, as raiseRequestMark writes it. */
 function markOf(where: string, v: string | undefined): number {
   if (v === undefined) return 0;
-  const n = Number(v);
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(v) || !Number.isSafeInteger(n)) throw new ZkmeterError('INVALID_ARGUMENT', `authority store ${where}: its request mark ${JSON.stringify(v)} is not a Unix time`);
+  const n = intOf(v);
+  if (n === undefined || n < 0 || String(n) !== v) throw new ZkmeterError('INVALID_ARGUMENT', `authority store ${where}: its request mark ${JSON.stringify(v)} is not a Unix time`);
   return n;
 }
 
@@ -571,13 +572,7 @@ export class PgAuthorityStore implements AuthorityStore {
     // The holder plus a few readers.
     const pool = new pg.Pool({ connectionString: url, max: Math.max(2, options.poolSize ?? 4), connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 });
     pool.on('error', () => {}); // an idle reader that drops is replaced on next use
-    let holder: pg.PoolClient;
-    try {
-      holder = await pool.connect();
-    } catch (e) {
-      await pool.end().catch(() => {});
-      throw new ZkmeterError('INVALID_ARGUMENT', `cannot connect to PostgreSQL ${where}: ${scrub(reasonOf(e), url)}`);
-    }
+    const holder = await connectFirst(pool, url, where);
     const onError = () => {};
     holder.on('error', onError);
     try {
@@ -735,36 +730,5 @@ async function migratePg(c: pg.PoolClient, where: string): Promise<void> {
   } catch (e) {
     await c.query('ROLLBACK').catch(() => {});
     throw e;
-  }
-}
-
-/**
- * A connection error's reason (Node reports a refused dual-stack connect as an
- * AggregateError with an empty message). Local to this module: pg-store.ts keeps its own.
- */
-function reasonOf(e: unknown): string {
-  if (e instanceof AggregateError && e.message === '') return [...new Set(e.errors.map(reasonOf))].join('; ');
-  if (e instanceof Error) return e.message || String((e as { code?: unknown }).code ?? e.name);
-  return String(e);
-}
-
-/** `message` without the password (or `*password*` query parameters) of `url`, should a driver echo one. */
-function scrub(message: string, url: string): string {
-  let secrets: string[] = [];
-  try {
-    const u = new URL(url);
-    secrets = [u.password, ...[...u.searchParams].filter(([k]) => /password/i.test(k)).map(([, v]) => v)];
-  } catch {
-    // not a URL: nothing to scrub
-  }
-  for (const s of secrets.flatMap((s) => [s, decodeOrSelf(s)])) if (s.length > 0) message = message.split(s).join('***');
-  return message;
-}
-
-function decodeOrSelf(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
   }
 }

@@ -29,6 +29,32 @@
  * Transports: `listenForCeremony` / `runCeremonyClient` over HTTP(S) (node:http,
  * one POST per round, the peer's envelope in the response); the CLI's offline
  * mode moves the same envelopes as files (lib/cli/keys.ts).
+ *
+ * Retries and repeats (HTTP). The listener commits (writes its key files) on the
+ * client's round 3, before its own round 3 reaches the client, so a lost reply
+ * must cost nothing:
+ *  - the client re-sends a round's POST, byte for byte the same envelope, on a
+ *    transport failure (connection refused or reset, no answer in time, HTTP 5xx
+ *    other than COMMIT_FAILED), a bounded number of times with a doubling
+ *    backoff; any other answer (4xx, COMMIT_FAILED, a TLS failure) is final;
+ *  - the listener answers an envelope identical to one it already answered in the
+ *    current ceremony (the same canonical JSON: round, sender, payload and
+ *    signature) with the identical reply bytes, without running the round again
+ *    (no re-verification needed: those bytes verified the first time). A
+ *    different envelope is handled as before (a different round 2 or 3 for an
+ *    answered round is refused; a different round 1 restarts an unfinished
+ *    ceremony);
+ *  - after committing, the listener keeps listening for a grace period only to
+ *    answer such repeats (a repeated round 3 gets the same confirmation; anything
+ *    else is refused, 409 CEREMONY_FINISHED, and nothing restarts or is written
+ *    again), and stops early once the client, after its own commit, POSTs
+ *    `{"done":{version, ceremony, from, to, sharedKeyHash, signature}}`: BIP340 by
+ *    the client's identity key over
+ *      taggedHash("zkmeter/ceremony/v1/done", round 3 header ‖ sharedKeyHash),
+ *    the header being the client's round 3 envelope header, so it binds the
+ *    ceremony, its parties and keys, sender and recipient, and the key confirmed.
+ *    The "done" is one best-effort POST: if it is lost the listener simply waits
+ *    out the grace period, which by default outlasts the client's retries.
  * @module
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
@@ -56,6 +82,7 @@ export const CEREMONY_PATH = '/v1/ceremony';
 const ENVELOPE_TAG = 'zkmeter/ceremony/v1/envelope';
 const ROUND2_KEY_TAG = 'zkmeter/ceremony/v1/round2-key';
 const RNG_TAG = 'zkmeter/ceremony/v1/rng';
+const DONE_TAG = 'zkmeter/ceremony/v1/done';
 const NONCE_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 const SHARE_CIPHERTEXT_BYTES = 32 + GCM_TAG_BYTES;
@@ -597,6 +624,15 @@ export function ceremonyRecord(ctx: CeremonyContext): CeremonyRecord {
 
 // ---------------------------------------------------------------- HTTP transport
 
+/** How long a listener that committed keeps answering repeats, unless the client's "done" comes first: longer than the client's default retries. */
+export const CEREMONY_GRACE_MS = 60_000;
+/** The client's attempts at one round's POST when the transport fails. */
+export const CEREMONY_ATTEMPTS = 5;
+/** The client's wait before a round's 2nd attempt, doubled before each later one (5 attempts: 0.5 + 1 + 2 + 4 s). */
+export const CEREMONY_RETRY_DELAY_MS = 500;
+/** The client's limit on one attempt (no bytes for this long). 5 × 10 s + 7.5 s of backoff < CEREMONY_GRACE_MS. */
+export const CEREMONY_ATTEMPT_TIMEOUT_MS = 10_000;
+
 /** A refusal with an HTTP status, answered as {"error":{"code","message"}}. */
 class CeremonyHttpError extends Error {
   constructor(
@@ -637,6 +673,12 @@ export interface ListenOptions extends CeremonyPartyOptions {
   readonly onListening?: (url: string) => void;
   /** Called for every refused request (a log line, say). */
   readonly onRefused?: (status: number, code: string, message: string) => void;
+  /**
+   * After committing, how long to keep answering repeats of the envelopes answered (the
+   * client may not have received this party's round 3) before stopping, unless the client's
+   * signed "done" comes first. Default `CEREMONY_GRACE_MS` (60 s).
+   */
+  readonly graceMs?: number;
 }
 
 function contextFor(o: CeremonyPartyOptions, ceremony: Uint8Array): CeremonyContext {
@@ -663,10 +705,60 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+function sendText(res: http.ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  sendText(res, status, JSON.stringify(body));
+}
+
+/** An envelope's canonical wire text: what a repeat is recognised by, and the exact bytes of a reply. */
+const wireText = (e: Envelope): string => JSON.stringify(envelopeToJson(e));
+
+/** The 32-byte message a "done" signs: the sender's round 3 header and the key it confirmed (see the module comment). */
+function doneMessage(ctx: CeremonyContext, from: string, to: string, sharedKeyHash: Uint8Array): Uint8Array {
+  return taggedHash(DONE_TAG, envelopeHeader({ ...ctx, from, to, round: 3 }), sharedKeyHash);
+}
+
+/**
+ * The body of the client's last POST, `{"done":{"version":1,"ceremony","from","to","sharedKeyHash","signature"}}`
+ * (bytes as lowercase hex): `from` has the confirmation of the key `sharedKeyHash` of this
+ * ceremony and needs no more repeats, so `to` may stop. Signed by `from`'s identity key.
+ */
+export function ceremonyDoneJson(ctx: CeremonyContext, from: string, to: string, sharedKeyHash: Uint8Array, identitySecret: bigint, rng: RandomSource = cryptoRandom): Json {
+  identityOf(ctx, from);
+  identityOf(ctx, to);
+  abytes(sharedKeyHash, 'sharedKeyHash', 32);
+  const signature = signSchnorr([doneMessage(ctx, from, to, sharedKeyHash)], identitySecret, rng);
+  return { done: { version: CEREMONY_VERSION, ceremony: hex(ctx.ceremony), from, to, sharedKeyHash: hex(sharedKeyHash), signature: hex(signature) } };
+}
+
+const isDoneBody = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, 'done');
+
+/** Checks a "done" body against the ceremony `to` finished with the key digest `digest`; refuses (INVALID_ARGUMENT) anything else. */
+function checkDone(ctx: CeremonyContext, to: string, digest: Uint8Array, v: unknown): void {
+  const d = object(object(v, 'ceremony done message', ['done']).done, 'ceremony done message "done"', ['version', 'ceremony', 'from', 'to', 'sharedKeyHash', 'signature']);
+  if (d.version !== CEREMONY_VERSION) refuse(`ceremony done message "version" expected ${CEREMONY_VERSION}, got ${JSON.stringify(d.version)}`);
+  const ceremony = hexField(d.ceremony, 'ceremony', CEREMONY_ID_BYTES);
+  const from = nameField(d.from, 'from');
+  const addressed = nameField(d.to, 'to');
+  const sharedKeyHash = hexField(d.sharedKeyHash, 'sharedKeyHash', 32);
+  const signature = hexField(d.signature, 'signature', 64);
+  const what = `the done message from ${JSON.stringify(from)}`;
+  if (!equalBytes(ceremony, ctx.ceremony)) refuse(`${what} belongs to ceremony ${hex(ceremony)}, not to this ceremony ${hex(ctx.ceremony)}`);
+  if (addressed !== to) refuse(`${what} is addressed to ${addressed}, not to ${to}`);
+  if (from === to) refuse(`${what} is addressed to its own sender`);
+  const key = identityOf(ctx, from);
+  if (!equalBytes(sharedKeyHash, digest)) refuse(`${what} confirms the key ${hex(sharedKeyHash)}, not this ceremony's ${hex(digest)}`);
+  let valid = false;
+  try {
+    valid = verifySchnorr(key, doneMessage(ctx, from, to, sharedKeyHash), signature);
+  } catch {
+    valid = false;
+  }
+  if (!valid) refuse(`${what} is not signed by ${from}'s identity key ${hex(key)} (signed by another key, or altered)`);
 }
 
 /**
@@ -675,42 +767,73 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
  * A validly signed round 1 from the peer (re)starts the ceremony, so a peer that
  * restarted can begin again (a replayed old round 1 can only restart it too: its
  * round 2 cannot decrypt under this party's fresh ephemeral key); a bad request
- * gets a 4xx {"error":{"code","message"}} and the listener keeps waiting. Key
+ * gets a 4xx {"error":{"code","message"}} and the listener keeps waiting. An
+ * envelope identical to one already answered in the current ceremony gets the
+ * identical reply and changes nothing (so the client may retry any round). Key
  * files are written (`commit`) after the peer's confirmation checked and before
- * this party's is sent; then the server closes and this resolves. Rejects after
- * `timeoutMs` without a finished ceremony.
+ * this party's is sent; then the listener only answers repeats, for `graceMs` or
+ * until the peer's signed "done", and this resolves once the server closed.
+ * Rejects after `timeoutMs` without a finished ceremony.
  */
 export async function listenForCeremony(o: ListenOptions): Promise<CeremonyOutcome> {
   // Check the parties once now, so a bad --peer-key is refused before anything listens.
   contextFor(o, new Uint8Array(CEREMONY_ID_BYTES));
-  let session: { s: CeremonySession; round1: Envelope; round2: Envelope; round3?: Envelope } | undefined;
+  const graceMs = o.graceMs ?? CEREMONY_GRACE_MS;
+  if (!Number.isFinite(graceMs) || graceMs < 0) refuse(`graceMs expected a non-negative number of milliseconds, got ${graceMs}`);
+  // The replies as wire text, each made once, so a repeat gets the very bytes the first answer had.
+  let session: { s: CeremonySession; round1: string; round2: string; round3?: string } | undefined;
+  // The envelopes answered 200 in the current ceremony (by wire text) and the reply each got.
+  // Invariant: only envelopes that verified and were answered in the ceremony `session` runs (or,
+  // once `finished`, the one that finished); emptied whenever that ceremony restarts or fails, so
+  // a repeat can never reach into another ceremony.
+  const answered = new Map<string, string>();
+  // Set once the key files are written; from then on only repeats and the peer's "done" are answered,
+  // and nothing restarts or is written again.
+  let finished: { ctx: CeremonyContext; digest: Uint8Array; outcome: CeremonyOutcome } | undefined;
   let settle: { resolve: (x: CeremonyOutcome) => void; reject: (e: unknown) => void } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let grace: NodeJS.Timeout | undefined;
+  let stopped = false;
 
-  const handle = (e: Envelope): { reply: Envelope; result?: CeremonyResult } => {
+  const handle = (e: Envelope, request: string): { reply: string; finish?: { result: CeremonyResult; ctx: CeremonyContext; digest: Uint8Array } } => {
+    // A repeat (the client's retry after a lost reply): answered as before, nothing runs again.
+    // Its bytes are the ones that verified the first time, signature included.
+    const again = answered.get(request);
+    if (again !== undefined) return { reply: again };
+    if (finished !== undefined) {
+      throw new CeremonyHttpError(409, 'CEREMONY_FINISHED', `ceremony ${hex(finished.ctx.ceremony)} is finished and ${o.party}'s key files are written: this listener only answers repeats of the envelopes it answered, and this round ${e.round} envelope is not one`);
+    }
     if (e.round === 1) {
       const ctx = contextFor(o, e.ceremony);
       openEnvelope(ctx, e, { round: 1, to: o.party, from: o.peer.party });
       session?.s.abort();
       session = undefined;
+      answered.clear();
       const s = new CeremonySession(ctx, o.party, o.identity, cryptoRandom(32));
       const [round1] = s.round1();
       const [round2] = s.round2([e]); // checks the peer's proof now; a bad one fails here
-      session = { s, round1: round1!, round2: round2! };
-      return { reply: round1! };
+      session = { s, round1: wireText(round1!), round2: wireText(round2!) };
+      answered.set(request, session.round1);
+      return { reply: session.round1 };
     }
     if (session === undefined) throw new CeremonyHttpError(409, 'NO_CEREMONY', `no ceremony is in progress: round ${e.round} needs round 1 first`);
     const current = session;
     try {
       if (e.round === 2) {
         const [round3] = current.s.round3([e]);
-        current.round3 = round3!;
+        current.round3 = wireText(round3!);
+        answered.set(request, current.round2);
         return { reply: current.round2 };
       }
       const result = current.s.finish([e]);
       session = undefined;
-      return { reply: current.round3!, result };
+      // Not in `answered` yet: that waits for the commit, whose failure ends the listener.
+      return { reply: current.round3!, finish: { result, ctx: current.s.ctx, digest: current.s.result.digest } };
     } catch (err) {
-      if (current.s.failed) session = undefined;
+      if (current.s.failed) {
+        session = undefined;
+        answered.clear();
+      }
       if (err instanceof ZkmeterError && /called at/.test(err.message)) throw new CeremonyHttpError(409, 'OUT_OF_ORDER', err.message);
       throw err;
     }
@@ -729,11 +852,21 @@ export async function listenForCeremony(o: ListenOptions): Promise<CeremonyOutco
         } catch {
           throw new CeremonyHttpError(400, 'INVALID_REQUEST', 'the body is not JSON: expected a ceremony envelope');
         }
-        const { reply, result } = handle(envelopeFromJson(v));
-        if (result !== undefined) {
+        if (isDoneBody(v)) {
+          const f = finished;
+          if (f === undefined) throw new CeremonyHttpError(409, 'NO_CEREMONY', 'no ceremony is finished here: "done" follows the round 3 exchange');
+          checkDone(f.ctx, o.party, f.digest, v);
+          res.once('close', () => settle?.resolve(f.outcome));
+          send(res, 200, { done: hex(f.ctx.ceremony) });
+          return;
+        }
+        const envelope = envelopeFromJson(v);
+        const request = wireText(envelope);
+        const { reply, finish } = handle(envelope, request);
+        if (finish !== undefined) {
           let files: string[];
           try {
-            files = o.commit(result);
+            files = o.commit(finish.result);
           } catch (e) {
             // The ceremony succeeded but its files cannot be written: tell the peer (which then keeps
             // nothing either) and stop, since this ceremony cannot be finished again.
@@ -742,9 +875,17 @@ export async function listenForCeremony(o: ListenOptions): Promise<CeremonyOutco
             settle?.reject(e);
             return;
           }
-          res.once('close', () => settle?.resolve({ result, files }));
+          // Written: the peer may still miss this reply, so answer its repeats for a while.
+          answered.set(request, reply);
+          const outcome = { result: finish.result, files };
+          finished = { ctx: finish.ctx, digest: finish.digest, outcome };
+          clearTimeout(timer);
+          // Counted from the reply's end, so even a zero grace never cuts this reply short.
+          res.once('close', () => {
+            if (!stopped) grace = setTimeout(() => settle?.resolve(outcome), graceMs);
+          });
         }
-        send(res, 200, envelopeToJson(reply));
+        sendText(res, 200, reply);
       } catch (e) {
         const [status, code, message] =
           e instanceof CeremonyHttpError ? [e.status, e.code, e.message] : e instanceof ZkmeterError ? [400, e.code, e.message] : [500, 'INTERNAL', `internal error: ${(e as Error).message}`];
@@ -765,23 +906,27 @@ export async function listenForCeremony(o: ListenOptions): Promise<CeremonyOutco
     });
   });
   const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    clearTimeout(grace);
     server.close();
     server.closeAllConnections();
   };
   o.onListening?.(formatUrl(o.tls !== undefined ? 'https' : 'http', server.address() as AddressInfo));
   return new Promise<CeremonyOutcome>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       session?.s.abort();
       settle?.reject(new ZkmeterError('INVALID_ARGUMENT', `no key ceremony completed within ${Math.round(o.timeoutMs / 1000)} s: nothing was written`));
     }, o.timeoutMs);
+    // Once only: the grace period's end and a "done" (or two) may both come.
     settle = {
       resolve: (x) => {
-        clearTimeout(timer);
+        if (stopped) return;
         stop();
         resolve(x);
       },
       reject: (e) => {
-        clearTimeout(timer);
+        if (stopped) return;
         stop();
         reject(e);
       },
@@ -794,13 +939,43 @@ export interface ConnectOptions extends CeremonyPartyOptions {
   readonly url: string;
   /** PEM CA certificate(s) to trust for an https:// listener. */
   readonly ca?: string | Buffer;
+  /**
+   * Attempts at each round's POST when the transport fails (connection refused or reset, no
+   * answer within `attemptTimeoutMs`, HTTP 5xx other than COMMIT_FAILED); default
+   * `CEREMONY_ATTEMPTS` (5). Every attempt sends the same bytes.
+   */
+  readonly attempts?: number;
+  /** The wait before a round's 2nd attempt, doubled before each later one; default `CEREMONY_RETRY_DELAY_MS` (500 ms). */
+  readonly retryDelayMs?: number;
+  /** One attempt's limit (no bytes for this long); default `CEREMONY_ATTEMPT_TIMEOUT_MS` (10 s). Everything stays within `timeoutMs`. */
+  readonly attemptTimeoutMs?: number;
 }
 
-/** POSTs one JSON body and reads a bounded JSON response. */
+/** Socket errors worth another attempt: the peer may answer a moment later, and a repeat costs nothing. */
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
+
+/** A POST that got no usable answer: `why` for the message, `transient` when another attempt may do better. */
+class PostFailure extends Error {
+  constructor(
+    readonly why: string,
+    readonly transient: boolean,
+  ) {
+    super(why);
+  }
+}
+
+const formatMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 1000)} s`);
+
+/** POSTs one JSON body and reads a bounded JSON response; rejects with a `PostFailure`. */
 function post(url: URL, body: string, o: { ca?: string | Buffer; timeoutMs: number }): Promise<{ status: number; body: unknown }> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const fail = (why: string) => reject(new ZkmeterError('INVALID_ARGUMENT', `cannot reach the peer at ${url.origin}: ${why}`));
+    let settled = false;
+    const fail = (why: string, transient: boolean) => {
+      if (settled) return;
+      settled = true;
+      reject(new PostFailure(why, transient));
+    };
     const req = mod.request(
       url,
       {
@@ -815,21 +990,34 @@ function post(url: URL, body: string, o: { ca?: string | Buffer; timeoutMs: numb
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > MAX_CEREMONY_BODY) res.destroy(new Error(`the response is larger than ${MAX_CEREMONY_BODY} bytes`));
-          else chunks.push(c);
+          if (size > MAX_CEREMONY_BODY) {
+            fail(`the response is larger than ${MAX_CEREMONY_BODY} bytes`, false);
+            res.destroy();
+          } else chunks.push(c);
         });
-        res.on('error', (e) => fail(e.message));
+        // A response cut short (the connection reset mid-body) is ECONNRESET: transient.
+        res.on('error', (e: NodeJS.ErrnoException) => fail(e.message, TRANSIENT.has(e.code ?? '')));
         res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          let parsed: unknown;
           try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
           } catch {
-            fail(`HTTP ${res.statusCode}, and the response is not JSON`);
+            // A proxy's 502 page, say.
+            return fail(`HTTP ${res.statusCode}, and the response is not JSON`, status >= 500);
           }
+          if (settled) return;
+          settled = true;
+          resolve({ status, body: parsed });
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(o.timeoutMs / 1000)} s`)));
-    req.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? e.message));
+    req.on('timeout', () => {
+      fail(`no answer within ${formatMs(o.timeoutMs)}`, true);
+      req.destroy();
+    });
+    // TLS failures (an untrusted certificate) are not transient: another attempt gets the same.
+    req.on('error', (e: NodeJS.ErrnoException) => fail(e.code ?? e.message, TRANSIENT.has(e.code ?? '')));
     req.end(body);
   });
 }
@@ -838,7 +1026,10 @@ function post(url: URL, body: string, o: { ca?: string | Buffer; timeoutMs: numb
  * Runs one ceremony as the party that starts it (`zkmeter keys dkg --peer URL`):
  * picks the ceremony id, POSTs its envelope of each round to the listener and
  * checks the listener's in the response; writes the key files (`commit`) once
- * the listener's confirmation checked.
+ * the listener's confirmation checked, then tells the listener it is done (one
+ * best-effort signed POST). A round's POST that fails in transport is sent again,
+ * the same bytes, up to `attempts` times (the listener answers a repeat as it
+ * answered the first), so a lost reply, the round 3 one included, costs nothing.
  */
 export async function runCeremonyClient(o: ConnectOptions): Promise<CeremonyOutcome> {
   let base: URL;
@@ -848,24 +1039,61 @@ export async function runCeremonyClient(o: ConnectOptions): Promise<CeremonyOutc
     refuse(`--peer ${JSON.stringify(o.url)} is not a URL (expected http://HOST:PORT or https://HOST:PORT)`);
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') refuse(`--peer ${o.url}: expected an http:// or https:// URL`);
+  const attempts = o.attempts ?? CEREMONY_ATTEMPTS;
+  const retryDelayMs = o.retryDelayMs ?? CEREMONY_RETRY_DELAY_MS;
+  const attemptTimeoutMs = o.attemptTimeoutMs ?? CEREMONY_ATTEMPT_TIMEOUT_MS;
+  if (!Number.isSafeInteger(attempts) || attempts < 1) refuse(`attempts expected an integer of at least 1, got ${attempts}`);
+  if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) refuse(`retryDelayMs expected a non-negative number of milliseconds, got ${retryDelayMs}`);
+  if (!Number.isFinite(attemptTimeoutMs) || attemptTimeoutMs <= 0) refuse(`attemptTimeoutMs expected a positive number of milliseconds, got ${attemptTimeoutMs}`);
   const endpoint = new URL(CEREMONY_PATH.slice(1), base.href.endsWith('/') ? base.href : base.href + '/');
   const ctx = contextFor(o, newCeremonyId());
   const s = new CeremonySession(ctx, o.party, o.identity, cryptoRandom(32));
   const deadline = Date.now() + o.timeoutMs;
+  const tls = o.ca !== undefined ? { ca: o.ca } : {};
+  const attemptTimeout = () => Math.max(1, Math.min(attemptTimeoutMs, deadline - Date.now()));
+  /** Waits before attempt `attempt + 1`; false when there is to be none (attempts or time used up). */
+  const backoff = async (attempt: number): Promise<boolean> => {
+    if (attempt >= attempts) return false;
+    const wait = retryDelayMs * 2 ** (attempt - 1);
+    if (Date.now() + wait >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    return true;
+  };
   const exchange = async (mine: Envelope): Promise<Envelope> => {
-    const r = await post(endpoint, JSON.stringify(envelopeToJson(mine)), { ...(o.ca !== undefined ? { ca: o.ca } : {}), timeoutMs: Math.max(1, deadline - Date.now()) });
-    if (r.status !== 200) {
-      const err = (r.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-      refuse(`the peer refused round ${mine.round} (HTTP ${r.status} ${String(err?.code ?? '')}): ${String(err?.message ?? 'no reason given')}`);
+    // One text for every attempt: the listener recognises a repeat by these bytes.
+    const text = wireText(mine);
+    for (let attempt = 1; ; attempt++) {
+      const tries = attempt > 1 ? ` (${attempt} attempts)` : '';
+      let r: { status: number; body: unknown };
+      try {
+        r = await post(endpoint, text, { ...tls, timeoutMs: attemptTimeout() });
+      } catch (e) {
+        if (!(e instanceof PostFailure)) throw e;
+        if (e.transient && (await backoff(attempt))) continue;
+        refuse(`cannot reach the peer at ${endpoint.origin}: ${e.why}${tries}`);
+      }
+      if (r.status !== 200) {
+        const err = (r.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+        // A 4xx is the listener's verdict on this envelope, and COMMIT_FAILED is final: neither is retried.
+        if (r.status >= 500 && err?.code !== 'COMMIT_FAILED' && (await backoff(attempt))) continue;
+        refuse(`the peer refused round ${mine.round} (HTTP ${r.status} ${String(err?.code ?? '')}): ${String(err?.message ?? 'no reason given')}${tries}`);
+      }
+      return envelopeFromJson(r.body);
     }
-    return envelopeFromJson(r.body);
   };
   try {
     const r1 = await exchange(s.round1()[0]!);
     const r2 = await exchange(s.round2([r1])[0]!);
     const r3 = await exchange(s.round3([r2])[0]!);
     const result = s.finish([r3]);
-    return { result, files: o.commit(result) };
+    try {
+      return { result, files: o.commit(result) };
+    } finally {
+      // Once, best effort, whatever the commit did: this party needs no more repeats. If it is
+      // lost, the listener (which has written its files) only stays up for its grace period.
+      const done = JSON.stringify(ceremonyDoneJson(ctx, o.party, o.peer.party, s.result.digest, o.identity.secretKey));
+      await post(endpoint, done, { ...tls, timeoutMs: attemptTimeout() }).catch(() => undefined);
+    }
   } finally {
     s.abort();
   }

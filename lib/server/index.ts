@@ -15,6 +15,19 @@ export { buildServer, DEFAULT_LIMITS, type ServerLimits, type ServerOptions, typ
 export { AUTHORITY_LIMITS, buildAuthorityServer, type AuthorityLimits, type AuthorityServer, type AuthorityServerOptions } from './authority-app.js';
 export { AuthorityClient, type AuthorityClientOptions } from './authority-client.js';
 export { HttpError } from './http.js';
+export {
+  LOG_HEAD_FILE,
+  LOG_HEAD_TAG,
+  fileLogHeadMemory,
+  logHeadMessage,
+  memoryLogHeadMemory,
+  signLogHead,
+  signedLogHeadFromJson,
+  verifyLogHead,
+  type LogHead,
+  type LogHeadMemory,
+  type SignedLogHead,
+} from './log-head.js';
 export { RequestVerifier, SIGNATURE_WINDOW_SECONDS, requestDigest, signRequest } from './signed-request.js';
 export { AUTHORITY_STORE_FILE, SINGLE_OPERATOR_WARNING, startInProcessAuthority, type InProcessAuthority } from './single-operator.js';
 export { ServiceClient, ServiceError, type MeterToCertify, type RegistrationResult, type SubmitResult } from './client.js';

@@ -145,7 +145,13 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** The secrets `url` carries, to scrub from driver messages that might echo them. */
+/** `message` without the password (or `*password*` query parameters) of `url`, should a driver echo one. */
+export function scrub(message: string, url: string): string {
+  for (const s of secretsOf(url)) message = message.split(s).join('***');
+  return message;
+}
+
+/** The secrets `url` carries (none for an unparseable URL), as given and percent-decoded. */
 function secretsOf(url: string): string[] {
   try {
     const u = new URL(url);
@@ -165,10 +171,23 @@ function safeDecode(s: string): string {
 }
 
 /** A connection error's reason; Node reports refused dual-stack connects as an AggregateError with an empty message. */
-function reasonOf(e: unknown): string {
+export function reasonOf(e: unknown): string {
   if (e instanceof AggregateError && e.message === '') return [...new Set(e.errors.map(reasonOf))].join('; ');
   if (e instanceof Error) return e.message || String((e as { code?: unknown }).code ?? e.name);
   return String(e);
+}
+
+/**
+ * The first connection of a new `pool` on `url`. A database that cannot be reached ends
+ * the pool and is a ZkmeterError 'INVALID_ARGUMENT' naming `where`, never the password.
+ */
+export async function connectFirst(pool: pg.Pool, url: string, where: string): Promise<pg.PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw new ZkmeterError('INVALID_ARGUMENT', `cannot connect to PostgreSQL ${where}: ${scrub(reasonOf(e), url)}`);
+  }
 }
 
 /** int8 (BIGINT, and count(*)) as a JS number: every value stored here is a Unix time or a count. */
@@ -241,15 +260,7 @@ export class PgStore implements CenterStore {
     // An idle connection that drops (a server restart) is discarded by the pool and
     // replaced on next use; without a listener its error would crash the process.
     pool.on('error', () => {});
-    let client: pg.PoolClient;
-    try {
-      client = guard(await pool.connect());
-    } catch (e) {
-      await pool.end().catch(() => {});
-      let reason = reasonOf(e);
-      for (const s of secretsOf(url)) reason = reason.split(s).join('***');
-      throw new ZkmeterError('INVALID_ARGUMENT', `cannot connect to PostgreSQL ${where}: ${reason}`);
-    }
+    const client = guard(await connectFirst(pool, url, where));
     try {
       const sync = await migrate(client, where);
       client.release();

@@ -32,3 +32,13 @@ export async function asyncErrorCode(fn: () => Promise<unknown>): Promise<string
   }
   throw new Error('expected a ZkmeterError');
 }
+
+/** Test helper: the ZkmeterError `p` rejects with (fails the test otherwise). */
+export async function failure(p: Promise<unknown>): Promise<ZkmeterError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ZkmeterError);
+  return e as ZkmeterError;
+}

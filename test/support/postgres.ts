@@ -19,6 +19,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll } from 'vitest';
 
 export type TestPostgres =
   | {
@@ -30,6 +31,24 @@ export type TestPostgres =
       stop(): Promise<void>;
     }
   | { readonly skip: string };
+
+/** A server that started: a TestPostgres without `skip`. */
+export type RunningPostgres = Exclude<TestPostgres, { readonly skip: string }>;
+
+/**
+ * `startPostgres()` for a test file's top level, stopped after all its tests. `running` is
+ * the server, or undefined when none could start, with `skip` the reason; `label` names
+ * what is skipped, in the line `${label}: SKIPPED: ${skip}` printed then (none without it).
+ */
+export async function usePostgres(label?: string): Promise<{ running: RunningPostgres | undefined; skip: string | undefined }> {
+  const server = await startPostgres();
+  if ('skip' in server) {
+    if (label !== undefined) console.log(`${label}: SKIPPED: ${server.skip}`);
+    return { running: undefined, skip: server.skip };
+  }
+  afterAll(() => server.stop());
+  return { running: server, skip: undefined };
+}
 
 const NOT_INSTALLED = 'PostgreSQL is not installed (apt-get install postgresql)';
 const START_TIMEOUT_MS = 20_000;
@@ -121,7 +140,8 @@ function onServer(url: string, shutdown: () => Promise<void>): TestPostgres {
   };
 }
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` on a new connection to `url`, closed afterwards. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   await c.connect();
   try {
