@@ -298,14 +298,14 @@ export async function buildAuthorityServer(o: AuthorityServerOptions): Promise<A
       const limit = Number(q.limit ?? '100');
       const entries: StoredLedgerEntry[] = [];
       let after = Number(q.after ?? '0');
-      for (let bytes = 0; entries.length < limit; ) {
+      page: for (let bytes = 0; entries.length < limit; ) {
         const batch = await o.store.log({ after, limit: Math.min(LOG_READ_BATCH, limit - entries.length) });
+        if (batch.length === 0) break;
         for (const e of batch) {
           bytes += Buffer.byteLength(JSON.stringify(e));
-          if (entries.length > 0 && bytes > limits.logPageBytes) return { entries, head: await signedHead() };
+          if (entries.length > 0 && bytes > limits.logPageBytes) break page;
           entries.push(e);
         }
-        if (batch.length === 0) break;
         after = batch.at(-1)!.seq;
       }
       return { entries, head: await signedHead() };

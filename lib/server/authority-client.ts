@@ -86,10 +86,8 @@ export class AuthorityClient implements BillingAuthority {
     this.o = { ...o, identity: checkSigningKey(o.identity, 'the center identity key'), authorityKey: abytes(o.authorityKey, 'authorityKey', 32).slice() };
     this.keyDigest = sharedKeyDigest(o.key);
     this.memory = o.headMemory ?? memoryLogHeadMemory();
-    this.known = this.memory.load();
-    if (this.known !== undefined && !verifyLogHead(this.known, this.keyDigest, this.o.authorityKey)) {
-      throw new ZkmeterError('INVALID_ARGUMENT', "the kept log head is not signed by this authority's identity key for this utility key (another authority's, or altered)");
-    }
+    const kept = this.memory.load();
+    this.known = kept === undefined ? undefined : this.trusted(kept);
     this.agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...(o.ca !== undefined ? { ca: o.ca } : {}) }) : new http.Agent({ keepAlive: true });
   }
 
@@ -192,10 +190,17 @@ export class AuthorityClient implements BillingAuthority {
     // Kept durably before the answer is used (a memory that cannot keep it fails the request).
     if (now === undefined || head.seq > now.seq) {
       const kept = this.memory.save(head); // or a newer one another process on the memory kept
-      if (kept !== head && !verifyLogHead(kept, this.keyDigest, this.o.authorityKey)) throw new ZkmeterError('INVALID_ARGUMENT', "the kept log head is not signed by this authority's identity key for this utility key (altered)");
-      this.known = kept;
+      this.known = kept === head ? head : this.trusted(kept);
     }
     return value;
+  }
+
+  /** A head read from the memory, checked: signed by this authority for this utility key (INVALID_ARGUMENT otherwise). */
+  private trusted(kept: SignedLogHead): SignedLogHead {
+    if (!verifyLogHead(kept, this.keyDigest, this.o.authorityKey)) {
+      throw new ZkmeterError('INVALID_ARGUMENT', "the kept log head is not signed by this authority's identity key for this utility key (another authority's, or altered)");
+    }
+    return kept;
   }
 
   private parse<T>(v: unknown, read: (v: unknown) => T): T {
